@@ -1,0 +1,232 @@
+//! The executor: one tokio task per host under a semaphore (`--jobs`), a per-host deadline,
+//! cancellation, and one [`Event`] stream that every consumer (CLI reporter, store writer,
+//! TUI) reads. It knows nothing about how results are shown or stored.
+
+use crate::model::{
+    HostPhase, HostPlan, Outcome, OutcomeCounts, ResultRecord, RunMeta, TransportKind, Value,
+};
+use crate::probe::batch::{ProbeScript, expected_json};
+use crate::transport::{DEFAULT_OUTPUT_CAP, Limits, Transport, TransportError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+/// What consumers see, in order: `RunStarted`, then per host `HostState`s and its
+/// `CheckResult`s, then exactly one `RunFinished`.
+#[derive(Debug, Clone)]
+pub enum Event {
+    RunStarted(Arc<RunMeta>),
+    HostState {
+        host: String,
+        phase: HostPhase,
+    },
+    CheckResult(Box<ResultRecord>),
+    RunFinished {
+        run_id: String,
+        finished_at: chrono::DateTime<chrono::Utc>,
+        counts: OutcomeCounts,
+        cancelled: bool,
+    },
+}
+
+/// Executor knobs (CLI flags).
+#[derive(Debug, Clone, Copy)]
+pub struct ExecOptions {
+    pub jobs: usize,
+    /// Per-host deadline for connect + probe.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub output_cap: usize,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            jobs: 64,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            output_cap: DEFAULT_OUTPUT_CAP,
+        }
+    }
+}
+
+/// The transports available to a run, by host transport kind.
+#[derive(Clone)]
+pub struct TransportSet {
+    pub local: Arc<dyn Transport>,
+    pub ssh: Option<Arc<dyn Transport>>,
+}
+
+impl TransportSet {
+    pub fn local_only() -> TransportSet {
+        TransportSet {
+            local: Arc::new(crate::transport::local::LocalTransport),
+            ssh: None,
+        }
+    }
+    fn for_kind(&self, kind: TransportKind) -> Option<Arc<dyn Transport>> {
+        match kind {
+            TransportKind::Local => Some(self.local.clone()),
+            TransportKind::Ssh => self.ssh.clone(),
+        }
+    }
+}
+
+/// Run every host plan and stream events into `tx`. Returns the counts (also sent in
+/// `RunFinished`). A closed receiver does not stop the run (results are still counted).
+pub async fn execute(
+    meta: RunMeta,
+    plans: Vec<HostPlan>,
+    transports: TransportSet,
+    opts: ExecOptions,
+    tx: mpsc::Sender<Event>,
+    cancel: CancellationToken,
+) -> (OutcomeCounts, bool) {
+    let run_id = meta.id.clone();
+    let _ = tx.send(Event::RunStarted(Arc::new(meta))).await;
+    for p in &plans {
+        let _ = tx
+            .send(Event::HostState {
+                host: p.host.name.clone(),
+                phase: HostPhase::Queued,
+            })
+            .await;
+    }
+    let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for plan in plans {
+        let sem = sem.clone();
+        let tx = tx.clone();
+        let transports = transports.clone();
+        let cancel = cancel.clone();
+        tasks.spawn(async move {
+            let Ok(_permit) = sem.acquire_owned().await else {
+                return OutcomeCounts::default();
+            };
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => OutcomeCounts::default(),
+                c = run_host(plan, &transports, opts, &tx) => c,
+            }
+        });
+    }
+    let mut counts = OutcomeCounts::default();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(c) = joined {
+            for o in Outcome::ALL {
+                for _ in 0..c.get(o) {
+                    counts.add(o);
+                }
+            }
+        }
+    }
+    let cancelled = cancel.is_cancelled();
+    let _ = tx
+        .send(Event::RunFinished {
+            run_id,
+            finished_at: chrono::Utc::now(),
+            counts,
+            cancelled,
+        })
+        .await;
+    (counts, cancelled)
+}
+
+/// Probe one host and emit its results. Never panics on host output.
+async fn run_host(
+    plan: HostPlan,
+    transports: &TransportSet,
+    opts: ExecOptions,
+    tx: &mpsc::Sender<Event>,
+) -> OutcomeCounts {
+    let started = Instant::now();
+    let limits = Limits {
+        deadline: started + opts.timeout,
+        connect_timeout: opts.connect_timeout,
+        output_cap: opts.output_cap,
+    };
+    let host_name = plan.host.name.clone();
+    let send_phase = |phase: HostPhase| {
+        let _ = tx.try_send(Event::HostState {
+            host: host_name.clone(),
+            phase,
+        });
+    };
+    let _ = tx
+        .send(Event::HostState {
+            host: host_name.clone(),
+            phase: HostPhase::Connecting,
+        })
+        .await;
+    let script = ProbeScript::build(&plan.executions);
+    let result = match transports.for_kind(plan.host.transport) {
+        Some(t) => {
+            t.run_script(&plan.host, &script.text, limits, &send_phase)
+                .await
+        }
+        None => Err(TransportError::Unreachable(format!(
+            "no {:?} transport available in this build",
+            plan.host.transport
+        ))),
+    };
+    let duration = started.elapsed();
+    let mut counts = OutcomeCounts::default();
+    let record = |e: &crate::model::Execution, outcome, expected, actual, reason| ResultRecord {
+        environment: plan.environment.clone(),
+        host: plan.host.name.clone(),
+        key: e.key.clone(),
+        check_id: e.check_id.clone(),
+        title: e.title.clone(),
+        category: e.category.clone(),
+        severity: e.severity,
+        outcome,
+        expected,
+        actual,
+        reason,
+        duration,
+        sop: e.sop.clone(),
+    };
+    match result {
+        Ok(out) => {
+            let verdicts = script.interpret(&out.stdout, &plan.executions);
+            let _ = tx
+                .send(Event::HostState {
+                    host: host_name.clone(),
+                    phase: HostPhase::Done,
+                })
+                .await;
+            for (e, v) in plan.executions.iter().zip(verdicts) {
+                counts.add(v.outcome);
+                let rec = record(e, v.outcome, v.expected, v.actual, v.reason);
+                let _ = tx.send(Event::CheckResult(Box::new(rec))).await;
+            }
+        }
+        Err(err) => {
+            let (outcome, reason) = match &err {
+                TransportError::Unreachable(r) => (Outcome::Unreachable, r.clone()),
+                TransportError::Timeout(r) => (Outcome::Timeout, r.clone()),
+                TransportError::SudoDenied(r) => (Outcome::SudoDenied, r.clone()),
+                TransportError::Failed(r) => (Outcome::Error, r.clone()),
+            };
+            let _ = tx
+                .send(Event::HostState {
+                    host: host_name.clone(),
+                    phase: HostPhase::Failed(err.to_string()),
+                })
+                .await;
+            for e in &plan.executions {
+                counts.add(outcome);
+                let rec = record(
+                    e,
+                    outcome,
+                    expected_json(e),
+                    Value::Object(Default::default()),
+                    Some(reason.clone()),
+                );
+                let _ = tx.send(Event::CheckResult(Box::new(rec))).await;
+            }
+        }
+    }
+    counts
+}

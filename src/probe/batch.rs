@@ -1,0 +1,262 @@
+//! One host's executions → ONE POSIX sh script (sent on stdin of `sh -s`), and the script's
+//! output → one verdict per execution.
+//!
+//! Executions are grouped by module; each module gets one section probing all its distinct
+//! subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
+//! lines, so a missing or garbled section becomes `error` for exactly its checks.
+
+use super::{Observation, module};
+use crate::model::{Execution, ModuleKind, Outcome, Value};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Script prologue: a predictable environment, nothing written anywhere.
+const PROLOGUE: &str = "LC_ALL=C; export LC_ALL\n\
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n\
+umask 077\n";
+
+/// The script for one host plus what is needed to read its output back.
+#[derive(Debug, Clone)]
+pub struct ProbeScript {
+    pub text: String,
+    nonce: String,
+    sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone)]
+struct Section {
+    module: ModuleKind,
+    subjects: Vec<String>,
+}
+
+/// The verdict on one execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// `{attribute: declared matcher}`.
+    pub expected: Value,
+    /// `{attribute: observed value}` (empty object when nothing was observed).
+    pub actual: Value,
+    pub reason: Option<String>,
+}
+
+fn fresh_nonce() -> String {
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", t as u64, std::process::id())
+}
+
+impl ProbeScript {
+    /// Build the script for these executions (any order; duplicates share a probe).
+    pub fn build(executions: &[Execution]) -> ProbeScript {
+        Self::build_with_nonce(executions, fresh_nonce())
+    }
+
+    fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
+        let mut by_module: BTreeMap<ModuleKind, Vec<String>> = BTreeMap::new();
+        for e in executions {
+            let subjects = by_module.entry(e.target.module).or_default();
+            if !subjects.contains(&e.target.subject) {
+                subjects.push(e.target.subject.clone());
+            }
+        }
+        let mut text = String::from(PROLOGUE);
+        let mut sections = Vec::new();
+        for (n, (kind, subjects)) in by_module.into_iter().enumerate() {
+            let refs: Vec<&str> = subjects.iter().map(String::as_str).collect();
+            let fragment = module(kind).fragment(&refs);
+            // A brace group (no subshell fork); stderr joins stdout so parsers see errors.
+            text.push_str(&format!(
+                "printf '\\n@@DS:{nonce}:B:{n}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{n}:%s\\n' \"$?\"\n"
+            ));
+            sections.push(Section {
+                module: kind,
+                subjects,
+            });
+        }
+        ProbeScript {
+            text,
+            nonce,
+            sections,
+        }
+    }
+
+    /// Split output into per-section payloads; `None` where a section never completed.
+    fn split<'a>(&self, stdout: &'a [u8]) -> Vec<Option<Vec<&'a [u8]>>> {
+        let begin = format!("@@DS:{}:B:", self.nonce);
+        let end = format!("@@DS:{}:E:", self.nonce);
+        let mut done: Vec<Option<Vec<&[u8]>>> = vec![None; self.sections.len()];
+        let mut current: Option<(usize, Vec<&[u8]>)> = None;
+        for line in stdout.split(|b| *b == b'\n') {
+            if let Some(rest) = line.strip_prefix(begin.as_bytes()) {
+                current = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .filter(|n| *n < self.sections.len())
+                    .map(|n| (n, Vec::new()));
+            } else if let Some(rest) = line.strip_prefix(end.as_bytes()) {
+                let idx = std::str::from_utf8(rest)
+                    .ok()
+                    .and_then(|s| s.split(':').next())
+                    .and_then(|s| s.parse::<usize>().ok());
+                if let Some((n, mut lines)) = current.take()
+                    && idx == Some(n) {
+                        // The end marker's leading newline leaves one artificial empty line.
+                        if lines.last().is_some_and(|l| l.is_empty()) {
+                            lines.pop();
+                        }
+                        done[n] = Some(lines);
+                    }
+            } else if let Some((_, lines)) = current.as_mut() {
+                lines.push(line);
+            }
+        }
+        done
+    }
+
+    /// Read the host's output back into one verdict per execution (same order).
+    /// `stdout` may be truncated or garbled: affected checks get `error`, never a panic.
+    pub fn interpret(&self, stdout: &[u8], executions: &[Execution]) -> Vec<Verdict> {
+        let payloads = self.split(stdout);
+        // (module, subject) → observation
+        let mut observed: BTreeMap<(ModuleKind, &str), Observation> = BTreeMap::new();
+        for (section, payload) in self.sections.iter().zip(payloads) {
+            let refs: Vec<&str> = section.subjects.iter().map(String::as_str).collect();
+            let obs = match payload {
+                Some(lines) => {
+                    let joined = lines.join(&b'\n');
+                    let mut v = module(section.module).parse(&joined, &refs);
+                    v.resize(
+                        refs.len(),
+                        Observation::Error("module parser returned too few results".into()),
+                    );
+                    v
+                }
+                None => vec![
+                    Observation::Error(format!(
+                        "{} probe output missing or cut short",
+                        section.module
+                    ));
+                    refs.len()
+                ],
+            };
+            for (subject, o) in section.subjects.iter().zip(obs) {
+                observed.insert((section.module, subject.as_str()), o);
+            }
+        }
+        executions
+            .iter()
+            .map(|e| {
+                let obs = observed
+                    .get(&(e.target.module, e.target.subject.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| Observation::Error("no probe ran for this check".into()));
+                evaluate(e, &obs)
+            })
+            .collect()
+    }
+}
+
+/// The declared expectations of an execution as a JSON object.
+pub fn expected_json(e: &Execution) -> Value {
+    Value::Object(
+        e.expect
+            .iter()
+            .map(|(attr, m)| (attr.clone(), m.to_json()))
+            .collect(),
+    )
+}
+
+/// Apply an execution's matchers to an observation.
+pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
+    let expected = expected_json(e);
+    match obs {
+        Observation::NotApplicable(why) => Verdict {
+            outcome: Outcome::NotApplicable,
+            expected,
+            actual: Value::Object(Default::default()),
+            reason: Some(why.clone()),
+        },
+        Observation::Error(why) => Verdict {
+            outcome: Outcome::Error,
+            expected,
+            actual: Value::Object(Default::default()),
+            reason: Some(why.clone()),
+        },
+        Observation::Observed(attrs) => {
+            let m = module(e.target.module);
+            let mut actual = serde_json::Map::new();
+            let mut failed = Vec::new();
+            for (attr, matcher) in &e.expect {
+                let v = m.evaluate(attrs, attr, matcher);
+                if !v.ok {
+                    failed.push(attr.as_str());
+                }
+                actual.insert(attr.clone(), v.actual);
+            }
+            let outcome = if failed.is_empty() {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
+            Verdict {
+                outcome,
+                expected,
+                actual: Value::Object(actual),
+                reason: (!failed.is_empty()).then(|| format!("differs: {}", failed.join(", "))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CheckKind, ExecKey, Matcher, ProbeTarget, Severity};
+
+    fn sysctl_exec(key: &str, want: &str) -> Execution {
+        Execution {
+            key: ExecKey(format!("sysctl[{key}]")),
+            check_id: "sysctl".into(),
+            title: key.into(),
+            category: "kernel".into(),
+            kind: CheckKind::Runtime,
+            severity: Severity::Medium,
+            target: ProbeTarget {
+                module: ModuleKind::Sysctl,
+                subject: key.into(),
+            },
+            expect: vec![("value".into(), Matcher::Equals(Value::String(want.into())))],
+            sop: None,
+        }
+    }
+
+    #[test]
+    fn a_section_cut_short_is_error_for_its_checks_only() {
+        let execs = vec![sysctl_exec("a.b", "1")];
+        let script = ProbeScript::build_with_nonce(&execs, "N".into());
+        let ok = b"\n@@DS:N:B:0\n0 ok 1\n\n@@DS:N:E:0:0\n";
+        assert_eq!(script.interpret(ok, &execs)[0].outcome, Outcome::Pass);
+        let cut = b"\n@@DS:N:B:0\n0 ok 1\n";
+        let v = &script.interpret(cut, &execs)[0];
+        assert_eq!(v.outcome, Outcome::Error);
+        assert!(v.reason.as_deref().unwrap_or("").contains("cut short"));
+        // A forged marker with another nonce is content, not framing.
+        let forged = b"\n@@DS:N:B:0\n@@DS:X:E:0:0\n0 ok 2\n\n@@DS:N:E:0:0\n";
+        assert_eq!(script.interpret(forged, &execs)[0].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn same_subject_is_probed_once() {
+        let execs = vec![sysctl_exec("a.b", "1"), sysctl_exec("a.b", "2")];
+        let script = ProbeScript::build(&execs);
+        assert_eq!(
+            script.text.matches("/proc/sys/a/b").count(),
+            3,
+            "{}",
+            script.text
+        );
+    }
+}

@@ -1,0 +1,27 @@
+//! kernel_module module (not implemented yet: every subject is an error).
+
+use super::{Module, Observation};
+use crate::model::{ModuleKind, Value};
+
+pub struct KernelModule;
+
+impl Module for KernelModule {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::KernelModule
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["exists"]
+    }
+    fn default_expect(&self) -> (&'static str, Value) {
+        ("exists", Value::Bool(true))
+    }
+    fn fragment(&self, _subjects: &[&str]) -> String {
+        String::new()
+    }
+    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
+        subjects
+            .iter()
+            .map(|_| Observation::Error("module kernel_module not implemented".into()))
+            .collect()
+    }
+}

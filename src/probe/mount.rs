@@ -1,0 +1,27 @@
+//! mount module (not implemented yet: every subject is an error).
+
+use super::{Module, Observation};
+use crate::model::{ModuleKind, Value};
+
+pub struct Mount;
+
+impl Module for Mount {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::Mount
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["exists"]
+    }
+    fn default_expect(&self) -> (&'static str, Value) {
+        ("exists", Value::Bool(true))
+    }
+    fn fragment(&self, _subjects: &[&str]) -> String {
+        String::new()
+    }
+    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
+        subjects
+            .iter()
+            .map(|_| Observation::Error("module mount not implemented".into()))
+            .collect()
+    }
+}

@@ -1,0 +1,27 @@
+//! sshd_config module (not implemented yet: every subject is an error).
+
+use super::{Module, Observation};
+use crate::model::{ModuleKind, Value};
+
+pub struct SshdConfig;
+
+impl Module for SshdConfig {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::SshdConfig
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &["exists"]
+    }
+    fn default_expect(&self) -> (&'static str, Value) {
+        ("exists", Value::Bool(true))
+    }
+    fn fragment(&self, _subjects: &[&str]) -> String {
+        String::new()
+    }
+    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
+        subjects
+            .iter()
+            .map(|_| Observation::Error("module sshd_config not implemented".into()))
+            .collect()
+    }
+}

@@ -1,0 +1,1 @@
+//! Headless output formats (text, json, junit) consuming the executor event stream.

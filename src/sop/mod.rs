@@ -1,0 +1,1 @@
+//! SOP lookup and rendering (checks/sops/*.md). Filled by the SOP issue.

@@ -1,0 +1,1 @@
+//! SQLite history: schema, migrations, writer thread, queries. Owned by the store issue.

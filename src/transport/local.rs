@@ -1,0 +1,140 @@
+//! Local transport: `/bin/sh -s` on this machine (`sudo -n /bin/sh -s` when the host has
+//! `become = true` and we are not root). The child is killed when the future is dropped.
+
+use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
+use crate::model::{Host, HostPhase};
+use futures::future::BoxFuture;
+use std::process::Stdio;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
+
+#[derive(Debug, Default, Clone)]
+pub struct LocalTransport;
+
+fn is_root() -> bool {
+    // SAFETY-free: read our effective uid from /proc (no libc dependency needed).
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// Read a stream up to `cap` bytes; returns (bytes, exceeded).
+pub(crate) async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    mut r: R,
+    cap: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok((buf, false));
+        }
+        if buf.len() + n > cap {
+            let keep = cap.saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..keep]);
+            return Ok((buf, true));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+impl Transport for LocalTransport {
+    fn run_script<'a>(
+        &'a self,
+        host: &'a Host,
+        script: &'a str,
+        limits: Limits,
+        phase: PhaseSink<'a>,
+    ) -> BoxFuture<'a, Result<ScriptOutput, TransportError>> {
+        Box::pin(async move {
+            let mut cmd = if host.become_root && !is_root() {
+                let mut c = Command::new("sudo");
+                c.args(["-n", "/bin/sh", "-s"]);
+                c
+            } else {
+                let mut c = Command::new("/bin/sh");
+                c.arg("-s");
+                c
+            };
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true);
+            phase(HostPhase::Probing);
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| TransportError::Unreachable(format!("cannot start /bin/sh: {e}")))?;
+            let stdin = child.stdin.take();
+            let stdout = child.stdout.take();
+            let stderr = child.stderr.take();
+            let work = async {
+                let write = async {
+                    if let Some(mut w) = stdin {
+                        // A script that exits early closes the pipe: not our error.
+                        let _ = w.write_all(script.as_bytes()).await;
+                        let _ = w.shutdown().await;
+                    }
+                };
+                let out = async {
+                    match stdout {
+                        Some(r) => read_capped(r, limits.output_cap).await,
+                        None => Ok((Vec::new(), false)),
+                    }
+                };
+                let err = async {
+                    match stderr {
+                        Some(r) => read_capped(r, 1024 * 1024).await,
+                        None => Ok((Vec::new(), false)),
+                    }
+                };
+                let ((), out, err) = tokio::join!(write, out, err);
+                (out, err)
+            };
+            let deadline = tokio::time::Instant::from_std(limits.deadline);
+            let (out, err) = match tokio::time::timeout_at(deadline, work).await {
+                Ok(v) => v,
+                Err(_) => {
+                    let _ = child.kill().await;
+                    return Err(TransportError::Timeout(
+                        "probe did not finish before the deadline".into(),
+                    ));
+                }
+            };
+            let (stdout, exceeded) =
+                out.map_err(|e| TransportError::Failed(format!("reading output: {e}")))?;
+            if exceeded {
+                let _ = child.kill().await;
+                return Err(TransportError::Failed(format!(
+                    "output exceeded {} bytes",
+                    limits.output_cap
+                )));
+            }
+            let (stderr, _) = err.unwrap_or_default();
+            let status = match tokio::time::timeout_at(deadline, child.wait()).await {
+                Ok(Ok(s)) => s.code(),
+                Ok(Err(e)) => return Err(TransportError::Failed(format!("waiting for sh: {e}"))),
+                Err(_) => {
+                    let _ = child.kill().await;
+                    return Err(TransportError::Timeout(
+                        "probe did not exit before the deadline".into(),
+                    ));
+                }
+            };
+            if host.become_root
+                && let Some(why) = sudo_refusal(&stderr) {
+                    return Err(TransportError::SudoDenied(why));
+                }
+            Ok(ScriptOutput {
+                stdout,
+                stderr,
+                status,
+            })
+        })
+    }
+}

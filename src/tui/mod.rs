@@ -1,0 +1,1 @@
+//! Interactive terminal UI. Owned by the TUI issue.
