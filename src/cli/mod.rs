@@ -4,6 +4,16 @@
 
 use clap::{Parser, Subcommand};
 
+mod checks;
+mod drift;
+mod history;
+mod inventory;
+mod prune;
+mod run;
+mod show;
+mod sop;
+mod status;
+
 /// Usage or configuration error: exit code 2.
 pub const EXIT_USAGE: i32 = 2;
 
@@ -22,23 +32,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check hosts against the declared state and report drift.
-    Run,
+    Run(run::RunArgs),
     /// Validate check files and list logical checks with their expansion per host.
-    Checks,
+    Checks(checks::ChecksArgs),
     /// List environments, hosts and tags.
-    Inventory,
+    Inventory(inventory::InventoryArgs),
     /// List stored runs.
-    History,
+    History(history::HistoryArgs),
     /// What changed between two runs.
-    Drift,
+    Drift(drift::DriftArgs),
     /// Is an environment ready right now?
-    Status,
+    Status(status::StatusArgs),
     /// Timeline of one host × check.
-    Show,
+    Show(show::ShowArgs),
     /// Delete old runs from the history.
-    Prune,
+    Prune(prune::PruneArgs),
     /// Show the SOP of a check.
-    Sop,
+    Sop(sop::SopArgs),
 }
 
 /// Parse arguments and run; returns the process exit code.
@@ -50,8 +60,19 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
-    {
-        eprintln!("driftscope: not implemented yet");
-        EXIT_USAGE
+    match cli.command {
+        None => {
+            eprintln!("driftscope: the TUI is not wired yet; try `driftscope run`");
+            EXIT_USAGE
+        }
+        Some(Command::Run(a)) => run::run(a),
+        Some(Command::Checks(a)) => checks::run(a),
+        Some(Command::Inventory(a)) => inventory::run(a),
+        Some(Command::History(a)) => history::run(a),
+        Some(Command::Drift(a)) => drift::run(a),
+        Some(Command::Status(a)) => status::run(a),
+        Some(Command::Show(a)) => show::run(a),
+        Some(Command::Prune(a)) => prune::run(a),
+        Some(Command::Sop(a)) => sop::run(a),
     }
 }

@@ -102,13 +102,14 @@ impl ProbeScript {
                     .and_then(|s| s.split(':').next())
                     .and_then(|s| s.parse::<usize>().ok());
                 if let Some((n, mut lines)) = current.take()
-                    && idx == Some(n) {
-                        // The end marker's leading newline leaves one artificial empty line.
-                        if lines.last().is_some_and(|l| l.is_empty()) {
-                            lines.pop();
-                        }
-                        done[n] = Some(lines);
+                    && idx == Some(n)
+                {
+                    // The end marker's leading newline leaves one artificial empty line.
+                    if lines.last().is_some_and(|l| l.is_empty()) {
+                        lines.pop();
                     }
+                    done[n] = Some(lines);
+                }
             } else if let Some((_, lines)) = current.as_mut() {
                 lines.push(line);
             }

@@ -127,9 +127,10 @@ impl Transport for LocalTransport {
                 }
             };
             if host.become_root
-                && let Some(why) = sudo_refusal(&stderr) {
-                    return Err(TransportError::SudoDenied(why));
-                }
+                && let Some(why) = sudo_refusal(&stderr)
+            {
+                return Err(TransportError::SudoDenied(why));
+            }
             Ok(ScriptOutput {
                 stdout,
                 stderr,

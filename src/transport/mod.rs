@@ -3,6 +3,7 @@
 //! they never interpret probe output.
 
 pub mod local;
+pub mod ssh;
 
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
