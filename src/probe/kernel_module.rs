@@ -1,6 +1,6 @@
 //! kernel_module module (not implemented yet: every subject is an error).
 
-use super::{Module, Observation};
+use super::{Module, Observation, Probe};
 use crate::model::{ModuleKind, Value};
 
 pub struct KernelModule;
@@ -15,10 +15,10 @@ impl Module for KernelModule {
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
+    fn fragment(&self, _probes: &[Probe]) -> String {
         String::new()
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
+    fn parse(&self, _output: &[u8], subjects: &[Probe]) -> Vec<Observation> {
         subjects
             .iter()
             .map(|_| Observation::Error("module kernel_module not implemented".into()))
