@@ -724,6 +724,16 @@ mod tests {
     }
 
     #[test]
+    fn real_output_as_root_reads_what_nobody_could_not() {
+        let out = include_bytes!("testdata/file/root.out");
+        let obs = parse_all(out, &fixture_probes());
+        assert_eq!(attrs(&obs[6])["exists"], true, "secret/key");
+        let k = attrs(&obs[7]);
+        assert_eq!(k["mode"], "0600");
+        assert_eq!(content_lines(k), vec![(1, "s".to_string())]);
+    }
+
+    #[test]
     fn contains_miss_shows_the_nearest_line() {
         let out = include_bytes!("testdata/file/nobody.out");
         let obs = parse_all(out, &fixture_probes());
