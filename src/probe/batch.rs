@@ -196,23 +196,35 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
             let m = module(e.target.module);
             let mut actual = serde_json::Map::new();
             let mut failed = Vec::new();
+            let mut errors = Vec::new();
             for (attr, matcher) in &e.expect {
+                // A module may answer the subject but not one attribute (e.g. a file's
+                // mode is known, its content unreadable): that check is an error.
+                if let Some(why) = attrs.get(&super::attr_error_key(attr)) {
+                    errors.push(why.as_str().unwrap_or("attribute unavailable").to_string());
+                    continue;
+                }
                 let v = m.evaluate(attrs, attr, matcher);
                 if !v.ok {
                     failed.push(attr.as_str());
                 }
                 actual.insert(attr.clone(), v.actual);
             }
-            let outcome = if failed.is_empty() {
-                Outcome::Pass
+            let (outcome, reason) = if !errors.is_empty() {
+                (Outcome::Error, Some(errors.join("; ")))
+            } else if failed.is_empty() {
+                (Outcome::Pass, None)
             } else {
-                Outcome::Fail
+                (
+                    Outcome::Fail,
+                    Some(format!("differs: {}", failed.join(", "))),
+                )
             };
             Verdict {
                 outcome,
                 expected,
                 actual: Value::Object(actual),
-                reason: (!failed.is_empty()).then(|| format!("differs: {}", failed.join(", "))),
+                reason,
             }
         }
     }

@@ -366,47 +366,60 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
     );
     a.insert("size".into(), Value::from(target.size));
     let wants_read = wants_content(probe) || probe.wants("sha256");
-    if wants_read && p.readable[i] != Some(true) {
-        let why = if type_name(target.raw_mode) != "file" {
+    let unreadable = (wants_read && p.readable[i] != Some(true)).then(|| {
+        if type_name(target.raw_mode) != "file" {
             format!(
                 "{path:?} is a {}, not a regular file",
                 type_name(target.raw_mode)
             )
         } else {
             format!("permission denied reading {path:?}")
-        };
-        return Observation::Error(why);
-    }
-    if wants_content(probe) {
-        if !p.saw_grep {
-            return Observation::Error(format!("content of {path:?} missing (output cut short)"));
         }
-        let lines: Vec<Value> = p.content[i]
-            .iter()
-            .map(|(n, t)| Value::Array(vec![Value::from(*n), Value::String(t.clone())]))
-            .collect();
-        a.insert("_content".into(), Value::Array(lines));
-        a.insert(
-            "_content_truncated".into(),
-            Value::Bool(p.content_truncated[i]),
-        );
+    });
+    let set_error = |a: &mut Attributes, attrs: &[&str], why: String| {
+        for attr in attrs {
+            a.insert(super::attr_error_key(attr), Value::String(why.clone()));
+        }
+    };
+    if wants_content(probe) {
+        if let Some(why) = &unreadable {
+            set_error(&mut a, &CONTENT_ATTRS, why.clone());
+        } else if !p.saw_grep {
+            set_error(
+                &mut a,
+                &CONTENT_ATTRS,
+                format!("content of {path:?} missing (output cut short)"),
+            );
+        } else {
+            let lines: Vec<Value> = p.content[i]
+                .iter()
+                .map(|(n, t)| Value::Array(vec![Value::from(*n), Value::String(t.clone())]))
+                .collect();
+            a.insert("_content".into(), Value::Array(lines));
+            a.insert(
+                "_content_truncated".into(),
+                Value::Bool(p.content_truncated[i]),
+            );
+        }
     }
+    a.insert("sha256".into(), Value::Null);
     if probe.wants("sha256") {
-        match &p.sha[i] {
-            Some(h) => {
+        match (&unreadable, &p.sha[i]) {
+            (Some(why), _) => set_error(&mut a, &["sha256"], why.clone()),
+            (None, Some(h)) => {
                 a.insert("sha256".into(), Value::String(h.clone()));
             }
-            None if !p.saw_sha => {
-                return Observation::Error(format!(
-                    "sha256 of {path:?} missing (output cut short)"
-                ));
-            }
-            None => {
-                return Observation::Error(format!("sha256sum could not read {path:?}"));
-            }
+            (None, None) if !p.saw_sha => set_error(
+                &mut a,
+                &["sha256"],
+                format!("sha256 of {path:?} missing (output cut short)"),
+            ),
+            (None, None) => set_error(
+                &mut a,
+                &["sha256"],
+                format!("sha256sum could not read {path:?}"),
+            ),
         }
-    } else {
-        a.insert("sha256".into(), Value::Null);
     }
     Observation::Observed(a)
 }
@@ -706,10 +719,16 @@ mod tests {
             "{:?}",
             obs[6]
         );
+        let k = attrs(&obs[7]);
+        assert_eq!(
+            k["mode"], "0600",
+            "the mode of an unreadable file is still known"
+        );
         assert!(
-            matches!(&obs[7], Observation::Error(e) if e.contains("permission denied reading")),
-            "{:?}",
-            obs[7]
+            k["_error:contains"]
+                .as_str()
+                .unwrap()
+                .contains("permission denied reading")
         );
         assert_eq!(attrs(&obs[8])["type"], "directory");
         assert_eq!(attrs(&obs[8])["mode"], "1750");

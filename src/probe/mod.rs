@@ -167,6 +167,12 @@ pub(crate) fn tagged_lines(output: &[u8], count: usize) -> Vec<(usize, String, S
     out
 }
 
+/// The key under which an observation records why one attribute could not be observed
+/// (the rest of the subject was): `_error:<attribute>`. Checks naming it become `error`.
+pub fn attr_error_key(attribute: &str) -> String {
+    format!("_error:{attribute}")
+}
+
 /// Build an observation from `(attribute, value)` pairs.
 pub(crate) fn observed<const N: usize>(pairs: [(&str, Value); N]) -> Observation {
     Observation::Observed(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
