@@ -1,8 +1,8 @@
 //! One host's executions → ONE POSIX sh script (sent on stdin of `sh -s`), and the script's
 //! output → one verdict per execution.
 //!
-//! Executions are grouped by module; each module gets one section probing all its distinct
-//! subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
+//! Executions are grouped by module (modules that read the same thing share one section, e.g.
+//! `directory` rides on `file`'s stat); each section probes all its distinct subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
 //! lines, so a missing or garbled section becomes `error` for exactly its checks.
 
 use super::{Observation, Probe, module};
@@ -57,7 +57,8 @@ impl ProbeScript {
     fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
         let mut by_module: BTreeMap<ModuleKind, Vec<Probe>> = BTreeMap::new();
         for e in executions {
-            let probes = by_module.entry(e.target.module).or_default();
+            let section = module(e.target.module).section();
+            let probes = by_module.entry(section).or_default();
             let idx = match probes.iter().position(|p| p.subject == e.target.subject) {
                 Some(i) => i,
                 None => {
@@ -157,7 +158,7 @@ impl ProbeScript {
             .iter()
             .map(|e| {
                 let obs = observed
-                    .get(&(e.target.module, e.target.subject.as_str()))
+                    .get(&(module(e.target.module).section(), e.target.subject.as_str()))
                     .cloned()
                     .unwrap_or_else(|| Observation::Error("no probe ran for this check".into()));
                 evaluate(e, &obs)
@@ -256,14 +257,14 @@ mod tests {
     fn a_section_cut_short_is_error_for_its_checks_only() {
         let execs = vec![sysctl_exec("a.b", "1")];
         let script = ProbeScript::build_with_nonce(&execs, "N".into());
-        let ok = b"\n@@DS:N:B:0\n0 ok 1\n\n@@DS:N:E:0:0\n";
+        let ok = b"\n@@DS:N:B:0\n/proc/sys/a/b:1\n@@END\n\n@@DS:N:E:0:0\n";
         assert_eq!(script.interpret(ok, &execs)[0].outcome, Outcome::Pass);
-        let cut = b"\n@@DS:N:B:0\n0 ok 1\n";
+        let cut = b"\n@@DS:N:B:0\n/proc/sys/a/b:1\n@@END\n";
         let v = &script.interpret(cut, &execs)[0];
         assert_eq!(v.outcome, Outcome::Error);
         assert!(v.reason.as_deref().unwrap_or("").contains("cut short"));
         // A forged marker with another nonce is content, not framing.
-        let forged = b"\n@@DS:N:B:0\n@@DS:X:E:0:0\n0 ok 2\n\n@@DS:N:E:0:0\n";
+        let forged = b"\n@@DS:N:B:0\n@@DS:X:E:0:0\n/proc/sys/a/b:2\n@@END\n\n@@DS:N:E:0:0\n";
         assert_eq!(script.interpret(forged, &execs)[0].outcome, Outcome::Fail);
     }
 
@@ -273,7 +274,7 @@ mod tests {
         let script = ProbeScript::build(&execs);
         assert_eq!(
             script.text.matches("/proc/sys/a/b").count(),
-            2,
+            3,
             "{}",
             script.text
         );

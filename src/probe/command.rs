@@ -4,7 +4,8 @@
 //! READ-ONLY BY CONVENTION: driftscope cannot tell a harmless command from a harmful one; a
 //! check's command must only read state (`uname -s`, `df -P /`). It runs with stdin from
 //! /dev/null, in a subshell (an `exit` or `cd` cannot affect the rest of the probe), and costs
-//! its own forks (about two plus the command's), so prefer a dedicated module when one fits.
+//! its own forks (one subshell plus the command's; two when a check names `stderr`, which is
+//! otherwise not captured), so prefer a dedicated module when one fits.
 //!
 //! Output is length-prefixed (`@C <i> <status> <bytes>` then the bytes), so any output,
 //! including lines that look like markers, parses exactly.
@@ -78,14 +79,23 @@ impl Module for Command {
         let mut s = String::new();
         for (i, p) in probes.iter().enumerate() {
             let c = sh_quote(&p.subject);
-            // fd 3 = the section's output; inner $(…) captures stdout, its stderr goes to the
-            // outer $(…) through fd 4.
-            s.push_str(&format!(
-                "ds_c={c}\n\
-                 ds_e=$( {{ ds_o=$(eval \"$ds_c\" 2>&4 4>&- 3>&-); ds_s=$?; \
-                 printf '@C {i} %s %s\\n%s\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\" >&3; }} 4>&1 )\n\
-                 printf '@E {i} %s\\n%s\\n' \"${{#ds_e}}\" \"$ds_e\"\n"
-            ));
+            if p.wants("stderr") {
+                // fd 3 = the section's output; inner $(…) captures stdout, its stderr goes to
+                // the outer $(…) through fd 4: two subshells.
+                s.push_str(&format!(
+                    "ds_c={c}\n\
+                     ds_e=$( {{ ds_o=$(eval \"$ds_c\" 2>&4 4>&- 3>&-); ds_s=$?; \
+                     printf '@C {i} %s %s\\n%s\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\" >&3; }} 4>&1 )\n\
+                     printf '@E {i} %s\\n%s\\n' \"${{#ds_e}}\" \"$ds_e\"\n"
+                ));
+            } else {
+                // Nobody asked for stderr: one subshell, stderr dropped.
+                s.push_str(&format!(
+                    "ds_c={c}\n\
+                     ds_o=$(eval \"$ds_c\" 2>/dev/null 3>&-); ds_s=$?\n\
+                     printf '@C {i} %s %s\\n%s\\n@E {i} 0\\n\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\"\n"
+                ));
+            }
         }
         format!("{{\n{s}}} 3>&1")
     }
@@ -137,7 +147,7 @@ mod tests {
             "cat /tmp/ds-fixture/secret.key",
         ]
         .iter()
-        .map(|s| Probe::new(s, &["exit_status"]))
+        .map(|s| Probe::new(s, &["exit_status", "stderr"]))
         .collect()
     }
 
@@ -167,6 +177,27 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("Permission denied")
+        );
+    }
+
+    #[test]
+    fn without_stderr_one_subshell_and_an_empty_stderr() {
+        let p = vec![Probe::new("echo hi; echo no >&2; exit 4", &["stdout"])];
+        let frag = Command.fragment(&p);
+        assert_eq!(frag.matches("$(").count(), 1, "{frag}");
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&frag)
+            .output()
+            .unwrap();
+        let obs = Command.parse(&out.stdout, &p);
+        assert_eq!(
+            obs[0],
+            observed([
+                ("exit_status", json!(4)),
+                ("stdout", json!("hi")),
+                ("stderr", json!(""))
+            ])
         );
     }
 

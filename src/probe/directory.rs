@@ -8,6 +8,22 @@ use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
 
+/// A file observation seen as a directory: `exists` says what is there when it is not one.
+fn as_directory(a: &Attributes) -> Attributes {
+    let mut a = a.clone();
+    let target = a
+        .get("_target_type")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(t) = target.filter(|t| t != "directory") {
+        a.insert(
+            "exists".into(),
+            Value::String(format!("not a directory ({t})")),
+        );
+    }
+    a
+}
+
 impl Module for Directory {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Directory
@@ -21,6 +37,9 @@ impl Module for Directory {
     fn validate_subject(&self, subject: &str) -> Result<(), String> {
         validate_path(subject)
     }
+    fn section(&self) -> ModuleKind {
+        ModuleKind::File
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         // Never content or sha256: only the attributes above can be wanted.
         let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
@@ -31,24 +50,14 @@ impl Module for Directory {
         parse_all(output, &plain)
             .into_iter()
             .map(|o| match o {
-                Observation::Observed(mut a) => {
-                    let target = a
-                        .get("_target_type")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    if let Some(t) = target.filter(|t| t != "directory") {
-                        a.insert(
-                            "exists".into(),
-                            Value::String(format!("not a directory ({t})")),
-                        );
-                    }
-                    Observation::Observed(a)
-                }
+                Observation::Observed(a) => Observation::Observed(as_directory(&a)),
                 other => other,
             })
             .collect()
     }
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
+        // Observations may come from the shared `file` section: apply the directory view here.
+        let observed = &as_directory(observed);
         if attribute == "mode" {
             return evaluate_mode(observed, matcher);
         }

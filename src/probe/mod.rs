@@ -91,6 +91,12 @@ pub trait Module: Sync {
         Ok(())
     }
 
+    /// The module whose section answers this module's subjects (its fragment and parser run
+    /// once for both); this module then only evaluates. Default: its own.
+    fn section(&self) -> ModuleKind {
+        self.kind()
+    }
+
     /// ONE POSIX sh fragment probing all `probes` (distinct subjects, in this order). It must
     /// be read-only, must quote every subject with `sh_quote`, and should fork as little as
     /// possible (one tool invocation for all subjects where the tool allows).

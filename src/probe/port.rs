@@ -1,6 +1,8 @@
-//! port: listening TCP/UDP sockets from ONE `grep` over `/proc/net/{tcp,tcp6,udp,udp6}`
-//! that keeps only listening rows (TCP state 0A LISTEN, UDP state 07 unconnected) — no `ss`,
-//! no `netstat`, one fork for all ports of the host.
+//! port: listening TCP/UDP sockets of the host with ONE fork for all ports: `ss -H -l -n -t -u`
+//! (netlink; here ~0.2 ms of CPU), or where ss is missing or fails, ONE `grep` over
+//! `/proc/net/{tcp,tcp6,udp,udp6}` keeping only listening rows (TCP state 0A LISTEN, UDP
+//! state 07 unconnected). Reading /proc/net/tcp walks the kernel's whole connection hash
+//! table (~5 ms of system CPU per file on the build VM), which is why ss comes first.
 //!
 //! Subjects: `tcp/22`, `udp/123`, a bare number (= tcp), or with an address:
 //! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
@@ -91,6 +93,31 @@ fn listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
         .collect()
 }
 
+/// `(udp, address, port)` of every `ss -H -l -n -t -u` row: `tcp LISTEN 0 4096 127.0.0.1:22 0.0.0.0:*`.
+fn ss_listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (netid, local) = (f.first()?, f.get(4)?);
+            let udp = match *netid {
+                "udp" => true,
+                "tcp" => false,
+                _ => return None,
+            };
+            let (addr, port) = local.rsplit_once(':')?;
+            let addr = addr.trim_start_matches('[').trim_end_matches(']');
+            let addr = addr.split('%').next().unwrap_or(addr);
+            let ip = if addr == "*" {
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            } else {
+                addr.parse().ok()?
+            };
+            Some((udp, ip, port.parse().ok()?))
+        })
+        .collect()
+}
+
 impl Module for Port {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Port
@@ -105,10 +132,13 @@ impl Module for Port {
         parse_subject(subject).map(|_| ())
     }
     fn fragment(&self, _probes: &[Probe]) -> String {
-        "if [ -r /proc/net/tcp ]; then \
+        "echo '@@SS'; ss -H -l -n -t -u 2>/dev/null; ds_rc=$?; echo \"@@SSRC $ds_rc\"\n\
+         if [ \"$ds_rc\" != 0 ]; then \
+         if [ -r /proc/net/tcp ]; then echo '@@PROC'; \
          grep -H -E '^ *[0-9]+: [0-9A-F]+:[0-9A-F]{4} [0-9A-F]+:[0-9A-F]{4} (0A|07) ' \
-         /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null; echo '@@END'; \
-         else echo '@@NA /proc/net/tcp is not readable (not Linux?)'; fi"
+         /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null; \
+         else echo '@@NA no ss and /proc/net/tcp is not readable (not Linux?)'; fi; fi\n\
+         echo '@@END'"
             .to_string()
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
@@ -117,9 +147,19 @@ impl Module for Port {
         }
         let lines = lossy_lines(output);
         if !lines.iter().any(|l| l == "@@END") {
-            return vec![Observation::Error("/proc/net output cut short".into()); probes.len()];
+            return vec![
+                Observation::Error("listening sockets output cut short".into());
+                probes.len()
+            ];
         }
-        let all = listeners(&lines);
+        let ss_end = lines.iter().position(|l| l.starts_with("@@SSRC "));
+        let all = match ss_end {
+            Some(e) if lines[e] == "@@SSRC 0" => {
+                let start = lines.iter().position(|l| l == "@@SS").map_or(0, |s| s + 1);
+                ss_listeners(&lines[start..e.max(start)])
+            }
+            _ => listeners(&lines),
+        };
         probes
             .iter()
             .map(|p| {
@@ -191,8 +231,17 @@ mod tests {
     #[test]
     fn real_proc_net_output() {
         // Captured while python held: tcp 0.0.0.0:47001, tcp6 [::1]:47002, udp 0.0.0.0:47003,
-        // and a connected-only udp socket on 47004 (not listening).
-        let out = include_bytes!("testdata/port/proc-net.out");
+        // and a connected-only udp socket on 47004 (not listening); once with ss, once with
+        // ss failing (the /proc/net fallback).
+        for fixture in [
+            &include_bytes!("testdata/port/ss.out")[..],
+            &include_bytes!("testdata/port/proc-net.out")[..],
+        ] {
+            check_fixture(fixture);
+        }
+    }
+
+    fn check_fixture(out: &[u8]) {
         let p: Vec<Probe> = [
             "47001",
             "tcp/[::1]:47002",

@@ -44,60 +44,73 @@ impl Module for Sysctl {
         Ok(())
     }
     fn fragment(&self, probes: &[Probe]) -> String {
-        // One line per key: `<index> ok <value>` or `<index> missing`. `read` joins nothing
-        // and forks nothing; multi-line values (rare) keep their first line.
+        // Builtins classify each key (`@<i> denied|missing`); ONE `grep -H ''` reads every
+        // readable file with a full-size read. (The shell's `read` builtin reads one byte at a
+        // time, and integer sysctls answer a read at offset > 0 with EOF: "4096" reads as "4".)
         let mut s = String::new();
         for (i, probe) in probes.iter().enumerate() {
             let p = sh_quote(&proc_path(&probe.subject));
             s.push_str(&format!(
-                "v=; if {{ IFS= read -r v || [ -n \"$v\" ]; }} 2>/dev/null <{p}; then printf '{i} ok %s\\n' \"$v\"; \
-                 elif [ -e {p} ]; then echo '{i} denied'; else echo '{i} missing'; fi\n"
+                "if ! [ -r {p} ]; then if [ -e {p} ]; then echo '@{i} denied'; else echo '@{i} missing'; fi; fi\n"
             ));
         }
+        let paths = super::quote::sh_quote_all(
+            probes
+                .iter()
+                .map(|p| proc_path(&p.subject))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
+        s.push_str(&format!("grep -H -s '' -- {paths}; echo '@@END'"));
         s
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let mut out = vec![None; probes.len()];
-        for line in super::lossy_lines(output) {
-            let mut parts = line.splitn(3, ' ');
-            let (Some(idx), Some(status)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            let Ok(idx) = idx.parse::<usize>() else {
-                continue;
-            };
-            let Some(slot) = out.get_mut(idx) else {
-                continue;
-            };
-            *slot = Some(match status {
-                "ok" => {
-                    // Multi-value sysctls use tabs; normalize to single spaces.
-                    let v = parts
-                        .next()
-                        .unwrap_or("")
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    let mut a = Attributes::new();
-                    a.insert("exists".into(), Value::Bool(true));
-                    a.insert("value".into(), Value::String(v));
-                    Observation::Observed(a)
-                }
+        let lines = super::lossy_lines(output);
+        if !lines.iter().any(|l| l == "@@END") {
+            return vec![Observation::Error("sysctl probe output cut short".into()); probes.len()];
+        }
+        let mut out: Vec<Option<Observation>> = vec![None; probes.len()];
+        for (i, status, _) in super::tagged_lines(output, probes.len()) {
+            let path = proc_path(&probes[i].subject);
+            out[i] = Some(match status.as_str() {
                 "missing" => {
                     let mut a = Attributes::new();
                     a.insert("exists".into(), Value::Bool(false));
                     a.insert("value".into(), Value::Null);
                     Observation::Observed(a)
                 }
-                "denied" => Observation::Error(format!(
-                    "permission denied reading {}",
-                    proc_path(&probes[idx].subject)
-                )),
-                other => Observation::Error(format!("unexpected probe output {other:?}")),
+                _ => Observation::Error(format!("permission denied reading {path}")),
             });
         }
+        let paths: Vec<String> = probes.iter().map(|p| proc_path(&p.subject)).collect();
+        for line in &lines {
+            // `<path>:<value line>`; /proc/sys paths hold no `:`. Multi-line values keep the
+            // first line; multi-value sysctls (tabs) are normalized to single spaces.
+            let Some((path, value)) = line.split_once(':') else {
+                continue;
+            };
+            let Some(i) = paths.iter().position(|p| p == path) else {
+                continue;
+            };
+            if out[i].is_some() {
+                continue;
+            }
+            let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            let mut a = Attributes::new();
+            a.insert("exists".into(), Value::Bool(true));
+            a.insert("value".into(), Value::String(v));
+            out[i] = Some(Observation::Observed(a));
+        }
         out.into_iter()
-            .map(|o| o.unwrap_or_else(|| Observation::Error("no output for this key".into())))
+            .zip(&paths)
+            .map(|(o, path)| {
+                o.unwrap_or_else(|| {
+                    Observation::Error(format!(
+                        "{path} exists but reading it gave no value (write-only?)"
+                    ))
+                })
+            })
             .collect()
     }
 }
@@ -107,14 +120,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_values_missing_and_garbage() {
-        let out = b"0 ok 2\n1 missing\n2 ok 4096\t87380\t6291456\n3 denied\nzzz\n";
+    fn real_output_values_missing_and_multi_value() {
+        // Captured as root; `vm.stat_refresh` is mode 0200 (write-only), `kernel.secret` absent.
+        let out = include_bytes!("testdata/sysctl/proc-sys.out");
         let subs = [
-            "kernel.randomize_va_space",
+            "net.core.somaxconn",
             "net.nope",
             "net.ipv4.tcp_rmem",
-            "kernel.secret",
-            "x.y",
+            "kernel.ostype",
+            "vm.stat_refresh",
         ];
         let probes: Vec<Probe> = subs.iter().map(|s| Probe::new(s, &["value"])).collect();
         let obs = Sysctl.parse(out, &probes);
@@ -122,12 +136,30 @@ mod tests {
             obs[0],
             Observation::Observed(Attributes::from([
                 ("exists".into(), Value::Bool(true)),
-                ("value".into(), "2".into())
-            ]))
+                ("value".into(), "4096".into())
+            ])),
+            "a multi-digit value is read whole"
         );
         assert!(matches!(&obs[1], Observation::Observed(a) if a["exists"] == Value::Bool(false)));
-        assert!(matches!(&obs[2], Observation::Observed(a) if a["value"] == "4096 87380 6291456"));
-        assert!(matches!(&obs[3], Observation::Error(e) if e.contains("permission denied")));
-        assert!(matches!(&obs[4], Observation::Error(_)));
+        assert!(
+            matches!(&obs[2], Observation::Observed(a) if a["value"].as_str().unwrap().split(' ').count() == 3)
+        );
+        assert!(matches!(&obs[3], Observation::Observed(a) if a["value"] == "Linux"));
+        assert!(
+            matches!(&obs[4], Observation::Error(e) if e.contains("write-only")),
+            "{:?}",
+            obs[4]
+        );
+        let cut = Sysctl.parse(b"/proc/sys/kernel/ostype:Linux\n", &probes);
+        assert!(cut.iter().all(|o| matches!(o, Observation::Error(_))));
+    }
+
+    #[test]
+    fn keys_with_slashes_swap_separators() {
+        assert_eq!(
+            proc_path("net.ipv4.conf.eth0/100.rp_filter"),
+            "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
+        );
+        assert!(Sysctl.validate_subject("/etc/passwd").is_err());
     }
 }
