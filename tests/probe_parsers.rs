@@ -1,0 +1,116 @@
+//! No module parser panics on any output: arbitrary bytes, and every prefix of a real captured
+//! output (a host that died mid-probe). Each always returns one observation per subject.
+
+use driftscope::model::ModuleKind;
+use driftscope::probe::{Probe, module};
+use proptest::prelude::*;
+
+fn probes(kind: ModuleKind) -> Vec<Probe> {
+    let subjects: &[&str] = match kind {
+        ModuleKind::File | ModuleKind::Directory | ModuleKind::Mount => {
+            &["/tmp/ds-fixture/app.conf", "/", "/a b"]
+        }
+        ModuleKind::Port => &["22", "udp/123", "tcp/[::1]:5432"],
+        ModuleKind::Process => &["sshd", "args:^sleep"],
+        ModuleKind::Sysctl => &["kernel.ostype", "net.core.somaxconn"],
+        _ => &["root", "bash", "PermitRootLogin"],
+    };
+    let all = module(kind).attributes();
+    subjects.iter().map(|s| Probe::new(s, all)).collect()
+}
+
+fn fixtures() -> Vec<(ModuleKind, &'static [u8])> {
+    vec![
+        (
+            ModuleKind::Package,
+            &include_bytes!("../src/probe/testdata/package/dpkg.out")[..],
+        ),
+        (
+            ModuleKind::File,
+            &include_bytes!("../src/probe/testdata/file/root.out")[..],
+        ),
+        (
+            ModuleKind::Directory,
+            &include_bytes!("../src/probe/testdata/directory/nobody.out")[..],
+        ),
+        (
+            ModuleKind::User,
+            &include_bytes!("../src/probe/testdata/user/getent.out")[..],
+        ),
+        (
+            ModuleKind::Group,
+            &include_bytes!("../src/probe/testdata/group/getent.out")[..],
+        ),
+        (
+            ModuleKind::Mount,
+            &include_bytes!("../src/probe/testdata/mount/mounts.out")[..],
+        ),
+        (
+            ModuleKind::KernelModule,
+            &include_bytes!("../src/probe/testdata/kernel_module/sys-only.out")[..],
+        ),
+        (
+            ModuleKind::Port,
+            &include_bytes!("../src/probe/testdata/port/ss.out")[..],
+        ),
+        (
+            ModuleKind::Port,
+            &include_bytes!("../src/probe/testdata/port/proc-net.out")[..],
+        ),
+        (
+            ModuleKind::Process,
+            &include_bytes!("../src/probe/testdata/process/ps.out")[..],
+        ),
+        (
+            ModuleKind::Service,
+            &include_bytes!("../src/probe/testdata/service/systemctl-show.out")[..],
+        ),
+        (
+            ModuleKind::Command,
+            &include_bytes!("../src/probe/testdata/command/nobody.out")[..],
+        ),
+        (
+            ModuleKind::SshdConfig,
+            &include_bytes!("../src/probe/testdata/sshd_config/fallback.out")[..],
+        ),
+        (
+            ModuleKind::SshdConfig,
+            &include_bytes!("../src/probe/testdata/sshd_config/sshd-T.out")[..],
+        ),
+        (
+            ModuleKind::Sysctl,
+            &include_bytes!("../src/probe/testdata/sysctl/proc-sys.out")[..],
+        ),
+    ]
+}
+
+#[test]
+fn every_prefix_of_real_output_parses() {
+    for (kind, out) in fixtures() {
+        let p = probes(kind);
+        let step = (out.len() / 400).max(1);
+        for cut in (0..=out.len()).step_by(step) {
+            let obs = module(kind).parse(&out[..cut], &p);
+            assert_eq!(obs.len(), p.len(), "{kind} cut at {cut}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600), seed in 0usize..1000) {
+        for kind in ModuleKind::ALL {
+            let p = probes(kind);
+            prop_assert_eq!(module(kind).parse(&bytes, &p).len(), p.len());
+            // Also a real fixture with garbage spliced in.
+            let fx = fixtures();
+            let (_, out) = fx[seed % fx.len()];
+            let at = seed % (out.len() + 1);
+            let mut spliced = out[..at].to_vec();
+            spliced.extend_from_slice(&bytes);
+            spliced.extend_from_slice(&out[at..]);
+            prop_assert_eq!(module(kind).parse(&spliced, &p).len(), p.len());
+        }
+    }
+}
