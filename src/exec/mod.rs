@@ -30,6 +30,9 @@ pub enum Event {
     },
 }
 
+/// How long past its deadline a transport may take before the executor gives up on it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
 /// Executor knobs (CLI flags).
 #[derive(Debug, Clone, Copy)]
 pub struct ExecOptions {
@@ -162,8 +165,21 @@ async fn run_host(
     let script = ProbeScript::build(&plan.executions);
     let result = match transports.for_kind(plan.host.transport) {
         Some(t) => {
-            t.run_script(&plan.host, &script.text, limits, &send_phase)
-                .await
+            // Transports enforce the deadline themselves; this is the executor's safety
+            // net for one that does not (a hung connect, a wedged session).
+            let hard = tokio::time::Instant::from_std(limits.deadline) + DEADLINE_GRACE;
+            match tokio::time::timeout_at(
+                hard,
+                t.run_script(&plan.host, &script.text, limits, &send_phase),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(TransportError::Timeout(format!(
+                    "no answer within the {:.1}s host deadline",
+                    opts.timeout.as_secs_f64()
+                ))),
+            }
         }
         None => Err(TransportError::Unreachable(format!(
             "no {:?} transport available in this build",
