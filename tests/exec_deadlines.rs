@@ -13,10 +13,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Sleep lengths unlikely to collide with anyone else's `sleep` on this machine.
+const SLEEP_TIMEOUT: &str = "30.4711";
+const SLEEP_CANCEL: &str = "31.4712";
+
 /// Local transport whose script for hosts named `slow*` first sleeps (a real `sleep` in the
 /// real shell), like a probe stuck on a hung NFS mount.
 struct SleepyLocal {
-    secs: u32,
+    secs: &'static str,
 }
 
 impl Transport for SleepyLocal {
@@ -89,7 +93,7 @@ async fn collect(mut rx: mpsc::Receiver<Event>) -> Vec<Event> {
     v
 }
 
-fn sleeping(secs: u32) -> usize {
+fn sleeping(secs: &str) -> usize {
     let out = std::process::Command::new("pgrep")
         .args(["-f", "-x", &format!("sleep {secs}")])
         .output()
@@ -101,7 +105,7 @@ fn sleeping(secs: u32) -> usize {
 async fn a_host_over_its_deadline_gets_timeout_the_others_pass() {
     let dir = tempfile::tempdir().unwrap();
     let transports = TransportSet {
-        local: Arc::new(SleepyLocal { secs: 30 }),
+        local: Arc::new(SleepyLocal { secs: SLEEP_TIMEOUT }),
         ssh: None,
     };
     let opts = ExecOptions {
@@ -153,17 +157,17 @@ async fn a_host_over_its_deadline_gets_timeout_the_others_pass() {
     ));
     // The whole process group went, not just the shell.
     let t0 = Instant::now();
-    while sleeping(30) > 0 && t0.elapsed() < Duration::from_secs(5) {
+    while sleeping(SLEEP_TIMEOUT) > 0 && t0.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(sleeping(30), 0, "the timed-out probe left its sleep behind");
+    assert_eq!(sleeping(SLEEP_TIMEOUT), 0, "the timed-out probe left its sleep behind");
 }
 
 #[tokio::test]
 async fn cancelling_ends_the_run_says_so_and_kills_the_probe() {
     let dir = tempfile::tempdir().unwrap();
     let transports = TransportSet {
-        local: Arc::new(SleepyLocal { secs: 31 }),
+        local: Arc::new(SleepyLocal { secs: SLEEP_CANCEL }),
         ssh: None,
     };
     let (tx, rx) = mpsc::channel(64);
@@ -178,10 +182,10 @@ async fn cancelling_ends_the_run_says_so_and_kills_the_probe() {
     ));
     // Wait until the slow probe is really sleeping, then cancel.
     let t0 = Instant::now();
-    while sleeping(31) == 0 && t0.elapsed() < Duration::from_secs(10) {
+    while sleeping(SLEEP_CANCEL) == 0 && t0.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(sleeping(31) > 0, "the slow probe never started");
+    assert!(sleeping(SLEEP_CANCEL) > 0, "the slow probe never started");
     cancel.cancel();
     let events = collect(rx).await;
     let (_, cancelled) = run.await.unwrap();
@@ -201,11 +205,11 @@ async fn cancelling_ends_the_run_says_so_and_kills_the_probe() {
     );
     // kill_on_drop: the sleeping shell is gone shortly after.
     let t0 = Instant::now();
-    while sleeping(31) > 0 && t0.elapsed() < Duration::from_secs(5) {
+    while sleeping(SLEEP_CANCEL) > 0 && t0.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        sleeping(31),
+        sleeping(SLEEP_CANCEL),
         0,
         "the probe's shell outlived the cancelled run"
     );
