@@ -144,7 +144,7 @@ impl ExecArgs {
             ssh: Some(Arc::new(SshTransport::new(SshOptions {
                 config_file: self.ssh_config.clone(),
                 accept_new_host_keys: self.accept_new_host_keys,
-                idle_timeout: None,
+                ..SshOptions::default()
             }))),
         }
     }
