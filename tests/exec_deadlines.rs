@@ -105,7 +105,9 @@ fn sleeping(secs: &str) -> usize {
 async fn a_host_over_its_deadline_gets_timeout_the_others_pass() {
     let dir = tempfile::tempdir().unwrap();
     let transports = TransportSet {
-        local: Arc::new(SleepyLocal { secs: SLEEP_TIMEOUT }),
+        local: Arc::new(SleepyLocal {
+            secs: SLEEP_TIMEOUT,
+        }),
         ssh: None,
     };
     let opts = ExecOptions {
@@ -160,7 +162,11 @@ async fn a_host_over_its_deadline_gets_timeout_the_others_pass() {
     while sleeping(SLEEP_TIMEOUT) > 0 && t0.elapsed() < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(sleeping(SLEEP_TIMEOUT), 0, "the timed-out probe left its sleep behind");
+    assert_eq!(
+        sleeping(SLEEP_TIMEOUT),
+        0,
+        "the timed-out probe left its sleep behind"
+    );
 }
 
 #[tokio::test]
