@@ -330,7 +330,9 @@ impl Writer {
             };
             let mut events = events;
             for ev in events.drain(..) {
-                let ends_run = matches!(ev, Event::RunFinished { .. });
+                // A run's row is committed on its own first, so that a later failure (disk
+                // full) can still mark it incomplete with the count of lost results.
+                let flush_now = matches!(ev, Event::RunFinished { .. } | Event::RunStarted(_));
                 match &ev {
                     Event::CheckResult(_) => batch_results += 1,
                     // Progress phases are not stored; failures are.
@@ -343,7 +345,7 @@ impl Writer {
                 if deadline.is_none() {
                     deadline = Some(Instant::now() + self.opts.flush_interval);
                 }
-                if batch_results >= self.opts.batch_results || ends_run {
+                if batch_results >= self.opts.batch_results || flush_now {
                     self.flush(&mut batch);
                     batch_results = 0;
                     deadline = None;
