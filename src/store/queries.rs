@@ -497,6 +497,42 @@ impl Store {
         }
     }
 
+    /// The newest run (of `env`, when given).
+    pub fn latest_run(&self, env: Option<&str>) -> Result<Option<RunSummary>, StoreError> {
+        Ok(self.runs(env, 1)?.into_iter().next())
+    }
+
+    /// The newest run of `env` that started before `t`.
+    pub fn run_before(
+        &self,
+        env: &str,
+        t: DateTime<Utc>,
+    ) -> Result<Option<RunSummary>, StoreError> {
+        let env_id = self.env_id(env)?;
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM run_envs x JOIN runs r ON r.id = x.run
+             JOIN envs e ON e.id = r.env WHERE x.env = ?1 AND r.started_at < ?2
+             ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        );
+        self.query_runs(&sql, params![env_id, to_ms(t)])
+            .map(|v| v.into_iter().next())
+            .map_err(|e| self.err(e))
+    }
+
+    /// The run of the same environment just before `run`.
+    pub fn previous_run(&self, run: &RunSummary) -> Result<Option<RunSummary>, StoreError> {
+        let env_id = self.env_id(&run.environment)?;
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM run_envs x JOIN runs r ON r.id = x.run
+             JOIN envs e ON e.id = r.env WHERE x.env = ?1
+               AND (r.started_at < ?2 OR (r.started_at = ?2 AND r.id < ?3))
+             ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        );
+        self.query_runs(&sql, params![env_id, to_ms(run.started_at), run.db_id])
+            .map(|v| v.into_iter().next())
+            .map_err(|e| self.err(e))
+    }
+
     fn env_id(&self, name: &str) -> Result<i64, StoreError> {
         schema::optional_id(&self.conn, "SELECT id FROM envs WHERE name = ?1", [name])
             .map_err(|e| self.err(e))?
