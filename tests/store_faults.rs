@@ -330,3 +330,46 @@ fn writer_killed_with_sigkill_loses_at_most_the_last_batch() {
     );
     assert_eq!(text(&db, "PRAGMA integrity_check"), "ok");
 }
+
+#[test]
+fn a_run_survives_a_lock_that_is_released_mid_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    write_runs(&db, &[RunSpec::new("r1", "prod", 2, vec![pass("h", "c")])]);
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO envs (name) VALUES ('held');")
+        .unwrap();
+    let opts = WriterOptions {
+        busy_timeout: Duration::from_millis(100),
+        ..WriterOptions::default()
+    };
+    let writer = StoreWriter::spawn_with(&db, opts).unwrap();
+    let spec = RunSpec::new(
+        "r2",
+        "prod",
+        1,
+        vec![pass("h1", "c"), pass("h2", "c"), pass("h3", "c")],
+    );
+    let evs = events(&spec);
+    // RunStarted and the first result go while the lock is held …
+    writer.send(&evs[0]);
+    writer.send(&evs[1]);
+    std::thread::sleep(Duration::from_millis(800));
+    holder.execute_batch("ROLLBACK").unwrap();
+    // … the rest after it is released.
+    for ev in &evs[2..] {
+        writer.send(ev);
+    }
+    let report = writer.finish().unwrap();
+    assert_eq!(
+        (report.results_written, report.results_lost),
+        (2, 1),
+        "{report:?}"
+    );
+    let store = Store::open(&db).unwrap();
+    let run = store.run("r2").unwrap();
+    assert_eq!(run.status, "incomplete");
+    assert_eq!(run.results_lost, 1);
+    assert_eq!(run.counts.pass, 2);
+}

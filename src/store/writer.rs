@@ -309,6 +309,14 @@ const VAL_CACHE_MAX: usize = 200_000;
 
 impl Writer {
     fn run(mut self, queue: Arc<Queue>) -> WriteReport {
+        /// Whatever way this thread ends, senders must not wait on a full queue forever.
+        struct CloseOnDrop(Arc<Queue>);
+        impl Drop for CloseOnDrop {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let _close = CloseOnDrop(queue.clone());
         let mut batch: Vec<Event> = Vec::with_capacity(self.opts.batch_results + 16);
         let mut batch_results = 0usize;
         let mut deadline: Option<Instant> = None;
@@ -464,6 +472,15 @@ fn apply(conn: &Connection, st: &mut WriterState, batch: &[Event]) -> rusqlite::
             }
             Event::HostState { .. } => {}
             Event::CheckResult(rec) => {
+                // The run's row was lost with a failed batch: write it again first.
+                if let Some(meta) = st
+                    .run
+                    .as_ref()
+                    .filter(|r| r.db_id.is_none())
+                    .map(|r| r.meta.clone())
+                {
+                    start_run(&tx, st, &meta)?;
+                }
                 if !write_result(&tx, st, rec)? {
                     orphans += 1;
                 }
@@ -518,6 +535,23 @@ fn close_unfinished(tx: &Connection, mut prev: RunState) -> rusqlite::Result<()>
 }
 
 fn start_run(tx: &Connection, st: &mut WriterState, meta: &Arc<RunMeta>) -> rusqlite::Result<()> {
+    // Known before the row is written: if the insert fails, later results still know their
+    // run and the next batch writes the row again.
+    let lost = st
+        .run
+        .as_ref()
+        .filter(|r| r.key == meta.id)
+        .map_or(0, |r| r.lost);
+    st.run = Some(RunState {
+        key: meta.id.clone(),
+        meta: meta.clone(),
+        db_id: None,
+        envs_written: FastSet::default(),
+        hosts_written: FastSet::default(),
+        pending: OutcomeCounts::default(),
+        lost,
+        finished: false,
+    });
     let env_id = intern_env(tx, st, &meta.scope.environment)?;
     let scope = serde_json::to_string(&meta.scope)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -562,19 +596,11 @@ fn start_run(tx: &Connection, st: &mut WriterState, meta: &Arc<RunMeta>) -> rusq
     };
     tx.prepare_cached("INSERT OR IGNORE INTO run_envs (env, run) VALUES (?1, ?2)")?
         .execute(params![env_id, id])?;
-    let mut envs_written = FastSet::default();
-    envs_written.insert(env_id);
     st.generation += 1;
-    st.run = Some(RunState {
-        key: meta.id.clone(),
-        meta: meta.clone(),
-        db_id: Some(id),
-        envs_written,
-        hosts_written: FastSet::default(),
-        pending: OutcomeCounts::default(),
-        lost: 0,
-        finished: false,
-    });
+    if let Some(run) = st.run.as_mut() {
+        run.db_id = Some(id);
+        run.envs_written.insert(env_id);
+    }
     Ok(())
 }
 
