@@ -230,3 +230,90 @@ pub fn many_records(env: &str, hosts: usize, n: usize) -> Vec<ResultRecord> {
         })
         .collect()
 }
+
+/// Run metadata for a hand-made run.
+pub fn meta(env: &str, hosts: usize, executions: usize) -> crate::model::RunMeta {
+    crate::model::RunMeta {
+        id: "20260101T000000.000Z-000001".into(),
+        started_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        scope: crate::model::Scope {
+            environment: env.into(),
+            ..Default::default()
+        },
+        driftscope_version: "test".into(),
+        user: "tester".into(),
+        client_host: "here".into(),
+        checkset_hash: "demo".into(),
+        host_count: hosts,
+        execution_count: executions,
+    }
+}
+
+/// The demo inventory's App with a fixed clock and the default theme and keys.
+pub fn app(now: std::time::Instant) -> super::app::App {
+    let loaded = demo_loaded(3);
+    let mut app = super::app::App::new(
+        loaded
+            .environments
+            .iter()
+            .map(|e| super::app::EnvEntry {
+                name: e.name.clone(),
+                hosts: e.hosts.iter().map(|h| h.name.clone()).collect(),
+            })
+            .collect(),
+        loaded.checks.iter().map(|c| c.category.clone()).collect(),
+        Selection::default(),
+        super::keymap::Keymap::embedded(),
+        super::theme::Theme::default_theme(),
+        "~/.local/share/driftscope/history.db".into(),
+        now,
+    );
+    app.update(super::app::Msg::Resize(120, 40));
+    app
+}
+
+/// The demo checks' results for `demo`'s hosts: what the sysctl run on a typical box gives.
+pub fn demo_results(hosts: usize) -> Vec<ResultRecord> {
+    let mut out = Vec::new();
+    for h in 1..=hosts {
+        let host = format!("local-{h}");
+        for (cat, id, title, key, want, sev) in DEMO_CHECKS {
+            let got = match key {
+                "kernel.ostype" => Some("Linux"),
+                "kernel.panic" => Some(if h == 2 { "10" } else { "0" }),
+                "net.ipv4.ip_forward" => Some(if h == 3 { "1" } else { "0" }),
+                "net.ipv4.tcp_syncookies" => Some("1"),
+                "vm.swappiness" => Some("60"),
+                _ => None,
+            };
+            let outcome = match got {
+                Some(g) if g == want => Outcome::Pass,
+                Some(_) => Outcome::Fail,
+                None => Outcome::Error,
+            };
+            out.push(ResultRecord {
+                environment: "demo".into(),
+                host: host.clone(),
+                key: ExecKey(id.into()),
+                check_id: id.into(),
+                title: title.into(),
+                category: cat.into(),
+                severity: sev,
+                outcome,
+                expected: json!({ "value": want }),
+                actual: match got {
+                    Some(g) => json!({ "value": g }),
+                    None => json!({}),
+                },
+                reason: match outcome {
+                    Outcome::Pass => None,
+                    Outcome::Fail => Some("differs: value".into()),
+                    _ => Some(format!("/proc/sys/{}: no such key", key.replace('.', "/"))),
+                },
+                duration: Duration::from_millis(3 + h as u64),
+                sop: Some(format!("{cat}-tuning")),
+            });
+        }
+    }
+    out
+}
