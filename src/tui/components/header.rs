@@ -76,14 +76,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         sep(),
     ];
     spans.extend(run_spans(app));
-    spans.push(sep());
-    spans.push(styled("db ", t.muted));
-    spans.push(Span::raw(app.db_label.clone()));
     let help = app
         .keymap
         .first_key(InputMode::Normal, Action::Help)
         .unwrap_or("?");
     spans.push(sep());
     spans.push(styled(format!("{help} help"), t.muted));
+    spans.push(sep());
+    spans.push(styled("db ", t.muted));
+    spans.push(Span::raw(app.db_label.clone()));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
