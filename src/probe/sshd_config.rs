@@ -68,7 +68,8 @@ const DEFAULTS: [(&str, &str); 33] = [
     ("x11uselocalhost", "yes"),
 ];
 
-/// Values sshd treats case-insensitively and prints in lowercase.
+/// Values sshd treats case-insensitively, in lowercase; `without-password` (what OpenSSH 9.2's
+/// `sshd -T` prints) as its current name `prohibit-password`, whichever source answered.
 fn normalize_value(v: &str) -> String {
     let lower = v.to_ascii_lowercase();
     match lower.as_str() {
@@ -119,7 +120,7 @@ fn from_sshd_t(lines: &[String]) -> Effective {
             values
                 .entry(kw.to_string())
                 .or_default()
-                .push(v.to_string());
+                .push(normalize_value(v));
         }
     }
     Effective {
@@ -317,6 +318,9 @@ mod tests {
         assert_eq!(get(&obs[2], "value"), json!("22 2222"), "ports accumulate");
         assert_eq!(get(&obs[3], "value"), json!("yes"));
         assert_eq!(get(&obs[0], "_source"), json!("sshd -T"));
+        let out = b"@@T\npermitrootlogin without-password\n@@TRC 0\n@@END\n";
+        let obs = SshdConfig.parse(out, &probes());
+        assert_eq!(get(&obs[0], "value"), json!("prohibit-password"));
         assert_eq!(get(&obs[6], "exists"), json!(false));
     }
 
