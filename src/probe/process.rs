@@ -14,6 +14,8 @@ pub struct Process;
 
 const USER_W: usize = 32;
 const COMM_W: usize = 16;
+/// How our own `ps` shows up in its output.
+const OWN_PS_ARGS: &str = "ps -e -ww -o pid= -o user:32= -o comm:16= -o args=";
 
 /// One `ps` row.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +94,7 @@ impl Module for Process {
     }
     fn fragment(&self, _probes: &[Probe]) -> String {
         format!(
-            "echo '@@PS'; ps -e -ww -o pid= -o user:{USER_W}= -o comm:{COMM_W}= -o args= 2>&1; echo \"@@RC $?\""
+            "echo \"@@SELF $$\"; echo '@@PS'; ps -e -ww -o pid= -o user:{USER_W}= -o comm:{COMM_W}= -o args= 2>&1; echo \"@@RC $?\""
         )
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
@@ -116,9 +118,15 @@ impl Module for Process {
             };
             return vec![Observation::Error(why); probes.len()];
         }
+        // The probe's own shell and its ps are not the host's processes.
+        let own_pid: Option<u32> = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("@@SELF "))
+            .and_then(|p| p.trim().parse().ok());
         let rows: Vec<Row> = raw[start..rc_at.min(raw.len())]
             .iter()
             .filter_map(|l| parse_row(l))
+            .filter(|r| Some(r.pid) != own_pid && !r.args.starts_with(OWN_PS_ARGS))
             .collect();
         probes
             .iter()
@@ -177,6 +185,22 @@ mod tests {
         assert_eq!(get(4, "running"), json!(false));
         assert_eq!(get(4, "count"), json!(0));
         assert_eq!(get(5, "running"), json!(true));
+    }
+
+    #[test]
+    fn the_probe_itself_is_not_counted() {
+        let out = b"@@SELF 41\n@@PS\n   41 root                             sh               sh -s\n   42 root                             ps               ps -e -ww -o pid= -o user:32= -o comm:16= -o args=\n   43 root                             sh               /bin/sh /usr/bin/x\n@@RC 0\n";
+        let p = vec![Probe::new("sh", &["count"]), Probe::new("ps", &["count"])];
+        let obs = Process.parse(out, &p);
+        assert_eq!(
+            obs[0],
+            observed([
+                ("running", json!(true)),
+                ("count", json!(1)),
+                ("users", json!(["root"]))
+            ])
+        );
+        assert!(matches!(&obs[1], Observation::Observed(a) if a["count"] == json!(0)));
     }
 
     #[test]

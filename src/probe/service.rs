@@ -7,8 +7,10 @@
 //! a unit that does not exist is `active = false, enabled = false`.
 
 use super::quote::sh_quote_all;
-use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
-use crate::model::{ModuleKind, Value};
+use super::{
+    AttrVerdict, Attributes, Module, Observation, Probe, lossy_lines, not_applicable, observed,
+};
+use crate::model::{Matcher, ModuleKind, Value};
 use std::collections::BTreeMap;
 
 pub struct Service;
@@ -44,6 +46,16 @@ impl Module for Service {
             ));
         }
         Ok(())
+    }
+    /// A failing `active`/`enabled` shows the unit's state: `false: failed (failed), unit file enabled`.
+    fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
+        let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
+        let ok = matcher.matches(&actual);
+        let actual = match (ok, observed.get("_state").and_then(Value::as_str)) {
+            (false, Some(state)) => Value::String(format!("{actual}: {state}")),
+            _ => actual,
+        };
+        AttrVerdict { ok, actual }
     }
     fn fragment(&self, probes: &[Probe]) -> String {
         let units = sh_quote_all(probes.iter().map(|p| p.subject.as_str()));
@@ -157,6 +169,15 @@ mod tests {
             (json!(false), json!(false))
         );
         assert_eq!(get(3, "enabled"), json!(true), "static counts as enabled");
+        let Observation::Observed(cron) = &obs[1] else {
+            panic!()
+        };
+        let v = Service.evaluate(cron, "active", &Matcher::parse(&json!(true)).unwrap());
+        assert!(!v.ok);
+        assert_eq!(
+            v.actual,
+            json!("false: inactive (dead), unit file disabled")
+        );
         let short = Service.parse(b"Id=ssh.service\nActiveState=active\n@@RC 0\n", &p);
         assert!(matches!(&short[0], Observation::Error(e) if e.contains("1 of 4")));
     }
