@@ -115,14 +115,22 @@ impl Module for Service {
                     return observed([
                         ("active", Value::Bool(false)),
                         ("enabled", Value::Bool(false)),
+                        ("_state", Value::from("unit not found")),
                     ]);
                 }
+                let state = format!(
+                    "{} ({}), unit file {}",
+                    get("ActiveState"),
+                    get("SubState"),
+                    get("UnitFileState")
+                );
                 observed([
                     ("active", Value::Bool(get("ActiveState") == "active")),
                     (
                         "enabled",
                         Value::Bool(ENABLED_STATES.contains(&get("UnitFileState"))),
                     ),
+                    ("_state", Value::String(state)),
                 ])
             })
             .collect()
