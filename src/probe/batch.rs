@@ -157,11 +157,12 @@ impl ProbeScript {
         executions
             .iter()
             .map(|e| {
-                let obs = observed
-                    .get(&(module(e.target.module).section(), e.target.subject.as_str()))
-                    .cloned()
-                    .unwrap_or_else(|| Observation::Error("no probe ran for this check".into()));
-                evaluate(e, &obs)
+                // By reference: a file's observation may hold its content.
+                match observed.get(&(module(e.target.module).section(), e.target.subject.as_str()))
+                {
+                    Some(obs) => evaluate(e, obs),
+                    None => evaluate(e, &Observation::Error("no probe ran for this check".into())),
+                }
             })
             .collect()
     }
