@@ -280,4 +280,63 @@ mod tests {
             script.text
         );
     }
+
+    fn exec_on(module: ModuleKind, subject: &str, attr: &str, want: Value) -> Execution {
+        let mut e = sysctl_exec("x", "1");
+        e.target = ProbeTarget {
+            module,
+            subject: subject.into(),
+        };
+        e.expect = vec![(attr.into(), Matcher::Equals(want))];
+        e
+    }
+
+    #[test]
+    fn file_and_directory_share_one_stat_and_wants_are_merged() {
+        let execs = vec![
+            exec_on(ModuleKind::File, "/etc/app.conf", "mode", "0644".into()),
+            exec_on(ModuleKind::Directory, "/var/lib/app", "mode", "0750".into()),
+            exec_on(
+                ModuleKind::File,
+                "/etc/app.conf",
+                "contains",
+                "^a=1$".into(),
+            ),
+        ];
+        let script = ProbeScript::build(&execs);
+        assert_eq!(
+            script.text.matches("stat --printf").count(),
+            1,
+            "{}",
+            script.text
+        );
+        // contains is wanted for app.conf only: content is read for it alone.
+        assert!(
+            script
+                .text
+                .contains("grep -a -Z -H -n -m 20000 '' -- '/etc/app.conf' 2>/dev/null")
+        );
+        assert!(!script.text.contains("sha256sum"));
+    }
+
+    #[test]
+    fn an_attribute_the_probe_could_not_read_is_error_for_that_check_only() {
+        let mode = exec_on(ModuleKind::File, "/s", "mode", "0600".into());
+        let content = exec_on(ModuleKind::File, "/s", "contains", "x".into());
+        let mut attrs = super::super::Attributes::new();
+        attrs.insert("exists".into(), Value::Bool(true));
+        attrs.insert("mode".into(), "0600".into());
+        attrs.insert(
+            super::super::attr_error_key("contains"),
+            "permission denied reading \"/s\"".into(),
+        );
+        let obs = Observation::Observed(attrs);
+        assert_eq!(evaluate(&mode, &obs).outcome, Outcome::Pass);
+        let v = evaluate(&content, &obs);
+        assert_eq!(v.outcome, Outcome::Error);
+        assert_eq!(
+            v.reason.as_deref(),
+            Some("permission denied reading \"/s\"")
+        );
+    }
 }
