@@ -62,6 +62,10 @@ fn fixtures() -> Vec<(ModuleKind, &'static [u8])> {
             &include_bytes!("../src/probe/testdata/process/ps.out")[..],
         ),
         (
+            ModuleKind::Process,
+            &include_bytes!("../src/probe/testdata/process/proc.out")[..],
+        ),
+        (
             ModuleKind::Service,
             &include_bytes!("../src/probe/testdata/service/systemctl-show.out")[..],
         ),
