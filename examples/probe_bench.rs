@@ -575,32 +575,41 @@ fn main() {
     let execs: Vec<Execution> = checks.iter().map(|c| c.exec.clone()).collect();
     let commands: usize = checks.iter().map(|c| c.per_attribute.len()).sum();
     println!("checks: {} (per-check commands: {commands})", checks.len());
-    let mut rows = Vec::new();
     // `setup` measures nothing: strace subtracts its processes (the agent) from the others.
-    if mode == "batched" || mode == "both" {
-        let mut times = Vec::new();
-        let mut passed = 0;
-        let cpu0 = children_cpu();
-        for _ in 0..iterations {
+    // Runs alternate between the two ways so both see the same machine load.
+    let ways: Vec<&str> = match mode.as_str() {
+        "both" => vec!["batched", "per-check"],
+        "batched" | "per-check" => vec![mode.as_str()],
+        _ => vec![],
+    };
+    let mut times = vec![Vec::new(); ways.len()];
+    let mut cpu = vec![Duration::ZERO; ways.len()];
+    let mut passed = vec![0usize; ways.len()];
+    for _ in 0..iterations {
+        for (w, way) in ways.iter().enumerate() {
+            let cpu0 = children_cpu();
             let t = Instant::now();
-            passed = run_batched(&execs);
-            times.push(t.elapsed());
+            passed[w] = if *way == "batched" {
+                run_batched(&execs)
+            } else {
+                run_per_check(&checks)
+            };
+            times[w].push(t.elapsed());
+            cpu[w] += children_cpu() - cpu0;
         }
-        let cpu = (children_cpu() - cpu0) / iterations.max(1) as u32;
-        rows.push(("batched", passed, median(times), cpu));
     }
-    if mode == "per-check" || mode == "both" {
-        let mut times = Vec::new();
-        let mut passed = 0;
-        let cpu0 = children_cpu();
-        for _ in 0..iterations {
-            let t = Instant::now();
-            passed = run_per_check(&checks);
-            times.push(t.elapsed());
-        }
-        let cpu = (children_cpu() - cpu0) / iterations.max(1) as u32;
-        rows.push(("per-check", passed, median(times), cpu));
-    }
+    let rows: Vec<(&str, usize, Duration, Duration)> = ways
+        .iter()
+        .enumerate()
+        .map(|(w, way)| {
+            (
+                *way,
+                passed[w],
+                median(std::mem::take(&mut times[w])),
+                cpu[w] / iterations.max(1) as u32,
+            )
+        })
+        .collect();
     println!(
         "| mode | pass | median wall (ms) over {iterations} runs | mean CPU of the probe processes (ms) |"
     );
