@@ -4,6 +4,10 @@
 //!
 //! Must not do IO: the fragments are run by a transport, the parsers see bytes.
 //! Every string interpolated into shell text goes through [`quote::sh_quote`].
+//!
+//! Attributes whose name starts with `_` are internal to a module (file content, a service's
+//! state, per-attribute errors under [`attr_error_key`]); `Module::attributes` never lists them,
+//! so checks cannot name them and results never show them.
 
 pub mod batch;
 pub mod quote;
@@ -198,7 +202,7 @@ pub(crate) fn finish(slots: Vec<Option<Observation>>, what: &str) -> Vec<Observa
         .collect()
 }
 
-/// `output` ends with the `@@NA <reason>` line a fragment prints when its tool is absent.
+/// The reason of the `@@NA <reason>` line a fragment prints when the module does not fit the host.
 pub(crate) fn not_applicable(output: &[u8]) -> Option<String> {
     lossy_lines(output)
         .iter()
