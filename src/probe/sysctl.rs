@@ -36,9 +36,17 @@ impl Module for Sysctl {
         ("exists", Value::Bool(true))
     }
     fn validate_subject(&self, subject: &str) -> Result<(), String> {
-        if subject.is_empty() || subject.contains("..") || subject.starts_with('/') {
+        let charset_ok = subject
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+        if subject.is_empty()
+            || !charset_ok
+            || subject.contains("..")
+            || subject.contains("//")
+            || subject.starts_with(['/', '.'])
+        {
             return Err(format!(
-                "not a sysctl key: {subject:?} (expected e.g. net.ipv4.ip_forward)"
+                "not a sysctl key: {subject:?} (expected dot-separated names of letters, digits, `_`, `-`, e.g. net.ipv4.ip_forward)"
             ));
         }
         Ok(())
@@ -161,5 +169,13 @@ mod tests {
             "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
         );
         assert!(Sysctl.validate_subject("/etc/passwd").is_err());
+        assert!(
+            Sysctl
+                .validate_subject("net.ipv4.conf.eth0/100.rp_filter")
+                .is_ok()
+        );
+        let e = Sysctl.validate_subject("kernel.x:y").unwrap_err();
+        assert!(e.contains("e.g. net.ipv4.ip_forward"), "{e}");
+        assert!(Sysctl.validate_subject("a b").is_err());
     }
 }
