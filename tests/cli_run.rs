@@ -364,3 +364,50 @@ fn checks_and_inventory_commands_list_what_is_loaded() {
         .stdout(predicate::str::contains("tags: linux(2)"));
     let _ = Path::new("");
 }
+
+#[test]
+fn a_probe_that_sleeps_past_the_deadline_is_timeout_exit_3() {
+    // A real `sleep` inside the host's real `sh`; the deadline kills the whole group.
+    let f = Fixture::new(&[(
+        "slow.toml",
+        "category = \"slow\"\n[[check]]\nid = \"slow.sleep\"\ntitle = \"a command that hangs\"\n\
+         probe = { command = \"sleep 29.4713\" }\nexpect = { exit_status = 0 }\n",
+    )]);
+    let started = std::time::Instant::now();
+    let (code, out, _) = stdout(&mut f.run(&["--timeout", "1", "--host", "a"]));
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("  TIMEOUT     probe did not finish before the deadline (1 checks not run)"),
+        "{out}"
+    );
+    assert!(out.contains("INCOMPLETE: 1 timeout · 1 host"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(29));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "-x", "sleep 29.4713"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the hung probe outlived the run");
+}
+
+#[test]
+fn the_embedded_defaults_check_this_machine() {
+    // No --inventory / --checks: this machine against the shipped checks.
+    let out = Command::cargo_bin("driftscope")
+        .unwrap()
+        .args(["run", "--no-store"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(matches!(code, 0 | 1 | 3), "exit {code}: {text}");
+    assert!(text.contains(" · local · 1 host · "), "{text}");
+    for cat in ["accounts", "kernel", "packages", "ssh", "time"] {
+        assert!(text.contains(&format!("  [{cat}] ")), "no {cat} in {text}");
+    }
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .arg("checks")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("26 checks in 5 categories"));
+}

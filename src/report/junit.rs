@@ -2,7 +2,7 @@
 //! completes) > one `<testcase>` per execution; `fail` → `<failure>`, error / unreachable /
 //! timeout / sudo_denied → `<error type=outcome>`, not_applicable → `<skipped>`.
 
-use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline};
+use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline, expected_inline};
 use crate::exec::Event;
 use crate::model::{Outcome, OutcomeCounts, ResultRecord};
 use std::io::{self, Write};
@@ -81,7 +81,7 @@ impl<'a> JunitReporter<'a> {
             let detail = format!(
                 "{}\nexpected: {}\nactual:   {}{}",
                 r.title,
-                attrs_inline(&r.expected),
+                expected_inline(&r.expected),
                 attrs_inline(&r.actual),
                 r.sop
                     .as_deref()

@@ -51,7 +51,25 @@ pub fn reporter<'a>(
     }
 }
 
-/// `attr = value, attr = value` for an expected/actual object.
+/// The declared side: `mode = "0644", value <= 4, shell ~ /nologin$/` (equality as
+/// `attr = json`, other matchers the way people write them).
+pub fn expected_inline(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Object(_) => {
+                    format!("{k} {}", crate::model::describe_matcher(v))
+                }
+                _ => format!("{k} = {v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => attrs_inline(other),
+    }
+}
+
+/// `attr = value, attr = value` for an observed (actual) object.
 pub fn attrs_inline(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Object(m) if m.is_empty() => "(nothing observed)".to_string(),
