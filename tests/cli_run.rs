@@ -411,3 +411,33 @@ fn the_embedded_defaults_check_this_machine() {
         .code(0)
         .stdout(predicate::str::contains("26 checks in 5 categories"));
 }
+
+#[test]
+fn runs_are_recorded_in_the_history_unless_no_store() {
+    let f = Fixture::new(&[("kernel.toml", PASSING)]);
+    let db = f.path("history.db");
+    let mut c = Command::cargo_bin("driftscope").unwrap();
+    c.arg("run")
+        .arg("--inventory")
+        .arg(f.path("inv.toml"))
+        .arg("--checks")
+        .arg(f.path("checks"))
+        .arg("--format")
+        .arg("json");
+    // DRIFTSCOPE_DB chooses the database; --db overrides it.
+    let out = c.env("DRIFTSCOPE_DB", &db).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run_id = v["run"]["id"].as_str().unwrap().to_string();
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .args(["history", "--db"])
+        .arg(&db)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(run_id))
+        .stdout(predicate::str::contains("4 pass"));
+    let other = f.path("other.db");
+    f.run(&[]).arg("--db").arg(&other).assert().code(0);
+    assert!(!other.exists(), "--no-store wrote a database");
+}
