@@ -137,9 +137,19 @@ impl Reporter for JunitReporter<'_> {
                     self.write_suite(&host, list)?;
                 }
             }
-            Event::RunFinished { .. } if self.open => {
+            Event::RunFinished {
+                cancelled, counts, ..
+            } if self.open => {
                 for (host, list) in self.hosts.drain() {
                     self.write_suite(&host, list)?;
+                }
+                if *cancelled {
+                    // CI must not read a cancelled run as a clean one.
+                    writeln!(
+                        self.out,
+                        "  <testsuite name=\"driftscope\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase name=\"run\" classname=\"driftscope\">\n      <error type=\"cancelled\" message=\"run cancelled after {} results\"/>\n    </testcase>\n  </testsuite>",
+                        counts.total()
+                    )?;
                 }
                 writeln!(self.out, "</testsuites>")?;
                 self.out.flush()?;
