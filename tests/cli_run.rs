@@ -441,3 +441,38 @@ fn runs_are_recorded_in_the_history_unless_no_store() {
     f.run(&[]).arg("--db").arg(&other).assert().code(0);
     assert!(!other.exists(), "--no-store wrote a database");
 }
+
+/// Run under a pseudo-terminal (util-linux `script`), as a person at a terminal would.
+fn on_a_tty(f: &Fixture, no_color: Option<&str>) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("driftscope");
+    let cmd = format!(
+        "{} run --no-store --host a --inventory {} --checks {}",
+        bin.display(),
+        f.path("inv.toml").display(),
+        f.path("checks").display()
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+    if let Some(v) = no_color {
+        c.env("NO_COLOR", v);
+    }
+    String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn colors_only_on_a_terminal_and_never_with_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let f = Fixture::new(&[("proc.toml", DRIFTING)]);
+    let tty = on_a_tty(&f, None);
+    assert!(tty.contains("\x1b[1;31mFAIL"), "{tty:?}");
+    let no_color = on_a_tty(&f, Some("1"));
+    assert!(no_color.contains("FAIL"), "{no_color:?}");
+    assert!(!no_color.contains('\x1b'), "{no_color:?}");
+}
