@@ -440,6 +440,20 @@ fn runs_are_recorded_in_the_history_unless_no_store() {
     let other = f.path("other.db");
     f.run(&[]).arg("--db").arg(&other).assert().code(0);
     assert!(!other.exists(), "--no-store wrote a database");
+    // A database the user named that cannot be opened is a usage error, before any probe.
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .arg("run")
+        .arg("--inventory")
+        .arg(f.path("inv.toml"))
+        .arg("--checks")
+        .arg(f.path("checks"))
+        .arg("--db")
+        .arg(f.path("inv.toml/h.db"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with("error: --db: "));
 }
 
 /// Run under a pseudo-terminal (util-linux `script`), as a person at a terminal would.
