@@ -364,3 +364,129 @@ fn checks_and_inventory_commands_list_what_is_loaded() {
         .stdout(predicate::str::contains("tags: linux(2)"));
     let _ = Path::new("");
 }
+
+#[test]
+fn a_probe_that_sleeps_past_the_deadline_is_timeout_exit_3() {
+    // A real `sleep` inside the host's real `sh`; the deadline kills the whole group.
+    let f = Fixture::new(&[(
+        "slow.toml",
+        "category = \"slow\"\n[[check]]\nid = \"slow.sleep\"\ntitle = \"a command that hangs\"\n\
+         probe = { command = \"sleep 29.4713\" }\nexpect = { exit_status = 0 }\n",
+    )]);
+    let started = std::time::Instant::now();
+    let (code, out, _) = stdout(&mut f.run(&["--timeout", "1", "--host", "a"]));
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("  TIMEOUT     probe did not finish before the deadline (1 checks not run)"),
+        "{out}"
+    );
+    assert!(out.contains("INCOMPLETE: 1 timeout · 1 host"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(29));
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "-x", "sleep 29.4713"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the hung probe outlived the run");
+}
+
+#[test]
+fn the_embedded_defaults_check_this_machine() {
+    // No --inventory / --checks: this machine against the shipped checks.
+    let out = Command::cargo_bin("driftscope")
+        .unwrap()
+        .args(["run", "--no-store"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(matches!(code, 0 | 1 | 3), "exit {code}: {text}");
+    assert!(text.contains(" · local · 1 host · "), "{text}");
+    for cat in ["accounts", "kernel", "packages", "ssh", "time"] {
+        assert!(text.contains(&format!("  [{cat}] ")), "no {cat} in {text}");
+    }
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .arg("checks")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("26 checks in 5 categories"));
+}
+
+#[test]
+fn runs_are_recorded_in_the_history_unless_no_store() {
+    let f = Fixture::new(&[("kernel.toml", PASSING)]);
+    let db = f.path("history.db");
+    let mut c = Command::cargo_bin("driftscope").unwrap();
+    c.arg("run")
+        .arg("--inventory")
+        .arg(f.path("inv.toml"))
+        .arg("--checks")
+        .arg(f.path("checks"))
+        .arg("--format")
+        .arg("json");
+    // DRIFTSCOPE_DB chooses the database; --db overrides it.
+    let out = c.env("DRIFTSCOPE_DB", &db).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run_id = v["run"]["id"].as_str().unwrap().to_string();
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .args(["history", "--db"])
+        .arg(&db)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(run_id))
+        .stdout(predicate::str::contains("4 pass"));
+    let other = f.path("other.db");
+    f.run(&[]).arg("--db").arg(&other).assert().code(0);
+    assert!(!other.exists(), "--no-store wrote a database");
+    // A database the user named that cannot be opened is a usage error, before any probe.
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .arg("run")
+        .arg("--inventory")
+        .arg(f.path("inv.toml"))
+        .arg("--checks")
+        .arg(f.path("checks"))
+        .arg("--db")
+        .arg(f.path("inv.toml/h.db"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::starts_with("error: --db: "));
+}
+
+/// Run under a pseudo-terminal (util-linux `script`), as a person at a terminal would.
+fn on_a_tty(f: &Fixture, no_color: Option<&str>) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("driftscope");
+    let cmd = format!(
+        "{} run --no-store --host a --inventory {} --checks {}",
+        bin.display(),
+        f.path("inv.toml").display(),
+        f.path("checks").display()
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+    if let Some(v) = no_color {
+        c.env("NO_COLOR", v);
+    }
+    String::from_utf8_lossy(&c.output().unwrap().stdout).into_owned()
+}
+
+#[test]
+fn colors_only_on_a_terminal_and_never_with_no_color() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let f = Fixture::new(&[("proc.toml", DRIFTING)]);
+    let tty = on_a_tty(&f, None);
+    assert!(tty.contains("\x1b[1;31mFAIL"), "{tty:?}");
+    let no_color = on_a_tty(&f, Some("1"));
+    assert!(no_color.contains("FAIL"), "{no_color:?}");
+    assert!(!no_color.contains('\x1b'), "{no_color:?}");
+}

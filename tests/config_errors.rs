@@ -286,3 +286,14 @@ fn unknown_enum_values_list_the_choices() {
         "$DIR/inv.toml:4:13: unknown variant `telnet`, expected `local` or `ssh`"
     );
 }
+
+#[test]
+fn module_specific_expectations_are_checked() {
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { file = \"/etc/app.conf\" }\nexpect = { contains = [\"^ok$\", \"(\"] }\n",
+    );
+    assert!(
+        e.starts_with("$DIR/checks/c.toml:6:23: check `a`: bad expectation for `contains`: "),
+        "{e}"
+    );
+}

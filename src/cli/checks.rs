@@ -32,7 +32,7 @@ pub fn run(args: ChecksArgs) -> i32 {
     };
     let total: usize = plans.iter().map(|p| p.executions.len()).sum();
     println!(
-        "{} checks in {} categories · {} executions on {} hosts · check set {}",
+        "{} checks in {} categories · {} executions on {} host{} · check set {}",
         loaded.checks.len(),
         loaded
             .checks
@@ -42,6 +42,7 @@ pub fn run(args: ChecksArgs) -> i32 {
             .len(),
         total,
         plans.len(),
+        if plans.len() == 1 { "" } else { "s" },
         loaded.checkset_hash.chars().take(12).collect::<String>()
     );
     let mut category = "";

@@ -83,6 +83,11 @@ pub fn run(args: RunArgs) -> i32 {
         None => None,
         Some(path) => match StoreWriter::spawn(&path) {
             Ok(w) => Some(w),
+            // A database the user named must work; the default one is best effort.
+            Err(e) if args.store.db.is_some() => {
+                eprintln!("error: --db: {e}");
+                return super::EXIT_USAGE;
+            }
             Err(e) => {
                 eprintln!("warning: history not recorded: {e}");
                 None

@@ -110,6 +110,12 @@ pub fn expand(check: &Check, env: &str, host: &Host) -> Result<Vec<Execution>, E
                     format!("bad matcher for `{attr}`: {e}"),
                 )
             })?;
+            m.validate_expect(attr, &rendered).map_err(|e| {
+                err(
+                    Field::Expect(attr.clone()),
+                    format!("bad expectation for `{attr}`: {e}"),
+                )
+            })?;
             expect.push((attr.clone(), matcher));
         }
         let params: BTreeMap<String, String> = row

@@ -667,10 +667,18 @@ fn build_check(
         }
         let v = v.into_inner();
         // Matchers without placeholders are checked now; templated ones in the dry run.
-        if !value_has_placeholder(&v)
-            && let Err(e) = crate::model::Matcher::parse(&v)
-        {
-            return Err(file.error(span, format!("check `{id}`: bad matcher for `{attr}`: {e}")));
+        if !value_has_placeholder(&v) {
+            if let Err(e) = crate::model::Matcher::parse(&v) {
+                return Err(
+                    file.error(span, format!("check `{id}`: bad matcher for `{attr}`: {e}"))
+                );
+            }
+            if let Err(e) = m.validate_expect(&attr, &v) {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: bad expectation for `{attr}`: {e}"),
+                ));
+            }
         }
         expect_spans.insert(attr.clone(), span);
         expect.insert(attr, v);
@@ -785,7 +793,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[ignore = "the shipped checks need the probe modules from branch `probe`"]
     fn embedded_defaults_load() {
         let l = Loaded::load(&Sources::default()).unwrap();
         assert_eq!(l.environments.len(), 1);

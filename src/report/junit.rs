@@ -2,7 +2,7 @@
 //! completes) > one `<testcase>` per execution; `fail` → `<failure>`, error / unreachable /
 //! timeout / sudo_denied → `<error type=outcome>`, not_applicable → `<skipped>`.
 
-use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline};
+use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline, expected_inline};
 use crate::exec::Event;
 use crate::model::{Outcome, OutcomeCounts, ResultRecord};
 use std::io::{self, Write};
@@ -81,7 +81,7 @@ impl<'a> JunitReporter<'a> {
             let detail = format!(
                 "{}\nexpected: {}\nactual:   {}{}",
                 r.title,
-                attrs_inline(&r.expected),
+                expected_inline(&r.expected),
                 attrs_inline(&r.actual),
                 r.sop
                     .as_deref()
@@ -137,9 +137,19 @@ impl Reporter for JunitReporter<'_> {
                     self.write_suite(&host, list)?;
                 }
             }
-            Event::RunFinished { .. } if self.open => {
+            Event::RunFinished {
+                cancelled, counts, ..
+            } if self.open => {
                 for (host, list) in self.hosts.drain() {
                     self.write_suite(&host, list)?;
+                }
+                if *cancelled {
+                    // CI must not read a cancelled run as a clean one.
+                    writeln!(
+                        self.out,
+                        "  <testsuite name=\"driftscope\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\">\n    <testcase name=\"run\" classname=\"driftscope\">\n      <error type=\"cancelled\" message=\"run cancelled after {} results\"/>\n    </testcase>\n  </testsuite>",
+                        counts.total()
+                    )?;
                 }
                 writeln!(self.out, "</testsuites>")?;
                 self.out.flush()?;

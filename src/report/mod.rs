@@ -51,7 +51,25 @@ pub fn reporter<'a>(
     }
 }
 
-/// `attr = value, attr = value` for an expected/actual object.
+/// The declared side: `mode = "0644", value <= 4, shell ~ /nologin$/` (equality as
+/// `attr = json`, other matchers the way people write them).
+pub fn expected_inline(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::Object(_) => {
+                    format!("{k} {}", crate::model::describe_matcher(v))
+                }
+                _ => format!("{k} = {v}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => attrs_inline(other),
+    }
+}
+
+/// `attr = value, attr = value` for an observed (actual) object.
 pub fn attrs_inline(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Object(m) if m.is_empty() => "(nothing observed)".to_string(),
@@ -171,15 +189,58 @@ mod tests {
     }
 
     fn render(format: Format) -> String {
+        render_events(format, events())
+    }
+
+    fn render_events(format: Format, events: Vec<Event>) -> String {
         let mut buf = Vec::new();
         {
             let expected = HostResultCounts::from([("h1".into(), 4), ("h2".into(), 2)]);
             let mut r = reporter(format, Box::new(&mut buf), expected, false);
-            for e in events() {
+            for e in events {
                 r.event(&e).unwrap();
             }
         }
         String::from_utf8(buf).unwrap()
+    }
+
+    /// The run is cancelled after h1's first two results: every format says so.
+    fn cancelled_events() -> Vec<Event> {
+        let mut ev = events();
+        ev.truncate(3);
+        let mut counts = OutcomeCounts::default();
+        counts.add(Outcome::Pass);
+        counts.add(Outcome::Fail);
+        ev.push(Event::RunFinished {
+            run_id: "RUN".into(),
+            finished_at: chrono::DateTime::from_timestamp(1, 0).unwrap_or_default(),
+            counts,
+            cancelled: true,
+        });
+        ev
+    }
+
+    #[test]
+    fn a_cancelled_run_says_so_in_every_format() {
+        let text = render_events(Format::Text, cancelled_events());
+        assert!(
+            text.contains("CANCELLED (run cancelled after 1 of 2 hosts)"),
+            "{text}"
+        );
+        assert!(text.contains("exit 130"), "{text}");
+        let xml = render_events(Format::Junit, cancelled_events());
+        assert!(
+            xml.contains("<error type=\"cancelled\" message=\"run cancelled after 2 results\"/>"),
+            "{xml}"
+        );
+        assert!(xml.trim_end().ends_with("</testsuites>"), "{xml}");
+        let v: serde_json::Value =
+            serde_json::from_str(&render_events(Format::Json, cancelled_events())).unwrap();
+        assert_eq!(
+            (v["cancelled"].as_bool(), v["exit_code"].as_i64()),
+            (Some(true), Some(130))
+        );
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! category, every non-pass with expected vs actual, then one summary line. Colors only
 //! when asked (the CLI asks on a TTY without NO_COLOR).
 
-use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline};
+use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline, expected_inline};
 use crate::exec::Event;
 use crate::model::{Outcome, OutcomeCounts, ResultRecord};
 use std::collections::BTreeMap;
@@ -130,7 +130,7 @@ impl<'a> TextReporter<'a> {
                         )?;
                     }
                     _ => {
-                        writeln!(self.out, "{pad}expected: {}", attrs_inline(&r.expected))?;
+                        writeln!(self.out, "{pad}expected: {}", expected_inline(&r.expected))?;
                         writeln!(self.out, "{pad}actual:   {}", attrs_inline(&r.actual))?;
                         if r.outcome != Outcome::Fail
                             && let Some(why) = &r.reason
