@@ -31,6 +31,34 @@ fn mix(a: u64, b: u64) -> u64 {
     x ^ (x >> 29)
 }
 
+/// CPU seconds used so far by this process's threads named `name` (Linux /proc; 0 elsewhere).
+fn thread_cpu_secs(name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0u64;
+    for task in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the comm.
+        for i in [11, 12] {
+            ticks += fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    ticks as f64 / 100.0
+}
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -183,7 +211,22 @@ fn main() {
             );
         }
     }
+    // Sample the writer thread's CPU time until it exits (it is gone after finish()).
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut last = 0.0f64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                last = last.max(thread_cpu_secs("driftscope-stor"));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            last
+        })
+    };
     let report = writer.finish().expect("finish writer");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let writer_cpu = sampler.join().unwrap_or(0.0);
     let ingest = t0.elapsed();
     assert_eq!(report.results_lost, 0, "results lost: {:?}", report.errors);
     let rate = report.results_written as f64 / ingest.as_secs_f64();
@@ -303,6 +346,18 @@ fn main() {
         ingest.as_secs_f64(),
         rate
     );
+    if writer_cpu > 0.0 {
+        println!(
+            "        writer thread CPU {writer_cpu:.1} s = {:.0} results per CPU-second (load average then: {})",
+            report.results_written as f64 / writer_cpu,
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
     println!(
         "disk:   {bytes} bytes = {per_result:.1} bytes/result (target ≤ 40; {bytes_with_wal} bytes incl. WAL right after the run)"
     );
