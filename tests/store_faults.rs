@@ -373,3 +373,24 @@ fn a_run_survives_a_lock_that_is_released_mid_run() {
     assert_eq!(run.results_lost, 1);
     assert_eq!(run.counts.pass, 2);
 }
+
+#[test]
+fn readers_browse_while_a_writer_holds_the_write_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    write_runs(
+        &db,
+        &[RunSpec::new("r1", "prod", 2, vec![fail("h", "c", "x")])],
+    );
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO envs (name) VALUES ('held');")
+        .unwrap();
+    // A blocked reader would wait out the busy timeout and fail with "locked".
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.runs(None, 5).unwrap().len(), 1);
+    assert_eq!(store.latest_state("prod").unwrap().entries.len(), 1);
+    let ro = Store::open_readonly(&db).unwrap();
+    assert_eq!(ro.failing_streaks("prod").unwrap().len(), 1);
+    holder.execute_batch("ROLLBACK").unwrap();
+}
