@@ -1,11 +1,102 @@
-//! `driftscope checks` (stub).
+//! `driftscope checks`: validate the check files (and inventory) and list every logical
+//! check with how many executions it expands to on each host.
 
+use super::common::{SelectArgs, SourceArgs};
+use crate::config::{expand, targets};
 use clap::Args;
 
 #[derive(Debug, Args)]
-pub struct ChecksArgs {}
+pub struct ChecksArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Also list each host's executions (keys).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
 
-pub fn run(_args: ChecksArgs) -> i32 {
-    eprintln!("driftscope checks: not implemented yet");
-    super::EXIT_USAGE
+pub fn run(args: ChecksArgs) -> i32 {
+    let loaded = match args.sources.load() {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let selection = match args.select.selection(&loaded) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    // Validates the selection (unknown host/category/check → exit 2).
+    let plans = match loaded.plan(&selection) {
+        Ok(p) => p,
+        Err(e) => return super::common::config_error(&e),
+    };
+    let total: usize = plans.iter().map(|p| p.executions.len()).sum();
+    println!(
+        "{} checks in {} categories · {} executions on {} hosts · check set {}",
+        loaded.checks.len(),
+        loaded
+            .checks
+            .iter()
+            .map(|c| c.category.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        total,
+        plans.len(),
+        loaded.checkset_hash.chars().take(12).collect::<String>()
+    );
+    let mut category = "";
+    for check in &loaded.checks {
+        if !selection.categories.is_empty() && !selection.categories.contains(&check.category) {
+            continue;
+        }
+        if !selection.checks.is_empty() && !selection.checks.contains(&check.id) {
+            continue;
+        }
+        if check.category != category {
+            category = &check.category;
+            println!("\n[{category}]");
+        }
+        let mut per_host = Vec::new();
+        for p in &plans {
+            if targets(check, &p.host) {
+                let n = expand(check, &p.environment, &p.host)
+                    .map(|v| v.len())
+                    .unwrap_or(0);
+                per_host.push((p.host.name.as_str(), n));
+            }
+        }
+        let counts: std::collections::BTreeSet<usize> = per_host.iter().map(|x| x.1).collect();
+        let expansion = match (per_host.len(), counts.len()) {
+            (0, _) => "targets no selected host".to_string(),
+            (h, 1) => format!(
+                "{} per host × {h} host{}",
+                counts.iter().next().copied().unwrap_or(0),
+                if h == 1 { "" } else { "s" }
+            ),
+            _ => per_host
+                .iter()
+                .map(|(h, n)| format!("{h}={n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        println!(
+            "  {:<32} {:<8} {:<13} {}",
+            check.id,
+            check.severity.as_str(),
+            check.module.as_str(),
+            expansion
+        );
+        if args.verbose {
+            println!("      {}  ({})", check.title, check.origin);
+        }
+    }
+    if args.verbose {
+        for p in &plans {
+            println!("\n{} ({}):", p.host.name, p.environment);
+            for e in &p.executions {
+                println!("  {}  {} {}", e.key, e.target.module, e.target.subject);
+            }
+        }
+    }
+    0
 }

@@ -1,11 +1,71 @@
-//! `driftscope inventory` (stub).
+//! `driftscope inventory`: list environments, their hosts (address, transport, user,
+//! become) and tags.
 
+use super::common::SourceArgs;
 use clap::Args;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Args)]
-pub struct InventoryArgs {}
+pub struct InventoryArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Print the loaded inventory as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: InventoryArgs) -> i32 {
-    eprintln!("driftscope inventory: not implemented yet");
-    super::EXIT_USAGE
+pub fn run(args: InventoryArgs) -> i32 {
+    let environments = match crate::config::load_inventories(&args.sources.sources()) {
+        Ok(e) => e,
+        Err(e) => return super::common::config_error(&e),
+    };
+    if args.json {
+        return match serde_json::to_string_pretty(&environments) {
+            Ok(s) => {
+                println!("{s}");
+                0
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                3
+            }
+        };
+    }
+    for env in &environments {
+        println!("{} ({} hosts)", env.name, env.hosts.len());
+        let mut tags: BTreeMap<&str, usize> = BTreeMap::new();
+        for h in &env.hosts {
+            h.tags
+                .iter()
+                .for_each(|t| *tags.entry(t.as_str()).or_default() += 1);
+            let mut dest = h.address.clone();
+            if let Some(u) = &h.user {
+                dest = format!("{u}@{dest}");
+            }
+            if let Some(p) = h.port {
+                dest = format!("{dest}:{p}");
+            }
+            println!(
+                "  {:<24} {:<6} {:<28} {}{}",
+                h.name,
+                match h.transport {
+                    crate::model::TransportKind::Local => "local",
+                    crate::model::TransportKind::Ssh => "ssh",
+                },
+                dest,
+                h.tags.join(","),
+                if h.become_root { "  (become)" } else { "" }
+            );
+        }
+        let tags: Vec<String> = tags.iter().map(|(t, n)| format!("{t}({n})")).collect();
+        println!(
+            "  tags: {}",
+            if tags.is_empty() {
+                "none".into()
+            } else {
+                tags.join(" ")
+            }
+        );
+    }
+    0
 }

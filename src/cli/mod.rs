@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 
 mod checks;
+mod common;
 mod drift;
 mod history;
 mod inventory;
@@ -22,11 +23,50 @@ pub const EXIT_USAGE: i32 = 2;
     name = "driftscope",
     version,
     about = "Agentless configuration drift detection for a fleet, with history",
-    long_about = None
+    long_about = None,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// With no subcommand: open the TUI over this configuration.
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// Flags of the interactive TUI (`driftscope` without a subcommand).
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub sources: common::SourceArgs,
+    #[command(flatten)]
+    pub select: common::SelectArgs,
+    #[command(flatten)]
+    pub exec: common::ExecArgs,
+    #[command(flatten)]
+    pub store: common::StoreArgs,
+    /// Theme name (themes/NAME.toml) or path.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+}
+
+fn open_tui(a: TuiArgs) -> i32 {
+    let loaded = match a.sources.load() {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let selection = match a.select.selection(&loaded) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    crate::tui::main(crate::tui::TuiContext {
+        loaded,
+        selection,
+        transports: a.exec.transports(),
+        exec: a.exec.options(),
+        db: a.store.db_path(),
+        theme: a.theme,
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,10 +101,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        None => {
-            eprintln!("driftscope: the TUI is not wired yet; try `driftscope run`");
-            EXIT_USAGE
-        }
+        None => open_tui(cli.tui),
         Some(Command::Run(a)) => run::run(a),
         Some(Command::Checks(a)) => checks::run(a),
         Some(Command::Inventory(a)) => inventory::run(a),
@@ -74,5 +111,16 @@ pub fn main() -> i32 {
         Some(Command::Show(a)) => show::run(a),
         Some(Command::Prune(a)) => prune::run(a),
         Some(Command::Sop(a)) => sop::run(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

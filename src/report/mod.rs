@@ -1,1 +1,237 @@
-//! Headless output formats (text, json, junit) consuming the executor event stream.
+//! Headless report formats (text, JSON, JUnit). Each is a consumer of the executor's
+//! [`Event`] stream, written incrementally: memory is bounded by the hosts still in flight,
+//! never by the total number of results.
+//!
+//! Must not run probes or touch the store; it only formats events.
+
+mod json;
+mod junit;
+mod text;
+
+use crate::exec::Event;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+pub use json::JsonReporter;
+pub use junit::JunitReporter;
+pub use text::TextReporter;
+
+/// Output format of `driftscope run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    /// Readable report grouped by host and category, expected vs actual for every non-pass.
+    #[default]
+    Text,
+    /// One JSON document: run metadata, one object per result, summary.
+    Json,
+    /// JUnit XML: a testsuite per host, a testcase per execution.
+    Junit,
+}
+
+/// A consumer of executor events that writes a report.
+pub trait Reporter {
+    fn event(&mut self, event: &Event) -> io::Result<()>;
+}
+
+/// How many results each host will produce (from the plan), so reporters that group by
+/// host know when a host is complete and can write it out and forget it.
+pub type HostResultCounts = HashMap<String, usize>;
+
+/// Build a reporter for `format` writing to `out`.
+pub fn reporter<'a>(
+    format: Format,
+    out: Box<dyn Write + 'a>,
+    expected: HostResultCounts,
+    color: bool,
+) -> Box<dyn Reporter + 'a> {
+    match format {
+        Format::Text => Box::new(TextReporter::new(out, expected, color)),
+        Format::Json => Box::new(JsonReporter::new(out)),
+        Format::Junit => Box::new(JunitReporter::new(out, expected)),
+    }
+}
+
+/// `attr = value, attr = value` for an expected/actual object.
+pub fn attrs_inline(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) if m.is_empty() => "(nothing observed)".to_string(),
+        serde_json::Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Results of one host collected until the host is complete.
+#[derive(Debug, Default)]
+pub(crate) struct HostBuffer {
+    pending: HashMap<String, Vec<crate::model::ResultRecord>>,
+    expected: HostResultCounts,
+}
+
+impl HostBuffer {
+    pub(crate) fn new(expected: HostResultCounts) -> HostBuffer {
+        HostBuffer {
+            pending: HashMap::new(),
+            expected,
+        }
+    }
+
+    /// Add a result; returns the host's results when it is complete.
+    pub(crate) fn push(
+        &mut self,
+        rec: crate::model::ResultRecord,
+    ) -> Option<(String, Vec<crate::model::ResultRecord>)> {
+        let host = rec.host.clone();
+        let want = self.expected.get(&host).copied().unwrap_or(0);
+        let list = self.pending.entry(host.clone()).or_default();
+        list.push(rec);
+        if list.len() >= want {
+            let list = self.pending.remove(&host).unwrap_or_default();
+            return Some((host, list));
+        }
+        None
+    }
+
+    /// Hosts left incomplete (a cancelled run), sorted by name.
+    pub(crate) fn drain(&mut self) -> Vec<(String, Vec<crate::model::ResultRecord>)> {
+        let mut v: Vec<_> = self.pending.drain().collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        ExecKey, Outcome, OutcomeCounts, ResultRecord, RunMeta, Scope, Severity, Value,
+    };
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn rec(host: &str, key: &str, outcome: Outcome, reason: Option<&str>) -> ResultRecord {
+        ResultRecord {
+            environment: "prod".into(),
+            host: host.into(),
+            key: ExecKey(key.into()),
+            check_id: key.into(),
+            title: format!("title of {key} <&>"),
+            category: "cat".into(),
+            severity: Severity::High,
+            outcome,
+            expected: serde_json::json!({"value": "1"}),
+            actual: if outcome == Outcome::Fail {
+                serde_json::json!({"value": "0\u{1}"})
+            } else {
+                Value::Object(Default::default())
+            },
+            reason: reason.map(String::from),
+            duration: Duration::from_millis(12),
+            sop: Some("s".into()),
+        }
+    }
+
+    fn events() -> Vec<Event> {
+        let meta = RunMeta {
+            id: "RUN".into(),
+            started_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            scope: Scope {
+                environment: "prod".into(),
+                ..Scope::default()
+            },
+            driftscope_version: "0".into(),
+            user: "u".into(),
+            client_host: "c".into(),
+            checkset_hash: "abc".into(),
+            host_count: 2,
+            execution_count: 6,
+        };
+        let recs = vec![
+            rec("h1", "a", Outcome::Pass, None),
+            rec("h1", "b", Outcome::Fail, Some("differs: value")),
+            rec("h1", "c", Outcome::Error, Some("permission denied")),
+            rec("h1", "d", Outcome::NotApplicable, Some("no dpkg or rpm")),
+            rec("h2", "a", Outcome::Timeout, Some("probe did not finish")),
+            rec("h2", "b", Outcome::Timeout, Some("probe did not finish")),
+        ];
+        let mut counts = OutcomeCounts::default();
+        recs.iter().for_each(|r| counts.add(r.outcome));
+        let mut ev = vec![Event::RunStarted(Arc::new(meta))];
+        ev.extend(recs.into_iter().map(|r| Event::CheckResult(Box::new(r))));
+        ev.push(Event::RunFinished {
+            run_id: "RUN".into(),
+            finished_at: chrono::DateTime::from_timestamp(1, 0).unwrap_or_default(),
+            counts,
+            cancelled: false,
+        });
+        ev
+    }
+
+    fn render(format: Format) -> String {
+        let mut buf = Vec::new();
+        {
+            let expected = HostResultCounts::from([("h1".into(), 4), ("h2".into(), 2)]);
+            let mut r = reporter(format, Box::new(&mut buf), expected, false);
+            for e in events() {
+                r.event(&e).unwrap();
+            }
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn junit_maps_every_outcome_and_escapes() {
+        let xml = render(Format::Junit);
+        assert!(
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<error type=\"error\" message=\"permission denied\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"no dpkg or rpm\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<error type=\"timeout\""), "{xml}");
+        assert!(xml.contains("title of b &lt;&amp;&gt;"), "{xml}");
+        assert!(!xml.contains('\u{1}'), "control char in XML");
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("invalid XML: {e}\n{xml}"),
+            }
+        }
+    }
+
+    #[test]
+    fn text_shows_expected_actual_and_collapses_a_failed_host() {
+        let text = render(Format::Text);
+        assert!(text.contains("expected: value = \"1\""), "{text}");
+        assert!(text.contains("reason:   permission denied"), "{text}");
+        assert!(text.contains("why:      no dpkg or rpm"), "{text}");
+        assert!(
+            text.contains("  TIMEOUT     probe did not finish (2 checks not run)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("DRIFT: 1 pass, 1 not_applicable, 2 timeout, 1 error, 1 fail · 2 hosts"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_is_one_valid_document() {
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        assert_eq!(v["run"]["id"], "RUN");
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(6));
+        assert_eq!(v["exit_code"], 1);
+        assert_eq!(v["counts"]["timeout"], 2);
+    }
+}

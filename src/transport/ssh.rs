@@ -1,11 +1,38 @@
-//! SSH transport over the user's own OpenSSH (openssh crate, native-mux): one ControlMaster
-//! per host, the whole script on stdin of `sh -s` (stub until the SSH work lands).
+//! SSH transport over the user's own OpenSSH (openssh crate, native mux): one ControlMaster
+//! per host, the host's whole probe script sent once on stdin of `sh -s` (`sudo -n sh -s`
+//! with `become`). The user's ssh_config, agent, ProxyJump, certificates and KEX apply
+//! unchanged; we only add a known-hosts policy, a connect timeout and our control socket.
+//!
+//! Masters are pooled per destination (address, user, port) so re-checks reuse them; a
+//! master idle for `idle_timeout` is replaced (and exits by itself through
+//! `ControlPersist`). [`Transport::close`] stops every master. Control sockets live in a
+//! private 0700 directory (under `$XDG_RUNTIME_DIR`, else the temp dir) removed on drop.
+//!
+//! Must not interpret probe output: it returns raw bytes; the executor parses them.
 
-use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError};
-use crate::model::Host;
+mod failure;
+mod master;
+
+pub use failure::ConnectFailure;
+pub use master::HostKeyPolicy;
+
+use super::local::read_capped;
+use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
+use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
-use std::path::PathBuf;
-use std::time::Duration;
+use master::{Master, MasterSpec};
+use openssh::{Session, Stdio};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// Default idle time after which a pooled master is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// stderr of the remote shell is kept up to this size (it only carries sudo/shell errors).
+const STDERR_CAP: usize = 1024 * 1024;
 
 /// CLI-level SSH settings.
 #[derive(Debug, Clone, Default)]
@@ -14,32 +41,461 @@ pub struct SshOptions {
     pub config_file: Option<PathBuf>,
     /// `--accept-new-host-keys` (else strict).
     pub accept_new_host_keys: bool,
-    /// Idle sessions are closed after this long.
+    /// Idle sessions are closed after this long (default [`DEFAULT_IDLE_TIMEOUT`]).
     pub idle_timeout: Option<Duration>,
+    /// Parent of our private control-socket directory (default `$XDG_RUNTIME_DIR`, else the
+    /// system temp dir).
+    pub control_dir: Option<PathBuf>,
 }
 
+/// Where a host is reached; hosts with the same destination share one master.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Destination {
+    address: String,
+    user: Option<String>,
+    port: Option<u16>,
+}
+
+impl Destination {
+    fn of(host: &Host) -> Destination {
+        Destination {
+            address: host.address.clone(),
+            user: host.user.clone(),
+            port: host.port,
+        }
+    }
+}
+
+/// One live master and when it was last used.
+struct Pooled {
+    session: Session,
+    log: PathBuf,
+    last_used: Mutex<Instant>,
+}
+
+impl Pooled {
+    fn touch(&self) {
+        if let Ok(mut t) = self.last_used.lock() {
+            *t = Instant::now();
+        }
+    }
+    fn idle_for(&self) -> Duration {
+        self.last_used
+            .lock()
+            .map(|t| t.elapsed())
+            .unwrap_or(Duration::MAX)
+    }
+}
+
+/// A pool slot: its async lock serializes connecting to one destination.
+type Slot = Arc<tokio::sync::Mutex<Option<Arc<Pooled>>>>;
+
+/// The SSH transport. Cheap to share (`Arc`); every method takes `&self`.
 pub struct SshTransport {
-    _opts: SshOptions,
+    opts: SshOptions,
+    idle_timeout: Duration,
+    slots: Mutex<HashMap<Destination, Slot>>,
+    /// Declared last: removed after every master in `slots` was stopped on drop.
+    control_dir: Result<tempfile::TempDir, String>,
+}
+
+/// What went wrong running the script over an established master.
+enum RunError {
+    /// The master was gone before the remote command started (safe to reconnect, retry).
+    MasterGone(String),
+    Transport(TransportError),
+}
+
+/// 0700: control sockets grant whoever can reach them a shell on the host.
+pub(crate) fn private_dir_mode() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o700)
+}
+
+fn default_control_parent() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_dir())
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 impl SshTransport {
     pub fn new(opts: SshOptions) -> SshTransport {
-        SshTransport { _opts: opts }
+        let parent = opts
+            .control_dir
+            .clone()
+            .unwrap_or_else(default_control_parent);
+        let control_dir = tempfile::Builder::new()
+            .prefix("driftscope-ssh-")
+            .permissions(private_dir_mode())
+            .tempdir_in(&parent)
+            .map_err(|e| {
+                format!(
+                    "cannot create a private control directory in {}: {e}",
+                    parent.display()
+                )
+            });
+        SshTransport {
+            idle_timeout: opts.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            opts,
+            slots: Mutex::new(HashMap::new()),
+            control_dir,
+        }
     }
+
+    /// The private directory holding the control sockets (for diagnostics and tests).
+    pub fn control_dir(&self) -> Option<&Path> {
+        self.control_dir.as_ref().ok().map(|d| d.path())
+    }
+
+    /// Number of masters currently pooled.
+    pub fn pooled(&self) -> usize {
+        let slots: Vec<Slot> = match self.slots.lock() {
+            Ok(s) => s.values().cloned().collect(),
+            Err(_) => return 0,
+        };
+        slots
+            .iter()
+            .filter(|s| s.try_lock().map(|g| g.is_some()).unwrap_or(true))
+            .count()
+    }
+
+    fn slot(&self, dest: &Destination) -> Slot {
+        match self.slots.lock() {
+            Ok(mut slots) => slots.entry(dest.clone()).or_default().clone(),
+            // A poisoned map only means another thread panicked mid-insert; use a fresh slot.
+            Err(_) => Slot::default(),
+        }
+    }
+
+    /// A live master for `dest`: the pooled one unless idle too long, else a new one.
+    async fn master_for(
+        &self,
+        host: &Host,
+        dest: &Destination,
+        limits: &Limits,
+        fresh: bool,
+    ) -> Result<(Arc<Pooled>, bool), TransportError> {
+        let slot = self.slot(dest);
+        let mut guard = match tokio::time::timeout_at(limits.deadline.into(), slot.lock()).await {
+            Ok(g) => g,
+            Err(_) => {
+                return Err(TransportError::Timeout(
+                    "deadline reached waiting for the host's connection".into(),
+                ));
+            }
+        };
+        if let Some(p) = guard.as_ref() {
+            // ControlPersist stops the master at idle_timeout; do not race it.
+            let stale = p.idle_for() + Duration::from_secs(2) >= self.idle_timeout;
+            if !fresh && !stale {
+                p.touch();
+                return Ok((p.clone(), true));
+            }
+            *guard = None; // dropping the last Arc stops that master
+        }
+        let control_dir = self
+            .control_dir
+            .as_ref()
+            .map_err(|e| TransportError::Failed(e.clone()))?;
+        let spec = MasterSpec {
+            destination: &dest.address,
+            user: dest.user.as_deref(),
+            port: dest.port,
+            config_file: self.opts.config_file.as_deref(),
+            host_keys: if self.opts.accept_new_host_keys {
+                HostKeyPolicy::AcceptNew
+            } else {
+                HostKeyPolicy::Strict
+            },
+            connect_timeout: limits.connect_timeout,
+            persist: self.idle_timeout,
+        };
+        let Master { session, log } =
+            master::open(&spec, control_dir.path(), limits.deadline).await?;
+        tracing::debug!(host = %host.name, "ssh master connected");
+        let pooled = Arc::new(Pooled {
+            session,
+            log,
+            last_used: Mutex::new(Instant::now()),
+        });
+        *guard = Some(pooled.clone());
+        Ok((pooled, false))
+    }
+
+    /// Drop `which` from the pool if it is still the pooled master for `dest`.
+    async fn evict(&self, dest: &Destination, which: &Arc<Pooled>) {
+        let slot = self.slot(dest);
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_some_and(|p| Arc::ptr_eq(p, which)) {
+            *guard = None;
+        }
+    }
+
+    async fn run(
+        &self,
+        host: &Host,
+        script: &str,
+        limits: Limits,
+        phase: PhaseSink<'_>,
+    ) -> Result<ScriptOutput, TransportError> {
+        let dest = Destination::of(host);
+        let (pooled, reused) = self.master_for(host, &dest, &limits, false).await?;
+        phase(HostPhase::Probing);
+        match run_on(&pooled, host, script, &limits).await {
+            Ok(out) => Ok(out),
+            Err(RunError::MasterGone(why)) if reused => {
+                // The pooled master died since last use (host rebooted, ssh killed …).
+                tracing::debug!(host = %host.name, %why, "pooled ssh master gone; reconnecting");
+                self.evict(&dest, &pooled).await;
+                drop(pooled);
+                let (pooled, _) = self.master_for(host, &dest, &limits, true).await?;
+                self.finish(&dest, &pooled, run_on(&pooled, host, script, &limits).await)
+                    .await
+            }
+            other => self.finish(&dest, &pooled, other).await,
+        }
+    }
+
+    /// Map a run result; a master that failed us leaves the pool.
+    async fn finish(
+        &self,
+        dest: &Destination,
+        pooled: &Arc<Pooled>,
+        result: Result<ScriptOutput, RunError>,
+    ) -> Result<ScriptOutput, TransportError> {
+        match result {
+            Ok(out) => {
+                pooled.touch();
+                Ok(out)
+            }
+            Err(RunError::MasterGone(why)) => {
+                self.evict(dest, pooled).await;
+                Err(TransportError::Failed(why))
+            }
+            Err(RunError::Transport(e)) => {
+                // A timeout or lost connection may leave the master wedged; start afresh.
+                if matches!(e, TransportError::Timeout(_) | TransportError::Failed(_)) {
+                    self.evict(dest, pooled).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn close_all(&self) {
+        let slots: Vec<Slot> = match self.slots.lock() {
+            Ok(mut s) => s.drain().map(|(_, v)| v).collect(),
+            Err(_) => Vec::new(),
+        };
+        let closes = slots.into_iter().map(|slot| async move {
+            let taken = slot.lock().await.take();
+            if let Some(p) = taken {
+                match Arc::try_unwrap(p) {
+                    Ok(p) => {
+                        if let Err(e) = p.session.close().await {
+                            tracing::debug!("closing ssh master: {e}");
+                        }
+                    }
+                    // Still used by a running probe: its drop stops the master.
+                    Err(p) => drop(p),
+                }
+            }
+        });
+        futures::future::join_all(closes).await;
+    }
+}
+
+/// The remote command: `sh -s`, under `sudo -n` when the host asks for root.
+fn remote_command(host: &Host) -> &'static str {
+    if host.become_root && host.user.as_deref() != Some("root") {
+        "sudo -n sh -s"
+    } else {
+        "sh -s"
+    }
+}
+
+/// Run the script once over an established master.
+async fn run_on(
+    pooled: &Pooled,
+    host: &Host,
+    script: &str,
+    limits: &Limits,
+) -> Result<ScriptOutput, RunError> {
+    let deadline: tokio::time::Instant = limits.deadline.into();
+    let cmd = remote_command(host);
+    let mut command = pooled.session.raw_command(cmd);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = match tokio::time::timeout_at(deadline, command.spawn()).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            let tail = master::log_tail(&pooled.log);
+            let why = if tail.is_empty() {
+                format!("connection lost: {e}")
+            } else {
+                format!("connection lost: {e}: {tail}")
+            };
+            return Err(RunError::MasterGone(why));
+        }
+        Err(_) => {
+            return Err(RunError::Transport(TransportError::Timeout(
+                "deadline reached starting the remote shell".into(),
+            )));
+        }
+    };
+    let stdin = child.stdin().take();
+    let stdout = child.stdout().take();
+    let stderr = child.stderr().take();
+    let io = async {
+        let write = async {
+            if let Some(mut w) = stdin {
+                // A shell that exits early (sudo refused) closes the pipe: not our error.
+                let _ = w.write_all(script.as_bytes()).await;
+                let _ = w.shutdown().await;
+            }
+        };
+        let out = async {
+            match stdout {
+                Some(r) => read_capped(r, limits.output_cap).await,
+                None => Ok((Vec::new(), false)),
+            }
+        };
+        let err = async {
+            match stderr {
+                Some(r) => read_capped(r, STDERR_CAP).await,
+                None => Ok((Vec::new(), false)),
+            }
+        };
+        let ((), out, err) = tokio::join!(write, out, err);
+        (out, err)
+    };
+    let timeout = || {
+        RunError::Transport(TransportError::Timeout(format!(
+            "probe on {} did not finish before the deadline",
+            host.name
+        )))
+    };
+    let Ok((out, err)) = tokio::time::timeout_at(deadline, io).await else {
+        return Err(timeout());
+    };
+    let (stdout, exceeded) = out
+        .map_err(|e| RunError::Transport(TransportError::Failed(format!("reading output: {e}"))))?;
+    if exceeded {
+        return Err(RunError::Transport(TransportError::Failed(format!(
+            "output exceeded {} bytes",
+            limits.output_cap
+        ))));
+    }
+    let (stderr, _) = err.unwrap_or_default();
+    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
+        Ok(Ok(s)) => s.code(),
+        Ok(Err(openssh::Error::Remote(e))) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Exit 127: the remote could not find `sh` (or `sudo`).
+            return Err(RunError::Transport(TransportError::Failed(format!(
+                "remote `{cmd}` not found (exit 127): {}",
+                String::from_utf8_lossy(&stderr).trim()
+            ))));
+        }
+        Ok(Err(e)) => {
+            let tail = master::log_tail(&pooled.log);
+            let alive = pooled.session.check().await.is_ok();
+            let why = match (alive, tail.is_empty()) {
+                (true, _) => format!("remote shell ended without an exit status: {e}"),
+                (false, true) => format!("connection lost during the probe: {e}"),
+                (false, false) => format!("connection lost during the probe: {e}: {tail}"),
+            };
+            return Err(RunError::Transport(TransportError::Failed(why)));
+        }
+        Err(_) => return Err(timeout()),
+    };
+    if host.become_root
+        && let Some(why) = sudo_refusal(&stderr)
+    {
+        return Err(RunError::Transport(TransportError::SudoDenied(why)));
+    }
+    Ok(ScriptOutput {
+        stdout,
+        stderr,
+        status,
+    })
 }
 
 impl Transport for SshTransport {
     fn run_script<'a>(
         &'a self,
-        _host: &'a Host,
-        _script: &'a str,
-        _limits: Limits,
-        _phase: PhaseSink<'a>,
+        host: &'a Host,
+        script: &'a str,
+        limits: Limits,
+        phase: PhaseSink<'a>,
     ) -> BoxFuture<'a, Result<ScriptOutput, TransportError>> {
-        Box::pin(async {
-            Err(TransportError::Unreachable(
-                "ssh transport not built yet".into(),
-            ))
-        })
+        Box::pin(self.run(host, script, limits, phase))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.close_all())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TransportKind;
+    use std::collections::BTreeMap;
+
+    fn host(user: Option<&str>, become_root: bool) -> Host {
+        Host {
+            name: "h".into(),
+            address: "h".into(),
+            transport: TransportKind::Ssh,
+            user: user.map(str::to_string),
+            port: None,
+            become_root,
+            tags: vec![],
+            vars: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn sudo_only_when_become_and_not_already_root() {
+        assert_eq!(remote_command(&host(None, false)), "sh -s");
+        assert_eq!(remote_command(&host(None, true)), "sudo -n sh -s");
+        assert_eq!(remote_command(&host(Some("deploy"), true)), "sudo -n sh -s");
+        assert_eq!(remote_command(&host(Some("root"), true)), "sh -s");
+    }
+
+    #[test]
+    fn control_dir_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().unwrap();
+        let t = SshTransport::new(SshOptions {
+            control_dir: Some(parent.path().to_path_buf()),
+            ..Default::default()
+        });
+        let dir = t.control_dir().unwrap();
+        assert!(dir.starts_with(parent.path()));
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        drop(t);
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_destination_that_looks_like_an_option_never_reaches_ssh() {
+        let t = SshTransport::new(SshOptions::default());
+        let mut h = host(None, false);
+        h.address = "-oProxyCommand=touch /tmp/pwned".into();
+        let limits = Limits {
+            deadline: Instant::now() + Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+            output_cap: 1024,
+        };
+        let err = t.run_script(&h, "true", limits, &|_| {}).await.unwrap_err();
+        assert!(
+            matches!(&err, TransportError::Unreachable(r) if r.contains("starts with '-'")),
+            "{err:?}"
+        );
     }
 }

@@ -1,0 +1,177 @@
+//! Flags shared by several subcommands (sources, selection, executor, SSH, store) and the
+//! glue that turns them into library values.
+
+use crate::config::{ConfigError, Loaded, Selection, Sources};
+use crate::exec::{ExecOptions, TransportSet};
+use crate::transport::local::LocalTransport;
+use crate::transport::ssh::{SshOptions, SshTransport};
+use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where inventory and checks come from.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SourceArgs {
+    /// Inventory file (one environment each); repeatable. Default: the embedded inventory
+    /// (this machine, transport local).
+    #[arg(long = "inventory", short = 'i', value_name = "FILE")]
+    pub inventories: Vec<PathBuf>,
+    /// Directory of check files (*.toml), or one file. Default: the embedded shipped checks.
+    #[arg(long = "checks", short = 'c', value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+}
+
+impl SourceArgs {
+    pub fn sources(&self) -> Sources {
+        Sources {
+            inventories: self.inventories.clone(),
+            checks_dir: self.checks.clone(),
+        }
+    }
+
+    /// Load and validate; print warnings to stderr. `Err` has been printed already.
+    pub fn load(&self) -> Result<Loaded, i32> {
+        match Loaded::load(&self.sources()) {
+            Ok(l) => {
+                for w in &l.warnings {
+                    eprintln!("{w}");
+                }
+                Ok(l)
+            }
+            Err(e) => Err(config_error(&e)),
+        }
+    }
+}
+
+/// Print a configuration error; returns exit code 2.
+pub fn config_error(e: &ConfigError) -> i32 {
+    eprintln!("error: {e}");
+    super::EXIT_USAGE
+}
+
+/// What to run.
+#[derive(Debug, Clone, Args, Default)]
+pub struct SelectArgs {
+    /// Environment (inventory `[environment] name`); needed when several are loaded.
+    #[arg(long, short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
+    /// Only this host (inventory name); repeatable.
+    #[arg(long = "host", short = 'H', value_name = "HOST")]
+    pub hosts: Vec<String>,
+    /// Only checks of this category; repeatable.
+    #[arg(long = "category", value_name = "CATEGORY")]
+    pub categories: Vec<String>,
+    /// Only this check id; repeatable.
+    #[arg(long = "check", value_name = "ID")]
+    pub check_ids: Vec<String>,
+}
+
+impl SelectArgs {
+    /// The selection, with the environment resolved: when several environments are loaded
+    /// and none is chosen that is a usage error (a run covers one environment).
+    pub fn selection(&self, loaded: &Loaded) -> Result<Selection, i32> {
+        let environment = match &self.env {
+            Some(e) => Some(e.clone()),
+            None if loaded.environments.len() > 1 => {
+                let names: Vec<&str> = loaded
+                    .environments
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect();
+                eprintln!(
+                    "error: {} environments are loaded ({}): choose one with --env",
+                    names.len(),
+                    names.join(", ")
+                );
+                return Err(super::EXIT_USAGE);
+            }
+            None => loaded.environments.first().map(|e| e.name.clone()),
+        };
+        Ok(Selection {
+            environment,
+            hosts: self.hosts.clone(),
+            categories: self.categories.clone(),
+            checks: self.check_ids.clone(),
+        })
+    }
+}
+
+/// Executor and SSH knobs.
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// Hosts probed at the same time.
+    #[arg(long, short = 'j', default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: u32,
+    /// Per-host deadline in seconds (connect + probe); a host over it gets `timeout`.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = positive_secs)]
+    pub timeout: f64,
+    /// SSH connect timeout in seconds.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_secs)]
+    pub connect_timeout: f64,
+    /// An ssh_config file to use instead of ~/.ssh/config.
+    #[arg(long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Accept and remember host keys of hosts not yet in known_hosts (default: strict).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+}
+
+fn positive_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("expected a number of seconds, found {s:?}"))?;
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(v)
+    } else {
+        Err(format!("expected seconds between 0 and 86400, found {s}"))
+    }
+}
+
+impl ExecArgs {
+    pub fn options(&self) -> ExecOptions {
+        ExecOptions {
+            jobs: self.jobs as usize,
+            timeout: Duration::from_secs_f64(self.timeout),
+            connect_timeout: Duration::from_secs_f64(self.connect_timeout),
+            ..ExecOptions::default()
+        }
+    }
+
+    pub fn transports(&self) -> TransportSet {
+        TransportSet {
+            local: Arc::new(LocalTransport),
+            ssh: Some(Arc::new(SshTransport::new(SshOptions {
+                config_file: self.ssh_config.clone(),
+                accept_new_host_keys: self.accept_new_host_keys,
+                ..SshOptions::default()
+            }))),
+        }
+    }
+}
+
+/// History database.
+#[derive(Debug, Clone, Args, Default)]
+pub struct StoreArgs {
+    /// History database (default: $DRIFTSCOPE_DB, else the XDG data dir).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Do not record this run in the history.
+    #[arg(long)]
+    pub no_store: bool,
+}
+
+impl StoreArgs {
+    /// `None` = do not store.
+    pub fn db_path(&self) -> Option<PathBuf> {
+        if self.no_store {
+            None
+        } else {
+            Some(
+                self.db
+                    .clone()
+                    .unwrap_or_else(crate::store::default_db_path),
+            )
+        }
+    }
+}
