@@ -147,6 +147,9 @@ fn drift_between_chosen_runs_and_since_grouped_by_check() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("2 still failing"));
+    // `--vs` alone: the newest run of that run's environment (prod, not staging).
+    let d = json(&db, &["drift", "--vs", "20261120"]);
+    assert_eq!(d["run_b"]["id"], "20261122T100000.000Z-cccccc");
     // Since 48h ago: the latest prod run vs the run from 72h ago.
     let d = json(&db, &["drift", "--env", "prod", "--since", "48h"]);
     assert_eq!(d["run_a"]["id"], "20261120T100000.000Z-aaaaaa");

@@ -375,3 +375,49 @@ fn prune_keeps_the_newest_runs_and_drops_what_only_old_runs_used() {
     );
     assert_eq!(text(&db, "PRAGMA integrity_check"), "ok");
 }
+
+#[test]
+fn streaks_skip_runs_that_did_not_cover_the_check_and_stop_at_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    write_runs(
+        &db,
+        &[
+            RunSpec::new("g0", "qa", 10, vec![pass("a", PKG), pass("b", PKG)]),
+            RunSpec::new(
+                "g1",
+                "qa",
+                9,
+                vec![fail("a", PKG, "x"), fail("b", PKG, "x")],
+            ),
+            // Narrow re-checks: the first covers neither, the second passes b once.
+            RunSpec::new("g2", "qa", 8, vec![pass("c", PKG)]).narrow(),
+            RunSpec::new("g3", "qa", 7, vec![pass("b", PKG)]).narrow(),
+            RunSpec::new(
+                "g4",
+                "qa",
+                6,
+                vec![fail("a", PKG, "x"), fail("b", PKG, "x")],
+            ),
+        ],
+    );
+    let store = Store::open(&db).unwrap();
+    let streaks = store.failing_streaks("qa").unwrap();
+    let got: Vec<(&str, u64, &str)> = streaks
+        .iter()
+        .map(|s| {
+            (
+                s.host.as_str(),
+                s.streak.runs,
+                s.streak.first_failed_run.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("a", 2, "g1"), ("b", 1, "g4")]);
+    // The timeline agrees.
+    let tl = store.timeline(Some("qa"), "a", PKG, 10).unwrap();
+    assert_eq!(
+        tl.streak.map(|s| (s.runs, s.first_failed_run)),
+        Some((2, "g1".to_string()))
+    );
+}

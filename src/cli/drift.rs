@@ -65,9 +65,15 @@ fn pick_runs(
     store: &Store,
     args: &DriftArgs,
 ) -> Result<Option<(RunSummary, RunSummary)>, StoreError> {
+    let vs = args.vs.as_deref().map(|id| store.run(id)).transpose()?;
+    // `--vs B` alone: the newest run of B's environment.
+    let env = args
+        .env
+        .clone()
+        .or_else(|| vs.as_ref().map(|r| r.environment.clone()));
     let after = match &args.run {
         Some(id) => store.run(id)?,
-        None => match store.latest_run(args.env.as_deref())? {
+        None => match store.latest_run(env.as_deref())? {
             Some(r) => r,
             None => {
                 eprintln!("driftscope: no runs stored yet; nothing to compare");
@@ -84,8 +90,8 @@ fn pick_runs(
             after.id, after.environment
         )));
     }
-    let before = if let Some(id) = &args.vs {
-        Some(store.run(id)?)
+    let before = if let Some(vs) = vs {
+        Some(vs)
     } else if let Some(age) = args.since {
         let cutoff =
             chrono::Utc::now() - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);

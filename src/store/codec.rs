@@ -134,45 +134,6 @@ pub type FastBuild = std::hash::BuildHasherDefault<FastHasher>;
 pub type FastMap<K, V> = std::collections::HashMap<K, V, FastBuild>;
 pub type FastSet<K> = std::collections::HashSet<K, FastBuild>;
 
-/// Hash a JSON value by structure (no serialization): equal values hash equal.
-pub fn hash_json<H: std::hash::Hasher>(v: &serde_json::Value, h: &mut H) {
-    use serde_json::Value as V;
-    use std::hash::Hash;
-    match v {
-        V::Null => h.write_u8(0),
-        V::Bool(b) => h.write_u8(1 + u8::from(*b)),
-        V::Number(n) => {
-            h.write_u8(3);
-            if let Some(i) = n.as_i64() {
-                h.write_i64(i);
-            } else if let Some(u) = n.as_u64() {
-                h.write_u64(u);
-            } else {
-                h.write_u64(n.as_f64().unwrap_or(0.0).to_bits());
-            }
-        }
-        V::String(s) => {
-            h.write_u8(4);
-            s.hash(h);
-        }
-        V::Array(a) => {
-            h.write_u8(5);
-            h.write_usize(a.len());
-            for x in a {
-                hash_json(x, h);
-            }
-        }
-        V::Object(m) => {
-            h.write_u8(6);
-            h.write_usize(m.len());
-            for (k, x) in m {
-                k.hash(h);
-                hash_json(x, h);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@
 //! `Store::open(path)` / `Store::open_readonly(path)` and its query methods.
 
 mod codec;
+mod packed;
 mod queries;
 mod schema;
 mod writer;

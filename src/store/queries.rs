@@ -5,6 +5,7 @@
 //! included): runs of the environment are walked newest first and the walk stops at the first
 //! complete full-scope run, which by definition covers every current host×check.
 
+use super::codec::{FastMap as HashMap, FastSet as HashSet};
 use super::codec::{from_ms, not_reached, outcome_from, severity_from, to_ms};
 use super::schema::{self, OpenMode};
 use super::{DEFAULT_BUSY_TIMEOUT, StoreError};
@@ -12,7 +13,7 @@ use crate::model::{Outcome, OutcomeCounts, Scope, Severity, Value};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -577,7 +578,7 @@ impl Store {
     }
 
     fn checks(&self, ids: &HashSet<i64>) -> rusqlite::Result<HashMap<i64, CheckInfo>> {
-        let mut out = HashMap::with_capacity(ids.len());
+        let mut out = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
         if ids.is_empty() {
             return Ok(out);
         }
@@ -627,7 +628,7 @@ impl Store {
     fn latest_rows(&self, env_id: i64) -> rusqlite::Result<(Vec<LatestRow>, Vec<RunRow>, bool)> {
         let runs = self.env_runs(env_id)?;
         let hosts = self.env_hosts(env_id)?;
-        let mut seen: HashSet<(i64, i64)> = HashSet::new();
+        let mut seen: HashSet<(i64, i64)> = HashSet::default();
         let mut out = Vec::new();
         let mut used = Vec::new();
         let mut based = false;
@@ -672,12 +673,30 @@ impl Store {
     }
 
     fn latest_state_inner(&self, env: &str, env_id: i64) -> rusqlite::Result<LatestState> {
-        let (rows, runs, based) = self.latest_rows(env_id)?;
+        let (mut rows, runs, based) = self.latest_rows(env_id)?;
         let hosts = self.env_hosts(env_id)?;
         let chk_ids: HashSet<i64> = rows.iter().map(|r| r.chk).collect();
         let checks = self.checks(&chk_ids)?;
+        // Sort by host name, then key, through integer ranks (cheaper than string compares).
+        let rank = |names: Vec<(i64, &String)>| -> HashMap<i64, usize> {
+            let mut names = names;
+            names.sort_by(|a, b| a.1.cmp(b.1));
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| (*id, i))
+                .collect()
+        };
+        let host_rank = rank(hosts.iter().map(|(id, n)| (*id, n)).collect());
+        let chk_rank = rank(checks.iter().map(|(id, c)| (*id, &c.key)).collect());
+        rows.sort_by_key(|r| {
+            (
+                host_rank.get(&r.host).copied().unwrap_or(usize::MAX),
+                chk_rank.get(&r.chk).copied().unwrap_or(usize::MAX),
+            )
+        });
         let now = Utc::now();
-        let mut vals = HashMap::new();
+        let mut vals = HashMap::default();
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
             let (Some(host), Some(check), Some(run)) = (
@@ -706,7 +725,6 @@ impl Store {
                 age_secs: (now - at).num_seconds(),
             });
         }
-        entries.sort_by(|a, b| (&a.host, &a.key).cmp(&(&b.host, &b.key)));
         Ok(LatestState {
             environment: env.to_string(),
             base_run: if based {
@@ -745,9 +763,9 @@ impl Store {
         };
         let mut counts = OutcomeCounts::default();
         let mut failing_by_severity = BTreeMap::new();
-        let mut not_reached_ids = HashSet::new();
-        let mut hosts_seen = HashSet::new();
-        let mut used_runs = HashSet::new();
+        let mut not_reached_ids = HashSet::default();
+        let mut hosts_seen = HashSet::default();
+        let mut used_runs = HashSet::default();
         for row in &rows {
             counts.add(row.outcome);
             hosts_seen.insert(row.host);
@@ -923,7 +941,7 @@ impl Store {
         let info = self.check(chk_id)?;
         let runs = self.env_runs(env_id)?;
         let mut entries = Vec::new();
-        let mut vals = HashMap::new();
+        let mut vals = HashMap::default();
         let mut lookup = self.conn.prepare_cached(
             "SELECT outcome, val FROM results WHERE run = ?1 AND host = ?2 AND chk = ?3",
         )?;
@@ -999,42 +1017,56 @@ impl Store {
         let (rows, _, _) = self.latest_rows(env_id)?;
         let runs = self.env_runs(env_id)?;
         let hosts = self.env_hosts(env_id)?;
-        let run_pos: HashMap<i64, usize> =
-            runs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
         let failing: Vec<&LatestRow> = rows.iter().filter(|r| r.outcome == Outcome::Fail).collect();
         let chk_ids: HashSet<i64> = failing.iter().map(|r| r.chk).collect();
         let checks = self.checks(&chk_ids)?;
-        // `latest_rows` numbers the runs it walked in the same newest-first order.
+        let pos: HashMap<i64, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        // Failures are few: the partial index `results_failing` lists a pair's failing runs
+        // at once; only gaps between them (runs without a failure) need a point lookup.
+        let mut fails = self.conn.prepare_cached(
+            "SELECT run FROM results WHERE host = ?1 AND chk = ?2 AND outcome = 1",
+        )?;
         let mut lookup = self.conn.prepare_cached(
             "SELECT outcome FROM results WHERE run = ?1 AND host = ?2 AND chk = ?3",
         )?;
         let mut out = Vec::with_capacity(failing.len());
         for row in failing {
-            let start = runs
-                .get(row.run)
-                .and_then(|r| run_pos.get(&r.id))
-                .copied()
-                .unwrap_or(0);
-            let mut streak: Option<Streak> = None;
-            for run in runs.iter().skip(start) {
-                let code: Option<i64> = lookup
-                    .query_row(params![run.id, row.host, row.chk], |r| r.get(0))
-                    .optional()?;
-                match code.map(outcome_from) {
-                    None => continue,
-                    Some(Outcome::Fail) => {
-                        let s = streak.get_or_insert(Streak {
-                            runs: 0,
-                            first_failed_run: String::new(),
-                            failing_since: from_ms(run.started_at),
-                        });
-                        s.runs += 1;
-                        s.first_failed_run = run.key.clone();
-                        s.failing_since = from_ms(run.started_at);
+            // `latest_rows` numbers the runs it walked in this same newest-first order.
+            let start = row.run;
+            let mut fail_pos: Vec<usize> = fails
+                .query_map(params![row.host, row.chk], |r| r.get::<_, i64>(0))?
+                .filter_map(|id| id.ok().and_then(|id| pos.get(&id).copied()))
+                .filter(|p| *p >= start)
+                .collect();
+            fail_pos.sort_unstable();
+            let mut first = start;
+            let mut count = 0u64;
+            for (i, p) in fail_pos.iter().enumerate() {
+                if i > 0 {
+                    let prev = fail_pos[i - 1];
+                    let mut broken = false;
+                    for run in runs.iter().take(*p).skip(prev + 1) {
+                        if lookup
+                            .query_row(params![run.id, row.host, row.chk], |r| r.get::<_, i64>(0))
+                            .optional()?
+                            .is_some()
+                        {
+                            broken = true; // a result in between that is not a failure
+                            break;
+                        }
                     }
-                    Some(_) => break,
+                    if broken {
+                        break;
+                    }
                 }
+                first = *p;
+                count += 1;
             }
+            let streak = runs.get(first).filter(|_| count > 0).map(|run| Streak {
+                runs: count,
+                first_failed_run: run.key.clone(),
+                failing_since: from_ms(run.started_at),
+            });
             let (Some(streak), Some(host), Some(check)) =
                 (streak, hosts.get(&row.host), checks.get(&row.chk))
             else {
@@ -1093,7 +1125,7 @@ impl Store {
     fn transitions(&self, a: i64, b: i64) -> rusqlite::Result<Vec<Transition>> {
         let rows_a = self.run_rows(a)?;
         let rows_b = self.run_rows(b)?;
-        let mut vals = HashMap::new();
+        let mut vals = HashMap::default();
         // (kind, host, chk, before, after) with before/after = (outcome, val)
         let mut found: Vec<Found> = Vec::new();
         let mut ia = 0;
@@ -1136,7 +1168,7 @@ impl Store {
             }
         }
         let host_ids: HashSet<i64> = found.iter().map(|f| f.1).collect();
-        let mut host_names: HashMap<i64, String> = HashMap::new();
+        let mut host_names: HashMap<i64, String> = HashMap::default();
         {
             let mut stmt = self
                 .conn
@@ -1213,7 +1245,7 @@ impl Store {
         runs.truncate(k_runs);
         runs.reverse(); // oldest first
         let hosts = self.env_hosts(env_id)?;
-        let mut track: HashMap<(i64, i64), Track> = HashMap::new();
+        let mut track: HashMap<(i64, i64), Track> = HashMap::default();
         {
             let mut stmt = self
                 .conn
@@ -1303,8 +1335,8 @@ impl Store {
                 .collect();
             let chk_ids: HashSet<i64> = rows.iter().map(|r| r.1).collect();
             let checks = self.checks(&chk_ids)?;
-            let mut names: HashMap<i64, String> = HashMap::new();
-            let mut vals = HashMap::new();
+            let mut names: HashMap<i64, String> = HashMap::default();
+            let mut vals = HashMap::default();
             let mut out = Vec::with_capacity(rows.len());
             for (host, chk, code, val) in rows {
                 if let std::collections::hash_map::Entry::Vacant(e) = names.entry(host) {
@@ -1364,7 +1396,7 @@ impl Store {
 
     fn prune_inner(&self, spec: &PruneSpec) -> rusqlite::Result<PruneReport> {
         let tx = self.conn.unchecked_transaction()?;
-        let mut doomed: HashSet<i64> = HashSet::new();
+        let mut doomed: HashSet<i64> = HashSet::default();
         if let Some(keep) = spec.keep_runs {
             let mut stmt = tx.prepare(
                 "SELECT id FROM (SELECT id, status, row_number() OVER

@@ -7,13 +7,12 @@
 //! going with the next batch. A process killed mid-run loses at most the uncommitted batch; the
 //! run is marked `incomplete` when the database is next opened.
 
-use super::codec::{
-    FastHasher, FastMap, FastSet, hash_json, outcome_code, severity_code, stable_hash, to_ms,
-};
+use super::codec::{FastMap, FastSet, outcome_code, severity_code, stable_hash, to_ms};
+use super::packed::{Msg, PackedResult};
 use super::schema::{self, OpenMode};
 use super::{DEFAULT_BUSY_TIMEOUT, StoreError};
 use crate::exec::Event;
-use crate::model::{HostPhase, Outcome, OutcomeCounts, ResultRecord, RunMeta, Value};
+use crate::model::{Outcome, OutcomeCounts, RunMeta};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,12 +69,12 @@ struct Queue {
 }
 
 struct QueueState {
-    events: Vec<Event>,
+    events: Vec<Msg>,
     closed: bool,
 }
 
 enum Take {
-    Events(Vec<Event>),
+    Events(Vec<Msg>),
     Timeout,
     Closed,
 }
@@ -94,7 +93,7 @@ impl Queue {
     }
 
     /// Queue `ev`, waiting while the queue is full; gives it back when the writer is gone.
-    fn push(&self, ev: Event) -> Result<(), Event> {
+    fn push(&self, ev: Msg) -> Result<(), Msg> {
         let Ok(mut st) = self.state.lock() else {
             return Err(ev);
         };
@@ -116,7 +115,7 @@ impl Queue {
 
     /// Take everything queued; wait until something arrives, `deadline` passes, or the
     /// sender side closes.
-    fn take(&self, deadline: Option<Instant>, spare: Vec<Event>) -> Take {
+    fn take(&self, deadline: Option<Instant>, spare: Vec<Msg>) -> Take {
         let Ok(mut st) = self.state.lock() else {
             return Take::Closed;
         };
@@ -211,7 +210,10 @@ impl StoreWriter {
     /// Hand one event to the writer. Blocks only while the bounded channel is full, i.e. while
     /// the writer is more than a channel's worth of events behind.
     pub fn send(&self, event: &Event) {
-        if let Err(Event::CheckResult(_)) = self.queue.push(event.clone()) {
+        let Some(msg) = Msg::from_event(event) else {
+            return;
+        };
+        if let Err(Msg::Result(_)) = self.queue.push(msg) {
             self.lost_on_send.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -267,17 +269,13 @@ struct WriterState {
     last_env: Option<(String, i64)>,
     hosts: FastMap<i64, FastMap<String, i64>>,
     checks: FastMap<String, CheckRow>,
-    /// Structural hash of (expected, actual, reason) → candidates with their ids.
-    vals: FastMap<u64, Vec<CachedVal>>,
-    vals_len: usize,
+    /// Value key (expected, actual, reason as packed) → id.
+    vals: FastMap<Box<str>, i64>,
     /// Bumped for every run: a check definition is compared once per run, not per result.
     generation: u64,
     run: Option<RunState>,
     report: WriteReport,
 }
-
-/// (expected, actual, reason, id) of an interned value.
-type CachedVal = (Value, Value, Option<String>, i64);
 
 #[derive(Clone, PartialEq)]
 struct CheckRow {
@@ -317,7 +315,7 @@ impl Writer {
             }
         }
         let _close = CloseOnDrop(queue.clone());
-        let mut batch: Vec<Event> = Vec::with_capacity(self.opts.batch_results + 16);
+        let mut batch: Vec<Msg> = Vec::with_capacity(self.opts.batch_results + 16);
         let mut batch_results = 0usize;
         let mut deadline: Option<Instant> = None;
         let mut spare = Vec::new();
@@ -340,14 +338,9 @@ impl Writer {
             for ev in events.drain(..) {
                 // A run's row is committed on its own first, so that a later failure (disk
                 // full) can still mark it incomplete with the count of lost results.
-                let flush_now = matches!(ev, Event::RunFinished { .. } | Event::RunStarted(_));
-                match &ev {
-                    Event::CheckResult(_) => batch_results += 1,
-                    // Progress phases are not stored; failures are.
-                    Event::HostState { phase, .. } if !matches!(phase, HostPhase::Failed(_)) => {
-                        continue;
-                    }
-                    _ => {}
+                let flush_now = matches!(ev, Msg::Finished { .. } | Msg::Started(_));
+                if matches!(ev, Msg::Result(_)) {
+                    batch_results += 1;
                 }
                 batch.push(ev);
                 if deadline.is_none() {
@@ -388,14 +381,11 @@ impl Writer {
         }
     }
 
-    fn flush(&mut self, batch: &mut Vec<Event>) {
+    fn flush(&mut self, batch: &mut Vec<Msg>) {
         if batch.is_empty() {
             return;
         }
-        let n_results = batch
-            .iter()
-            .filter(|e| matches!(e, Event::CheckResult(_)))
-            .count() as u64;
+        let n_results = batch.iter().filter(|e| matches!(e, Msg::Result(_))).count() as u64;
         let run_before = self.state.run.as_ref().map(|r| (r.key.clone(), r.db_id));
         let result = apply(&self.conn, &mut self.state, batch);
         match result {
@@ -412,7 +402,6 @@ impl Writer {
                 self.state.hosts.clear();
                 self.state.checks.clear();
                 self.state.vals.clear();
-                self.state.vals_len = 0;
                 if let Some(run) = &mut self.state.run {
                     run.envs_written.clear();
                     run.hosts_written.clear();
@@ -440,21 +429,18 @@ impl Writer {
 
 /// Write one batch in one transaction. Returns the number of results that had no run to
 /// belong to (sent before any `RunStarted`), which are dropped and counted as lost.
-fn apply(conn: &Connection, st: &mut WriterState, batch: &[Event]) -> rusqlite::Result<u64> {
+fn apply(conn: &Connection, st: &mut WriterState, batch: &[Msg]) -> rusqlite::Result<u64> {
     let tx = conn.unchecked_transaction()?;
     let mut orphans = 0u64;
     for ev in batch {
         match ev {
-            Event::RunStarted(meta) => {
+            Msg::Started(meta) => {
                 if let Some(prev) = st.run.take() {
                     close_unfinished(&tx, prev)?;
                 }
                 start_run(&tx, st, meta)?;
             }
-            Event::HostState {
-                host,
-                phase: HostPhase::Failed(reason),
-            } => {
+            Msg::HostFailed { host, reason } => {
                 let Some((run_id, env)) = st
                     .run
                     .as_ref()
@@ -470,8 +456,7 @@ fn apply(conn: &Connection, st: &mut WriterState, batch: &[Event]) -> rusqlite::
                 )?
                 .execute(params![run_id, host_id, reason])?;
             }
-            Event::HostState { .. } => {}
-            Event::CheckResult(rec) => {
+            Msg::Result(rec) => {
                 // The run's row was lost with a failed batch: write it again first.
                 if let Some(meta) = st
                     .run
@@ -485,10 +470,9 @@ fn apply(conn: &Connection, st: &mut WriterState, batch: &[Event]) -> rusqlite::
                     orphans += 1;
                 }
             }
-            Event::RunFinished {
+            Msg::Finished {
                 run_id,
                 finished_at,
-                counts: _,
                 cancelled,
             } => {
                 let Some(run) = st.run.as_mut().filter(|r| &r.key == run_id) else {
@@ -633,13 +617,13 @@ fn flush_counts(tx: &Connection, run: &mut RunState) -> rusqlite::Result<()> {
 fn write_result(
     tx: &Connection,
     st: &mut WriterState,
-    rec: &ResultRecord,
+    rec: &PackedResult,
 ) -> rusqlite::Result<bool> {
     let Some(run_id) = st.run.as_ref().and_then(|r| r.db_id) else {
         return Ok(false);
     };
-    let env_id = intern_env(tx, st, &rec.environment)?;
-    let host_id = intern_host(tx, st, env_id, &rec.host)?;
+    let env_id = intern_env(tx, st, rec.environment())?;
+    let host_id = intern_host(tx, st, env_id, rec.host())?;
     let chk_id = intern_check(tx, st, rec)?;
     let val_id = intern_val(tx, st, rec)?;
     let Some(run) = st.run.as_mut() else {
@@ -654,11 +638,7 @@ fn write_result(
             "INSERT INTO run_hosts (run, host, duration_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (run, host) DO UPDATE SET duration_ms = excluded.duration_ms",
         )?
-        .execute(params![
-            run_id,
-            host_id,
-            rec.duration.as_millis().min(i64::MAX as u128) as i64
-        ])?;
+        .execute(params![run_id, host_id, rec.duration_ms])?;
     }
     let changed = tx
         .prepare_cached(
@@ -741,18 +721,18 @@ fn intern_host(
 fn intern_check(
     tx: &Connection,
     st: &mut WriterState,
-    rec: &ResultRecord,
+    rec: &PackedResult,
 ) -> rusqlite::Result<i64> {
-    let key = rec.key.as_str();
+    let key = rec.key();
     let sev = severity_code(rec.severity);
     let generation = st.generation;
     if let Some(row) = st.checks.get_mut(key)
         && (row.generation == generation
-            || (row.check_id == rec.check_id
-                && row.title == rec.title
-                && row.category == rec.category
+            || (row.check_id == rec.check_id()
+                && row.title == rec.title()
+                && row.category == rec.category()
                 && row.severity == sev
-                && row.sop == rec.sop))
+                && row.sop.as_deref() == rec.sop()))
     {
         row.generation = generation;
         return Ok(row.id);
@@ -762,21 +742,22 @@ fn intern_check(
         .prepare_cached("SELECT id FROM checks WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()?;
+    let fields = params![
+        key,
+        rec.check_id(),
+        rec.title(),
+        rec.category(),
+        sev,
+        rec.sop()
+    ];
     let id = match found {
         Some(id) => {
             tx.prepare_cached(
                 "UPDATE checks SET check_id = ?2, title = ?3, category = ?4, severity = ?5,
-                     sop = ?6 WHERE id = ?1 AND (check_id, title, category, severity, sop)
+                     sop = ?6 WHERE key = ?1 AND (check_id, title, category, severity, sop)
                      IS NOT (?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![
-                id,
-                rec.check_id,
-                rec.title,
-                rec.category,
-                sev,
-                rec.sop
-            ])?;
+            .execute(fields)?;
             id
         }
         None => {
@@ -784,14 +765,7 @@ fn intern_check(
                 "INSERT INTO checks (key, check_id, title, category, severity, sop)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![
-                key,
-                rec.check_id,
-                rec.title,
-                rec.category,
-                sev,
-                rec.sop
-            ])?;
+            .execute(fields)?;
             tx.last_insert_rowid()
         }
     };
@@ -800,51 +774,35 @@ fn intern_check(
         CheckRow {
             id,
             generation,
-            check_id: rec.check_id.clone(),
-            title: rec.title.clone(),
-            category: rec.category.clone(),
+            check_id: rec.check_id().to_string(),
+            title: rec.title().to_string(),
+            category: rec.category().to_string(),
             severity: sev,
-            sop: rec.sop.clone(),
+            sop: rec.sop().map(str::to_string),
         },
     );
     Ok(id)
 }
 
-fn intern_val(tx: &Connection, st: &mut WriterState, rec: &ResultRecord) -> rusqlite::Result<i64> {
-    use std::hash::{Hash, Hasher};
-    let mut h = FastHasher::default();
-    hash_json(&rec.expected, &mut h);
-    hash_json(&rec.actual, &mut h);
-    rec.reason.hash(&mut h);
-    let mem_hash = h.finish();
-    if let Some(cands) = st.vals.get(&mem_hash) {
-        for (e, a, r, id) in cands {
-            if *e == rec.expected && *a == rec.actual && *r == rec.reason {
-                return Ok(*id);
-            }
-        }
+fn intern_val(tx: &Connection, st: &mut WriterState, rec: &PackedResult) -> rusqlite::Result<i64> {
+    let vkey = rec.value_key();
+    if let Some(id) = st.vals.get(vkey) {
+        return Ok(*id);
     }
-    let to_sql = |e: serde_json::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
-    let expected = serde_json::to_string(&rec.expected).map_err(to_sql)?;
-    let actual = serde_json::to_string(&rec.actual).map_err(to_sql)?;
-    let reason_bytes: &[u8] = rec.reason.as_deref().map(str::as_bytes).unwrap_or(b"\0");
+    let (expected, actual, reason) = (rec.expected_json(), rec.actual_json(), rec.reason());
+    let reason_bytes: &[u8] = reason.map(str::as_bytes).unwrap_or(b"\0");
     let hash = stable_hash(&[expected.as_bytes(), actual.as_bytes(), reason_bytes]);
     let mut found = None;
     {
         let mut stmt =
             tx.prepare_cached("SELECT id, expected, actual, reason FROM vals WHERE hash = ?1")?;
-        let rows = stmt.query_map([hash], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, e, a, reason) = row?;
-            if e == expected && a == actual && reason == rec.reason {
-                found = Some(id);
+        let mut rows = stmt.query([hash])?;
+        while let Some(r) = rows.next()? {
+            let e: &str = r.get_ref(1)?.as_str()?;
+            let a: &str = r.get_ref(2)?.as_str()?;
+            let rs: Option<&str> = r.get_ref(3)?.as_str_or_null()?;
+            if e == expected && a == actual && rs == reason {
+                found = Some(r.get::<_, i64>(0)?);
                 break;
             }
         }
@@ -855,20 +813,13 @@ fn intern_val(tx: &Connection, st: &mut WriterState, rec: &ResultRecord) -> rusq
             tx.prepare_cached(
                 "INSERT INTO vals (hash, expected, actual, reason) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![hash, expected, actual, rec.reason])?;
+            .execute(params![hash, expected, actual, reason])?;
             tx.last_insert_rowid()
         }
     };
-    if st.vals_len >= VAL_CACHE_MAX {
+    if st.vals.len() >= VAL_CACHE_MAX {
         st.vals.clear();
-        st.vals_len = 0;
     }
-    st.vals.entry(mem_hash).or_default().push((
-        rec.expected.clone(),
-        rec.actual.clone(),
-        rec.reason.clone(),
-        id,
-    ));
-    st.vals_len += 1;
+    st.vals.insert(vkey.into(), id);
     Ok(id)
 }
