@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 /// Shortest time between two frames: bursts of events within it share one redraw.
 pub const FRAME: Duration = Duration::from_millis(16);
 /// Longest time spent applying queued executor events before drawing again.
-const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 
 /// Turns a selection into per-host executions (the config loader in production).
 pub trait Planner: Send + Sync {
