@@ -71,8 +71,7 @@ async fn clean_fleet_passes_and_recheck_reuses_the_connections() {
     // Closing the pool stops every master: nothing of ours is left running.
     ssh.close().await;
     assert_eq!(ssh.pooled(), 0);
-    let left = fleet.leftovers_after(Duration::from_secs(5));
-    let ssh_left: Vec<_> = left.iter().filter(|p| p.1 == "ssh").collect();
+    let ssh_left = fleet.ssh_clients_after(Duration::from_secs(5));
     assert!(
         ssh_left.is_empty(),
         "ssh masters left after close(): {ssh_left:?}"
@@ -86,6 +85,10 @@ async fn clean_fleet_passes_and_recheck_reuses_the_connections() {
     );
     drop(ssh);
     assert!(!control.exists(), "control dir not removed on drop");
+    let marker = fleet.marker();
+    drop(fleet);
+    let left = sshd_fleet::processes_mentioning(&marker);
+    assert!(left.is_empty(), "fleet processes left: {left:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,4 +136,59 @@ async fn twenty_hosts_with_jobs_4_never_probe_more_than_4_at_once() {
     );
     assert!(distinct >= 18, "sampler saw only {distinct} of 20 probes");
     ssh.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recheck_after_the_host_restarted_reconnects_transparently() {
+    let mut fleet = Fleet::start(vec![HostSpec::named("r01"), HostSpec::named("r02")]);
+    let ssh = transport(&fleet);
+    let checks = baseline_checks();
+    let first = run(
+        plans(fleet.all_hosts(), &checks),
+        ssh.clone(),
+        opts(8, Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(first.count(Outcome::Pass), 2 * checks.len());
+    // r01 reboots: its connection (and so our pooled master) dies.
+    fleet.restart_host("r01");
+    let again = run(
+        plans(fleet.all_hosts(), &checks),
+        ssh.clone(),
+        opts(8, Duration::from_secs(30)),
+    )
+    .await;
+    assert_eq!(
+        again.count(Outcome::Pass),
+        2 * checks.len(),
+        "{:?}",
+        summary(&again)
+    );
+    assert_eq!(fleet.logins("r01"), 2, "r01 reconnected once");
+    assert_eq!(fleet.logins("r02"), 1, "r02 kept its connection");
+    ssh.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_masters_are_replaced_and_exit_on_their_own() {
+    let fleet = Fleet::uniform(1);
+    let ssh = Arc::new(SshTransport::new(SshOptions {
+        config_file: Some(fleet.ssh_config.clone()),
+        idle_timeout: Some(Duration::from_secs(3)),
+        ..SshOptions::default()
+    }));
+    let checks = baseline_checks();
+    let o = opts(8, Duration::from_secs(30));
+    let first = run(plans(fleet.all_hosts(), &checks), ssh.clone(), o).await;
+    assert_eq!(first.count(Outcome::Pass), checks.len());
+    // Too idle to trust (ssh's ControlPersist is about to stop it): a new master is used.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let second = run(plans(fleet.all_hosts(), &checks), ssh.clone(), o).await;
+    assert_eq!(second.count(Outcome::Pass), checks.len());
+    assert_eq!(fleet.logins("h01"), 2);
+    // Without close(): ControlPersist stops the idle master by itself (what happens when
+    // driftscope is killed and cannot close its pool).
+    let left = fleet.ssh_clients_after(Duration::from_secs(10));
+    assert!(left.is_empty(), "idle master still running: {left:?}");
+    drop(ssh);
 }

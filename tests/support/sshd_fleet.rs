@@ -494,6 +494,15 @@ impl Fleet {
         self.log(name).matches("Starting session:").count()
     }
 
+    /// Live processes of host `name` (remote shells and what they started).
+    pub fn processes_of(&self, name: &str) -> Vec<(u32, String, String)> {
+        let me = format!("FLEET_HOST={name} ");
+        processes_mentioning(&self.marker())
+            .into_iter()
+            .filter(|(pid, _, _)| read_nul_list(format!("/proc/{pid}/environ")).contains(&me))
+            .collect()
+    }
+
     /// Write a file under host `name`'s srv dir.
     pub fn write_srv(&self, name: &str, rel: &str, content: &str) -> PathBuf {
         let p = self.get(name).srv.join(rel);
@@ -511,11 +520,16 @@ impl Fleet {
         processes_mentioning(&self.marker())
     }
 
-    /// Like [`Fleet::leftovers`], waiting up to `patience` for exiting processes to go.
-    pub fn leftovers_after(&self, patience: Duration) -> Vec<(u32, String, String)> {
+    /// ssh client processes (masters) still pointed at this fleet, waiting up to
+    /// `patience` for exiting ones to go.
+    pub fn ssh_clients_after(&self, patience: Duration) -> Vec<(u32, String, String)> {
         let until = Instant::now() + patience;
         loop {
-            let left = self.leftovers();
+            let left: Vec<_> = self
+                .leftovers()
+                .into_iter()
+                .filter(|p| p.1 == "ssh")
+                .collect();
             if left.is_empty() || Instant::now() > until {
                 return left;
             }

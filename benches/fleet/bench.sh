@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# bench.sh [N] [DELAY_MS] — driftscope against the transport floor on the shared bench fleet
+# (../shared/bench/fleet.sh: N real sshd hosts with deterministic injected drift), in one run:
+#
+#   floor  `ssh -F <fleet ssh_config> hostNN true` for all N hosts in parallel, new connections
+#   cold   `driftscope run` over the fleet (50 checks per host), no master open before
+#   warm   a full re-check over the sessions kept from a previous run (examples/fleet_warm.rs,
+#          the library path the TUI re-check takes; `run` closes its pool at exit)
+#   drift  the failing (host, check) pairs of EVERY cold and warm run == expected_drift.tsv
+#
+# Prints medians of RUNS runs (default 3) and the ratios driftscope/floor.
+# Env: RUNS=3  JOBS=64  WITH_TESTINFRA=1 (adds testinfra paramiko -n 8, needs
+#      ../shared/bench/setup_venv.sh)  FLEET_BENCH_DIR (default: the repo's ../shared/bench)
+#      KEEP_FLEET=1 (leave the fleet up afterwards; default: fleet.sh down at the end).
+set -euo pipefail
+N=${1:-50}
+DELAY=${2:-0}
+RUNS=${RUNS:-3}
+JOBS=${JOBS:-64}
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+STATE="${DRBENCH_STATE:-/tmp/drbench}"
+if [[ -z ${FLEET_BENCH_DIR:-} ]]; then
+  for d in "$REPO/../shared/bench" "$REPO/../../shared/bench" /work/shared/bench; do
+    [[ -x $d/fleet.sh ]] && { FLEET_BENCH_DIR="$(cd "$d" && pwd)"; break; }
+  done
+fi
+[[ -x ${FLEET_BENCH_DIR:-}/fleet.sh ]] || { echo "bench.sh: set FLEET_BENCH_DIR to the bench harness (fleet.sh)" >&2; exit 2; }
+FLEET="$FLEET_BENCH_DIR/fleet.sh"
+
+# ---------------------------------------------------------------- fleet and binaries
+up_as_wanted() {
+  [[ -f $STATE/fleet.env ]] || return 1
+  # shellcheck disable=SC1091
+  (source "$STATE/fleet.env"; [[ $FLEET_N == "$N" && $FLEET_DELAY_MS == "$DELAY" ]])
+}
+if ! up_as_wanted; then
+  "$FLEET" up "$N" "$DELAY" >&2
+fi
+# shellcheck disable=SC1091
+source "$STATE/fleet.env"
+cleanup() {
+  rm -rf "${TMP:-/nonexistent-bench-tmp}"
+  [[ ${KEEP_FLEET:-0} == 1 ]] || "$FLEET" down >&2 || true
+}
+TMP=$(mktemp -d /tmp/ds-fleet-bench.XXXXXX)
+trap cleanup EXIT
+
+echo "building driftscope (release) …" >&2
+(cd "$REPO" && cargo build --release --quiet --bin driftscope --example fleet_warm)
+DS="$REPO/target/release/driftscope"
+WARM="$REPO/target/release/examples/fleet_warm"
+"$HERE/gen_inventory.sh" "$STATE" >"$TMP/fleet.toml"
+CHECKS="$HERE/checks"
+CFG="$FLEET_SSH_CONFIG"
+
+# ---------------------------------------------------------------- one round
+now() { echo "$EPOCHREALTIME"; }
+floor_once() {
+  local t0 t1
+  t0=$(now)
+  seq 1 "$N" | "$FLEET" exec xargs -P "$N" -I{} sh -c \
+    'ssh -F "$0" "$(printf host%02d {})" true' "$CFG"
+  t1=$(now)
+  echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+}
+cold_once() {  # $1 = round: writes $TMP/cold-$1.json
+  local t0 t1 rc=0
+  t0=$(now)
+  "$FLEET" exec "$DS" run -i "$TMP/fleet.toml" -c "$CHECKS" --ssh-config "$CFG" \
+    --jobs "$JOBS" --format json --db "$TMP/history.db" >"$TMP/cold-$1.json" || rc=$?
+  t1=$(now)
+  # exit 1 = drift found (expected); anything else is a failed run
+  [[ $rc == 0 || $rc == 1 ]] || echo "bench.sh: driftscope run exited $rc" >&2
+  echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+}
+
+: >"$TMP/times"
+for ((r = 1; r <= RUNS; r++)); do
+  f=$(floor_once)
+  c=$(cold_once "$r")
+  echo "floor $f" >>"$TMP/times"
+  echo "cold $c" >>"$TMP/times"
+  echo "  round $r: floor ${f}s  cold ${c}s" >&2
+done
+# Warm: one cold run to open the sessions, then RUNS full re-checks over them.
+"$FLEET" exec "$WARM" "$TMP/fleet.toml" "$CHECKS" "$CFG" "$RUNS" "$JOBS" >"$TMP/warm.json"
+
+if [[ ${WITH_TESTINFRA:-0} == 1 ]]; then
+  if [[ -x ${DRBENCH_VENV:-/tmp/bench-venv}/bin/pytest ]]; then
+    for ((r = 1; r <= RUNS; r++)); do
+      "$FLEET" exec "$FLEET_BENCH_DIR/run_suite_once.sh" paramiko 8 "$N" "$TMP/testinfra.jsonl" >&2
+    done
+  else
+    echo "bench.sh: WITH_TESTINFRA=1 needs $FLEET_BENCH_DIR/setup_venv.sh first; skipped" >&2
+  fi
+fi
+
+# ---------------------------------------------------------------- report
+python3 - "$TMP" "$FLEET_SRV/expected_drift.tsv" "$N" "$DELAY" "$RUNS" <<'PY'
+import glob, json, os, statistics, sys
+tmp, expf, n, delay, runs = sys.argv[1:]
+n, delay = int(n), int(delay)
+expected = set()
+for line in open(expf):
+    h, check, _ = line.rstrip("\n").split("\t")
+    expected.add((h, "fleet." + check[len("test_"):]))
+times = {"floor": [], "cold": []}
+for line in open(os.path.join(tmp, "times")):
+    k, v = line.split()
+    times[k].append(float(v))
+ok = True
+def check_drift(label, failing, executions, problems):
+    global ok
+    failing = {tuple(p) for p in failing}
+    missed, extra = expected - failing, failing - expected
+    good = not missed and not extra and not problems and executions == 50 * n
+    ok &= good
+    if not good:
+        print(f"  {label}: executions={executions} missed={sorted(missed)} extra={sorted(extra)} "
+              f"problems={problems[:5]}")
+    return good
+for p in sorted(glob.glob(os.path.join(tmp, "cold-*.json"))):
+    doc = json.load(open(p))
+    res = doc["results"]
+    failing = [(r["host"], r["check_id"]) for r in res if r["outcome"] == "fail"]
+    problems = [f'{r["host"]} {r["key"]} {r["outcome"]}: {r.get("reason")}' for r in res
+                if r["outcome"] not in ("pass", "fail")]
+    check_drift(os.path.basename(p), failing, len(res), problems)
+warm = json.load(open(os.path.join(tmp, "warm.json")))
+check_drift("library cold", warm["cold"]["failing"], warm["cold"]["executions"], warm["cold"]["problems"])
+for i, w in enumerate(warm["warm"]):
+    check_drift(f"warm {i + 1}", w["failing"], w["executions"], w["problems"])
+times["warm"] = [w["seconds"] for w in warm["warm"]]
+ti = []
+tip = os.path.join(tmp, "testinfra.jsonl")
+if os.path.exists(tip):
+    ti = [json.loads(l)["wall_s"] for l in open(tip)]
+med = {k: statistics.median(v) for k, v in times.items() if v}
+fmt = lambda v: f"{statistics.median(v):.3f} s [{min(v):.3f}–{max(v):.3f}]"
+print(f"\nfleet N={n}, delay {delay} ms, {50 * n} checks, {runs} runs each (median [min–max])")
+print(f"| | wall | vs floor |")
+print(f"|---|---|---|")
+print(f"| transport floor: `ssh host true` ×{n} in parallel, new connections | {fmt(times['floor'])} | 1.00 |")
+print(f"| driftscope run, cold | {fmt(times['cold'])} | {med['cold'] / med['floor']:.2f}× |")
+print(f"| driftscope full re-check over kept sessions (warm) | {fmt(times['warm'])} | {med['warm'] / med['floor']:.2f}× |")
+if ti:
+    print(f"| testinfra paramiko `-n 8` | {fmt(ti)} | {statistics.median(ti) / med['floor']:.2f}× |")
+print(f"\ndrift: {len(expected)} expected (host, check) pairs; every run matched: {'yes' if ok else 'NO'}")
+targets = [("cold <= 1.3x floor", med["cold"] <= 1.3 * med["floor"]),
+           ("warm <= 1.0 s", med["warm"] <= 1.0),
+           ("exact drift", ok)]
+print("targets: " + ", ".join(f"{name}: {'met' if good else 'MISSED'}" for name, good in targets))
+sys.exit(0 if ok else 1)
+PY
