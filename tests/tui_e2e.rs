@@ -77,14 +77,20 @@ impl Tmux {
 
     /// Wait until the screen shows every needle; panic with the screen if it never does.
     fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
+        self.wait_until(&format!("{needles:?}"), timeout, |s| {
+            needles.iter().all(|n| s.contains(n))
+        })
+    }
+
+    fn wait_until(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.capture();
-            if needles.iter().all(|n| screen.contains(n)) {
+            if ok(&screen) {
                 return screen;
             }
             if start.elapsed() > timeout {
-                panic!("timed out waiting for {needles:?}; screen:\n{screen}");
+                panic!("timed out waiting for {what}; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -237,6 +243,62 @@ fn live_run_filter_detail_recheck_quit_in_tmux() {
         log.contains("run "),
         "the log file got the run lines: {log}"
     );
+
+    // Both runs are in the history: the full one and the narrow re-check.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let runs: Vec<(i64, String)> = conn
+        .prepare("SELECT full_scope, status FROM runs ORDER BY started_at, id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0].0, 1, "first run covers the whole environment");
+    assert_eq!(runs[1].0, 0, "the re-check is stored with its narrow scope");
+}
+
+/// The newcomer's path: `driftscope` with nothing else, on the embedded default inventory and
+/// checks. Outcomes depend on the machine, so this asserts on the shape, not on counts.
+#[test]
+fn embedded_default_opens_runs_and_rechecks_a_row() {
+    let bin = env!("CARGO_BIN_EXE_driftscope");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let cmd = format!(
+        "DRIFTSCOPE_LOG={log} XDG_CONFIG_HOME={cfg} {bin} --db {db}; echo DRIFTSCOPE-EXITED $?; sleep 600",
+        log = sh_quote(&dir.path().join("tui.log").display().to_string()),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        bin = sh_quote(bin),
+        db = sh_quote(&db.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 120, 40);
+    let t = Duration::from_secs(60);
+    let screen = tmux.wait_for(&["✓ finished", "env local", "Categories"], t);
+    assert!(screen.contains("run finished"), "{screen}");
+    assert!(
+        screen.contains("kernel"),
+        "shipped categories are listed: {screen}"
+    );
+    // open the detail of the top row (a failure when there is one) and re-check it
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["Detail", "expected vs actual", "probe"], t);
+    tmux.keys(&["r"]);
+    // the re-check is a one-result run: the header's counts add up to 1
+    tmux.wait_until("a finished one-result re-check", t, |s| {
+        s.contains("run finished in")
+            && ["1 pass 0 fail", "0 pass 1 fail", "0 pass 0 fail 1 problems"]
+                .iter()
+                .any(|c| s.contains(c))
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2, "the first run and the re-check are stored");
 }
 
 #[test]

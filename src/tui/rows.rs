@@ -4,7 +4,7 @@
 //! Rebuilding the view is O(n) for the default orders (bucketed by outcome/severity over a
 //! name-ordered index), so streaming 100k results stays within a frame.
 
-use crate::model::{Matcher, Outcome, ResultRecord, Severity, Value};
+use crate::model::{Matcher, Outcome, ResultRecord, Severity, Value, describe_matcher};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use std::cmp::Ordering;
@@ -337,7 +337,7 @@ pub fn summarize(rec: &ResultRecord) -> String {
                 Some((attr, e, a, _)) => format!(
                     "{attr}: {} ≠ {}",
                     first_line(&short_value(a)),
-                    first_line(&short_value(e))
+                    first_line(&describe_matcher(e))
                 ),
                 None => rec.reason.as_deref().map(first_line).unwrap_or_default(),
             }

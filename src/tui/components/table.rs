@@ -151,7 +151,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(host_w),
-        Constraint::Fill(3),
+        Constraint::Fill(5),
     ];
     let mut header = vec!["", "host", "check"];
     if show_cat {
