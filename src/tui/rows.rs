@@ -229,10 +229,25 @@ impl ResultSet {
         add.sort_by(|a, b| self.cmp_rows(*a, *b, order));
         let mut out = Vec::with_capacity(view.len() + add.len());
         let mut start = 0;
+        let n = view.len();
         for a in add {
-            let pos = start
-                + view[start..]
-                    .partition_point(|v| self.cmp_rows(*v, a, order) != Ordering::Greater);
+            // Gallop from the previous insertion point: streamed rows arrive in clusters (one
+            // host's results at a time), so the next position is usually close by.
+            let after = |v: RowId| self.cmp_rows(v, a, order) == Ordering::Greater;
+            let mut lo = start;
+            let mut bound = 1;
+            let hi = loop {
+                let probe = start + bound - 1;
+                if probe >= n {
+                    break n;
+                }
+                if after(view[probe]) {
+                    break probe;
+                }
+                lo = probe + 1;
+                bound *= 2;
+            };
+            let pos = lo + view[lo..hi].partition_point(|v| !after(*v));
             out.extend_from_slice(&view[start..pos]);
             out.push(a);
             start = pos;
