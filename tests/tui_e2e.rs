@@ -383,3 +383,61 @@ fn tiny_terminal_says_so_and_recovers() {
     tmux.keys(&["q"]);
     tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
 }
+
+/// Not a test on its own: the TUI child of `a_panic_restores_the_terminal`, run inside tmux by
+/// re-executing this test binary. Its planner panics once the terminal is in raw mode.
+#[test]
+fn panic_child() {
+    if std::env::var_os("DS_TUI_PANIC_CHILD").is_none() {
+        return;
+    }
+    struct Exploding;
+    impl driftscope::tui::Planner for Exploding {
+        fn plan(
+            &self,
+            _: &driftscope::config::Selection,
+        ) -> Result<Vec<driftscope::model::HostPlan>, String> {
+            panic!("planner exploded on purpose");
+        }
+        fn checkset_hash(&self) -> String {
+            String::new()
+        }
+    }
+    let loaded = driftscope::tui::fixture::demo_loaded(1);
+    let ctx = driftscope::tui::TuiContext {
+        loaded,
+        selection: Default::default(),
+        transports: driftscope::exec::TransportSet::local_only(),
+        exec: Default::default(),
+        db: None,
+        theme: None,
+    };
+    driftscope::tui::main_with(ctx, std::sync::Arc::new(Exploding));
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let exe = std::env::current_exe().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "before=$(stty -g); RUST_BACKTRACE=0 DS_TUI_PANIC_CHILD=1 DRIFTSCOPE_LOG={log} XDG_CONFIG_HOME={cfg} {exe} panic_child \
+         --exact --nocapture --test-threads=1; code=$?; [ \"$(stty -g)\" = \"$before\" ] && echo TTY-RESTORED; \
+         echo DRIFTSCOPE-EXITED $code; sleep 600",
+        log = sh_quote(&dir.path().join("tui.log").display().to_string()),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        exe = sh_quote(&exe.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 100, 30);
+    let screen = tmux.wait_for(&["DRIFTSCOPE-EXITED"], Duration::from_secs(20));
+    assert!(
+        screen.contains("planner exploded on purpose"),
+        "the panic message is readable: {screen}"
+    );
+    assert!(screen.contains("TTY-RESTORED"), "raw mode undone: {screen}");
+    assert!(
+        !screen.contains("Results"),
+        "alternate screen left: {screen}"
+    );
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
+    assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor shown again");
+}
