@@ -136,9 +136,6 @@ pub enum TreeItem {
     Host(usize, usize),
 }
 
-/// Rows in a page when the size is not known yet.
-const DEFAULT_PAGE: usize = 20;
-
 /// The whole TUI state.
 pub struct App {
     pub keymap: Keymap,
@@ -335,12 +332,7 @@ impl App {
     }
 
     fn page(&self) -> usize {
-        let h = self.table_height();
-        if h <= 1 {
-            DEFAULT_PAGE.min(h.max(1))
-        } else {
-            h - 1
-        }
+        self.table_height().saturating_sub(1).max(1)
     }
 
     /// Tally of a host in the current env.
@@ -863,11 +855,8 @@ impl App {
                 let key = (run.scope.environment.clone(), host);
                 let terminal = |p: &HostPhase| matches!(p, HostPhase::Done | HostPhase::Failed(_));
                 let was_terminal = self.host_phase.get(&key).is_some_and(terminal);
-                if terminal(&phase) && (!was_terminal || phase == HostPhase::Done) {
+                if terminal(&phase) && !was_terminal {
                     run.hosts_done = (run.hosts_done + 1).min(run.hosts_total);
-                }
-                if matches!(phase, HostPhase::Queued) && was_terminal {
-                    // a new run: forget the previous terminal state
                 }
                 self.host_phase.insert(key, phase);
             }
