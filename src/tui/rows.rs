@@ -83,6 +83,8 @@ pub struct ResultSet {
     by_check: BTreeMap<String, RowId>,
     matcher: SkimMatcherV2,
     pattern: String,
+    /// Shorter patterns typed on the way to `pattern`, with their matches (for backspace).
+    pattern_stack: Vec<(String, Vec<bool>)>,
 }
 
 impl Default for ResultSet {
@@ -93,6 +95,7 @@ impl Default for ResultSet {
             by_check: BTreeMap::new(),
             matcher: SkimMatcherV2::default().ignore_case(),
             pattern: String::new(),
+            pattern_stack: Vec::new(),
         }
     }
 }
@@ -160,12 +163,31 @@ impl ResultSet {
     }
 
     /// Change the fuzzy pattern. Typing one more character only re-matches the rows that
-    /// matched before (a fuzzy match of `abc` implies one of `ab`).
+    /// matched before (a fuzzy match of `abc` implies one of `ab`); erasing it restores the
+    /// shorter pattern's matches from a stack instead of matching every row again.
     pub fn set_pattern(&mut self, pattern: &str) {
         if pattern == self.pattern {
             return;
         }
         let narrowing = !self.pattern.is_empty() && pattern.starts_with(self.pattern.as_str());
+        if narrowing {
+            let hits = self.rows.iter().map(|r| r.hit).collect();
+            self.pattern_stack.push((self.pattern.clone(), hits));
+        } else if let Some(i) = self.pattern_stack.iter().position(|(p, _)| p == pattern) {
+            let (_, hits) = self.pattern_stack.swap_remove(i);
+            self.pattern_stack.truncate(i);
+            self.pattern = pattern.to_string();
+            for (i, row) in self.rows.iter_mut().enumerate() {
+                // rows that arrived after the snapshot are matched now
+                row.hit = match hits.get(i) {
+                    Some(h) => *h,
+                    None => self.matcher.fuzzy_match(&row.haystack, pattern).is_some(),
+                };
+            }
+            return;
+        } else {
+            self.pattern_stack.clear();
+        }
         self.pattern = pattern.to_string();
         for row in &mut self.rows {
             if narrowing && !row.hit {
@@ -442,6 +464,36 @@ mod tests {
                 view = rs.merge_into(&view, fresh, order);
             }
             assert_eq!(view, rs.view(&f, order), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn typing_and_erasing_the_filter_gives_the_same_matches_as_matching_afresh() {
+        let mut rs = ResultSet::default();
+        for i in 0..200 {
+            rs.upsert(rec(
+                &format!("host-{}", i % 7),
+                &format!("k{i}.x{}", i % 13),
+                Outcome::Pass,
+                Severity::Low,
+            ));
+        }
+        let fresh = |rs: &ResultSet, p: &str| -> Vec<bool> {
+            let mut other = ResultSet::default();
+            for r in &rs.rows {
+                other.upsert(r.rec.clone());
+            }
+            other.set_pattern(p);
+            other.rows.iter().map(|r| r.hit).collect()
+        };
+        for p in ["h", "ho", "ho3", "ho", "h", "", "k1", "k1x", "k1x1", "k1"] {
+            rs.set_pattern(p);
+            if p == "k1x" {
+                // a row arriving mid-typing is matched too
+                rs.upsert(rec("host-9", "k1.x1", Outcome::Fail, Severity::High));
+            }
+            let got: Vec<bool> = rs.rows.iter().map(|r| r.hit).collect();
+            assert_eq!(got, fresh(&rs, p), "pattern {p:?}");
         }
     }
 
