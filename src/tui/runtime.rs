@@ -253,6 +253,19 @@ async fn event_loop(
             let _ = tokio::task::spawn_blocking(move || w.finish()).await;
         }
     }
+    // Stop kept SSH masters (re-checks reused them) so nothing outlives the TUI.
+    let close = async {
+        services.transports.local.close().await;
+        if let Some(ssh) = &services.transports.ssh {
+            ssh.close().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(5), close)
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing transports took over 5 s; leaving them");
+    }
     Ok(())
 }
 
