@@ -50,6 +50,10 @@ pub fn title(app: &App) -> String {
     if app.view.len() != app.results.len() {
         s.push_str(&format!(" of {}", app.results.len()));
     }
+    if app.view.len() > app.table_height() {
+        // where the cursor is in a list longer than the screen
+        s.push_str(&format!(" · row {}", app.cursor + 1));
+    }
     s.push_str(&format!(" · sort: {}", app.sort.label()));
     if app.failures_only {
         s.push_str(" · failures only");
