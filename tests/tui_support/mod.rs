@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A tmux session that is killed when the test ends, whether it passed or not.
@@ -13,10 +14,11 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(shell_cmd: &str, w: u16, h: u16) -> Tmux {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!(
             "ds-e2e-{}-{}",
             std::process::id(),
-            Instant::now().elapsed().as_nanos() ^ (shell_cmd.len() as u128)
+            NEXT.fetch_add(1, Ordering::SeqCst)
         );
         let st = Command::new("tmux")
             .args([
