@@ -10,12 +10,17 @@ struct Session(String);
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.0]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
     }
 }
 
 fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux is installed");
+    let out = Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux is installed");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -25,7 +30,11 @@ fn cpu_ticks(pid: &str) -> u64 {
     // fields after the ")" of the command name: state is field 3, utime 14, stime 15
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let get = |i: usize| f.get(i - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let get = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     get(14) + get(15)
 }
 
@@ -50,7 +59,17 @@ fn main() {
         dir.display()
     );
     let st = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &name, "-x", "120", "-y", "40", &cmd])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
         .env_remove("TMUX")
         .status()
         .expect("tmux");
@@ -58,7 +77,10 @@ fn main() {
     let session = Session(name.clone());
     let start = Instant::now();
     while !tmux(&["capture-pane", "-p", "-t", &name]).contains("✓ finished") {
-        assert!(start.elapsed() < Duration::from_secs(30), "run did not finish");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "run did not finish"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let pid = tmux(&["display-message", "-p", "-t", &name, "#{pane_pid}"]);
