@@ -3,150 +3,11 @@
 //! and re-checks it, quits, and checks the terminal was given back (alternate screen left,
 //! tty modes restored).
 
-use std::path::Path;
+mod tui_support;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-/// A tmux session that is killed when the test ends, whether it passed or not.
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn start(shell_cmd: &str, w: u16, h: u16) -> Tmux {
-        let name = format!(
-            "ds-e2e-{}-{}",
-            std::process::id(),
-            Instant::now().elapsed().as_nanos() ^ (shell_cmd.len() as u128)
-        );
-        let st = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-            ])
-            .arg(shell_cmd)
-            .env_remove("TMUX")
-            .status()
-            .expect("tmux is installed");
-        assert!(st.success(), "tmux new-session failed");
-        Tmux { name }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            let st = Command::new("tmux")
-                .args(["send-keys", "-t", &self.name, k])
-                .status()
-                .expect("tmux send-keys");
-            assert!(st.success());
-            // One key at a time: an escape followed at once by a key reads as alt-key.
-            std::thread::sleep(Duration::from_millis(120));
-        }
-    }
-
-    fn text(&self, s: &str) {
-        let st = Command::new("tmux")
-            .args(["send-keys", "-t", &self.name, "-l", s])
-            .status()
-            .expect("tmux send-keys");
-        assert!(st.success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn capture(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .expect("tmux capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn query(&self, format: &str) -> String {
-        let out = Command::new("tmux")
-            .args(["display-message", "-p", "-t", &self.name, format])
-            .output()
-            .expect("tmux display-message");
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Wait until the screen shows every needle; panic with the screen if it never does.
-    fn wait_for(&self, needles: &[&str], timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.capture();
-            if needles.iter().all(|n| screen.contains(n)) {
-                return screen;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out waiting for {needles:?}; screen:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
-
-/// Checks with a known outcome on any Linux machine (sysctl through the local transport).
-fn write_checks(dir: &Path) {
-    std::fs::write(
-        dir.join("e2e.toml"),
-        r#"category = "e2e"
-kind = "runtime"
-description = "end-to-end checks with known outcomes"
-
-[[check]]
-id = "e2e.ostype-linux"
-title = "the kernel says it is Linux"
-severity = "info"
-targets = { tags = ["linux"] }
-probe = { sysctl = "kernel.ostype" }
-expect = { value = "Linux" }
-
-[[check]]
-id = "e2e.ostype-plan9"
-title = "the kernel says it is Plan 9"
-severity = "high"
-targets = { tags = ["linux"] }
-probe = { sysctl = "kernel.ostype" }
-expect = { value = "Plan9" }
-sop = "e2e-sop"
-"#,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("proc.toml"),
-        r#"category = "proc"
-kind = "runtime"
-description = "more known outcomes"
-
-[[check]]
-id = "proc.sysctl-exists"
-title = "sysctl {key} exists"
-severity = "low"
-targets = { tags = ["linux"] }
-for_each = { key = ["kernel.osrelease", "kernel.hostname", "kernel.pid_max"] }
-probe = { sysctl = "{key}" }
-"#,
-    )
-    .unwrap();
-}
-
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
+use std::time::Duration;
+use tui_support::{Tmux, sh_quote, write_checks};
 
 #[test]
 fn live_run_filter_detail_recheck_quit_in_tmux() {
@@ -237,6 +98,62 @@ fn live_run_filter_detail_recheck_quit_in_tmux() {
         log.contains("run "),
         "the log file got the run lines: {log}"
     );
+
+    // Both runs are in the history: the full one and the narrow re-check.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let runs: Vec<(i64, String)> = conn
+        .prepare("SELECT full_scope, status FROM runs ORDER BY started_at, id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert_eq!(runs[0].0, 1, "first run covers the whole environment");
+    assert_eq!(runs[1].0, 0, "the re-check is stored with its narrow scope");
+}
+
+/// The newcomer's path: `driftscope` with nothing else, on the embedded default inventory and
+/// checks. Outcomes depend on the machine, so this asserts on the shape, not on counts.
+#[test]
+fn embedded_default_opens_runs_and_rechecks_a_row() {
+    let bin = env!("CARGO_BIN_EXE_driftscope");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    let cmd = format!(
+        "DRIFTSCOPE_LOG={log} XDG_CONFIG_HOME={cfg} {bin} --db {db}; echo DRIFTSCOPE-EXITED $?; sleep 600",
+        log = sh_quote(&dir.path().join("tui.log").display().to_string()),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        bin = sh_quote(bin),
+        db = sh_quote(&db.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 120, 40);
+    let t = Duration::from_secs(60);
+    let screen = tmux.wait_for(&["✓ finished", "env local", "Categories"], t);
+    assert!(screen.contains("run finished"), "{screen}");
+    assert!(
+        screen.contains("kernel"),
+        "shipped categories are listed: {screen}"
+    );
+    // open the detail of the top row (a failure when there is one) and re-check it
+    tmux.keys(&["Enter"]);
+    tmux.wait_for(&["Detail", "expected vs actual", "probe"], t);
+    tmux.keys(&["r"]);
+    // the re-check is a one-result run: the header's counts add up to 1
+    tmux.wait_until("a finished one-result re-check", t, |s| {
+        s.contains("run finished in")
+            && ["1 pass 0 fail", "0 pass 1 fail", "0 pass 0 fail 1 problems"]
+                .iter()
+                .any(|c| s.contains(c))
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2, "the first run and the re-check are stored");
 }
 
 #[test]
@@ -320,4 +237,62 @@ fn tiny_terminal_says_so_and_recovers() {
     tmux.wait_for(&["✓ finished", "Results 5"], t);
     tmux.keys(&["q"]);
     tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+}
+
+/// Not a test on its own: the TUI child of `a_panic_restores_the_terminal`, run inside tmux by
+/// re-executing this test binary. Its planner panics once the terminal is in raw mode.
+#[test]
+fn panic_child() {
+    if std::env::var_os("DS_TUI_PANIC_CHILD").is_none() {
+        return;
+    }
+    struct Exploding;
+    impl driftscope::tui::Planner for Exploding {
+        fn plan(
+            &self,
+            _: &driftscope::config::Selection,
+        ) -> Result<Vec<driftscope::model::HostPlan>, String> {
+            panic!("planner exploded on purpose");
+        }
+        fn checkset_hash(&self) -> String {
+            String::new()
+        }
+    }
+    let loaded = driftscope::tui::fixture::demo_loaded(1);
+    let ctx = driftscope::tui::TuiContext {
+        loaded,
+        selection: Default::default(),
+        transports: driftscope::exec::TransportSet::local_only(),
+        exec: Default::default(),
+        db: None,
+        theme: None,
+    };
+    driftscope::tui::main_with(ctx, std::sync::Arc::new(Exploding));
+}
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    let exe = std::env::current_exe().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!(
+        "before=$(stty -g); RUST_BACKTRACE=0 DS_TUI_PANIC_CHILD=1 DRIFTSCOPE_LOG={log} XDG_CONFIG_HOME={cfg} {exe} panic_child \
+         --exact --nocapture --test-threads=1; code=$?; [ \"$(stty -g)\" = \"$before\" ] && echo TTY-RESTORED; \
+         echo DRIFTSCOPE-EXITED $code; sleep 600",
+        log = sh_quote(&dir.path().join("tui.log").display().to_string()),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        exe = sh_quote(&exe.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 100, 30);
+    let screen = tmux.wait_for(&["DRIFTSCOPE-EXITED"], Duration::from_secs(20));
+    assert!(
+        screen.contains("planner exploded on purpose"),
+        "the panic message is readable: {screen}"
+    );
+    assert!(screen.contains("TTY-RESTORED"), "raw mode undone: {screen}");
+    assert!(
+        !screen.contains("Results"),
+        "alternate screen left: {screen}"
+    );
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
+    assert_eq!(tmux.query("#{cursor_flag}"), "1", "cursor shown again");
 }

@@ -723,3 +723,30 @@ fn every_bound_action_is_handled_without_panicking(mut done: App) {
         }
     }
 }
+
+#[rstest]
+fn streamed_view_equals_a_rebuilt_view_even_with_replacements(t0: Instant) {
+    let mut app = fixture::app(t0);
+    send(
+        &mut app,
+        [Msg::Exec(Event::RunStarted(Arc::new(fixture::meta(
+            "demo", 3, 18,
+        ))))],
+    );
+    let mut results = demo_results(3);
+    // the same key twice in one burst, with different outcomes
+    let mut again = results[4].clone();
+    again.outcome = Outcome::Pass;
+    results.insert(7, again);
+    for chunk in results.chunks(5) {
+        for r in chunk {
+            app.update(Msg::Exec(Event::CheckResult(Box::new(r.clone()))));
+        }
+        app.settle();
+    }
+    let streamed = app.view.clone();
+    send(&mut app, [key('s'), key('s'), key('s'), key('s'), key('s')]);
+    assert_eq!(app.sort, SortOrder::FailuresFirst);
+    assert_eq!(streamed, app.view, "incremental merge == full rebuild");
+    assert_eq!(app.view.len(), 18);
+}

@@ -136,9 +136,6 @@ pub enum TreeItem {
     Host(usize, usize),
 }
 
-/// Rows in a page when the size is not known yet.
-const DEFAULT_PAGE: usize = 20;
-
 /// The whole TUI state.
 pub struct App {
     pub keymap: Keymap,
@@ -154,6 +151,9 @@ pub struct App {
     /// Filtered, sorted row ids (rebuilt by [`App::settle`]).
     pub view: Vec<RowId>,
     view_dirty: bool,
+    /// Rows added / replaced since the last settle (merged in without a full rebuild).
+    fresh: Vec<RowId>,
+    touched: Vec<RowId>,
     pub cursor: usize,
     pub offset: usize,
     pub marks: HashSet<RowId>,
@@ -211,6 +211,8 @@ impl App {
             results: ResultSet::default(),
             view: Vec::new(),
             view_dirty: true,
+            fresh: Vec::new(),
+            touched: Vec::new(),
             cursor: 0,
             offset: 0,
             marks: HashSet::new(),
@@ -330,12 +332,7 @@ impl App {
     }
 
     fn page(&self) -> usize {
-        let h = self.table_height();
-        if h <= 1 {
-            DEFAULT_PAGE.min(h.max(1))
-        } else {
-            h - 1
-        }
+        self.table_height().saturating_sub(1).max(1)
     }
 
     /// Tally of a host in the current env.
@@ -401,10 +398,7 @@ impl App {
                 self.theme = t;
             }
             Msg::Status(s) => self.status = s,
-            Msg::Resize(w, h) => {
-                self.size = (w, h);
-                self.view_dirty = true;
-            }
+            Msg::Resize(w, h) => self.size = (w, h),
         }
         self.dirty = true;
         fx
@@ -413,20 +407,43 @@ impl App {
     /// Rebuild the view if needed and keep the cursor on its row and on screen. The event
     /// loop calls this once per burst of messages, before drawing.
     pub fn settle(&mut self) {
-        if self.view_dirty {
-            let keep = if self.cursor == 0 {
-                None
-            } else {
-                self.selected()
-            };
+        /// Above this many replaced rows a full rebuild is cheaper than moving each one.
+        const MAX_MOVES: usize = 64;
+        let keep = if self.cursor == 0 {
+            None
+        } else {
+            self.selected()
+        };
+        let changed = self.view_dirty || !self.fresh.is_empty() || !self.touched.is_empty();
+        if self.view_dirty || self.touched.len() > MAX_MOVES {
             self.results.set_pattern(&self.filter);
             self.view = self.results.view(&self.view_filter(), self.sort);
-            if let Some(id) = keep
-                && let Some(pos) = self.view.iter().position(|r| *r == id)
-            {
-                self.cursor = pos;
+        } else if changed {
+            let f = self.view_filter();
+            if !self.touched.is_empty() {
+                let moved: HashSet<RowId> = self.touched.iter().copied().collect();
+                self.view.retain(|id| !moved.contains(id));
             }
-            self.view_dirty = false;
+            let mut seen = HashSet::new();
+            let mut add: Vec<RowId> = self
+                .fresh
+                .drain(..)
+                .chain(self.touched.iter().copied())
+                .filter(|id| seen.insert(*id))
+                .collect();
+            add.retain(|id| self.results.keeps(*id, &f));
+            if !add.is_empty() {
+                self.view = self.results.merge_into(&self.view, add, self.sort);
+            }
+        }
+        self.fresh.clear();
+        self.touched.clear();
+        self.view_dirty = false;
+        if changed
+            && let Some(id) = keep
+            && let Some(pos) = self.view.iter().position(|r| *r == id)
+        {
+            self.cursor = pos;
         }
         self.cursor = self.cursor.min(self.view.len().saturating_sub(1));
         let h = self.table_height();
@@ -838,45 +855,53 @@ impl App {
                 let key = (run.scope.environment.clone(), host);
                 let terminal = |p: &HostPhase| matches!(p, HostPhase::Done | HostPhase::Failed(_));
                 let was_terminal = self.host_phase.get(&key).is_some_and(terminal);
-                if terminal(&phase) && (!was_terminal || phase == HostPhase::Done) {
+                if terminal(&phase) && !was_terminal {
                     run.hosts_done = (run.hosts_done + 1).min(run.hosts_total);
-                }
-                if matches!(phase, HostPhase::Queued) && was_terminal {
-                    // a new run: forget the previous terminal state
                 }
                 self.host_phase.insert(key, phase);
             }
             Event::CheckResult(rec) => {
                 let rec = *rec;
                 let outcome = rec.outcome;
-                let env = rec.environment.clone();
-                let host = rec.host.clone();
-                let cat = rec.category.clone();
                 if let Some(run) = &mut self.run {
                     run.results += 1;
                     run.counts.add(outcome);
                 }
-                self.categories.insert(cat.clone());
-                if let Some(e) = self.envs.iter_mut().find(|e| e.name == env) {
-                    if !e.hosts.contains(&host) {
-                        e.hosts.push(host.clone());
-                    }
-                } else {
-                    self.envs.push(EnvEntry {
-                        name: env.clone(),
-                        hosts: vec![host.clone()],
-                    });
+                if !self.categories.contains(&rec.category) {
+                    self.categories.insert(rec.category.clone());
                 }
-                let (_, old) = self.results.upsert(rec);
-                let ht = self.host_tally.entry((env.clone(), host)).or_default();
-                let ct = self.cat_tally.entry((env, cat)).or_default();
+                let host_key = (rec.environment.clone(), rec.host.clone());
+                let cat_key = (rec.environment.clone(), rec.category.clone());
+                if !self.host_tally.contains_key(&host_key) {
+                    // first result of this host: make sure the tree lists it
+                    match self.envs.iter_mut().find(|e| e.name == host_key.0) {
+                        Some(e) if !e.hosts.contains(&host_key.1) => {
+                            e.hosts.push(host_key.1.clone())
+                        }
+                        Some(_) => {}
+                        None => self.envs.push(EnvEntry {
+                            name: host_key.0.clone(),
+                            hosts: vec![host_key.1.clone()],
+                        }),
+                    }
+                }
+                let (id, old) = self.results.upsert(rec);
+                if !self.view_dirty {
+                    match old {
+                        None => self.fresh.push(id),
+                        Some(_) => self.touched.push(id),
+                    }
+                }
+                let ht = self.host_tally.entry(host_key).or_default();
                 if let Some(o) = old {
                     ht.remove(o);
-                    ct.remove(o);
                 }
                 ht.add(outcome);
+                let ct = self.cat_tally.entry(cat_key).or_default();
+                if let Some(o) = old {
+                    ct.remove(o);
+                }
                 ct.add(outcome);
-                self.view_dirty = true;
             }
             Event::RunFinished {
                 counts, cancelled, ..

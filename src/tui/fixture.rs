@@ -1,12 +1,10 @@
-//! Hand-made inventories, plans and results for TUI tests, benches and the demo example.
-//! Not used by the binary. Real probes: the demo plan uses the sysctl module on the local
-//! transport, so it runs for real on any Linux machine.
+//! Hand-made inventories and results for TUI tests and benches.
+//! Not used by the binary.
 
-use super::Planner;
 use crate::config::{Loaded, Selection};
 use crate::model::{
-    Check, CheckKind, Environment, ExecKey, Execution, Host, HostPlan, Matcher, ModuleKind,
-    Outcome, ProbeTarget, ResultRecord, Severity, TransportKind,
+    Check, CheckKind, Environment, ExecKey, Host, ModuleKind, Outcome, ResultRecord, Severity,
+    TransportKind,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -112,61 +110,6 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
         checks,
         checkset_hash: "demo".into(),
         warnings: vec![],
-    }
-}
-
-/// Plans `demo_loaded` by hand (the real config planner is not needed).
-pub struct DemoPlanner(pub Loaded);
-
-impl Planner for DemoPlanner {
-    fn plan(&self, sel: &Selection) -> Result<Vec<HostPlan>, String> {
-        let mut plans = Vec::new();
-        for env in &self.0.environments {
-            if sel.environment.as_ref().is_some_and(|e| *e != env.name) {
-                continue;
-            }
-            for host in &env.hosts {
-                if !sel.hosts.is_empty() && !sel.hosts.contains(&host.name) {
-                    continue;
-                }
-                let executions: Vec<Execution> = self
-                    .0
-                    .checks
-                    .iter()
-                    .filter(|c| sel.categories.is_empty() || sel.categories.contains(&c.category))
-                    .filter(|c| sel.checks.is_empty() || sel.checks.contains(&c.id))
-                    .map(|c| Execution {
-                        key: ExecKey(c.id.clone()),
-                        check_id: c.id.clone(),
-                        title: c.title.clone(),
-                        category: c.category.clone(),
-                        kind: c.kind,
-                        severity: c.severity,
-                        target: ProbeTarget {
-                            module: c.module,
-                            subject: c.subject.clone(),
-                        },
-                        expect: c
-                            .expect
-                            .iter()
-                            .filter_map(|(a, v)| Matcher::parse(v).ok().map(|m| (a.clone(), m)))
-                            .collect(),
-                        sop: c.sop.clone(),
-                    })
-                    .collect();
-                if !executions.is_empty() {
-                    plans.push(HostPlan {
-                        environment: env.name.clone(),
-                        host: host.clone(),
-                        executions,
-                    });
-                }
-            }
-        }
-        Ok(plans)
-    }
-    fn checkset_hash(&self) -> String {
-        self.0.checkset_hash.clone()
     }
 }
 

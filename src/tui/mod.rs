@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use runtime::Planner;
+pub use runtime::{DRAIN_BUDGET, FRAME, Planner};
 
 /// Everything the TUI needs, prepared by the CLI.
 pub struct TuiContext {

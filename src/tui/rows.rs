@@ -4,9 +4,10 @@
 //! Rebuilding the view is O(n) for the default orders (bucketed by outcome/severity over a
 //! name-ordered index), so streaming 100k results stays within a frame.
 
-use crate::model::{Matcher, Outcome, ResultRecord, Severity, Value};
+use crate::model::{Matcher, Outcome, ResultRecord, Severity, Value, describe_matcher};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Stable id of a row (index into [`ResultSet::rows`]).
@@ -16,6 +17,8 @@ pub type RowId = u32;
 #[derive(Debug, Clone)]
 pub struct Row {
     pub rec: ResultRecord,
+    /// `env \x1f host \x1f key`: the name order in one string (one compare, fewer cache misses).
+    pub name: Box<str>,
     /// `host key title category`: what the fuzzy filter matches.
     pub haystack: String,
     /// Short `actual vs expected` form for the table.
@@ -73,11 +76,15 @@ pub struct ViewFilter {
 
 /// All rows plus the name-ordered index.
 pub struct ResultSet {
-    pub rows: Vec<Row>,
+    pub rows: Vec<Box<Row>>,
     /// `env \x1f host \x1f key` → row, iterated in name order.
     order: BTreeMap<String, RowId>,
+    /// `key \x1f host \x1f env` → row: the check order without sorting.
+    by_check: BTreeMap<String, RowId>,
     matcher: SkimMatcherV2,
     pattern: String,
+    /// Shorter patterns typed on the way to `pattern`, with their matches (for backspace).
+    pattern_stack: Vec<(String, Vec<bool>)>,
 }
 
 impl Default for ResultSet {
@@ -85,8 +92,10 @@ impl Default for ResultSet {
         ResultSet {
             rows: Vec::new(),
             order: BTreeMap::new(),
+            by_check: BTreeMap::new(),
             matcher: SkimMatcherV2::default().ignore_case(),
             pattern: String::new(),
+            pattern_stack: Vec::new(),
         }
     }
 }
@@ -132,26 +141,58 @@ impl ResultSet {
             }
             None => {
                 let id = self.rows.len() as RowId;
-                self.rows.push(Row {
+                self.rows.push(Box::new(Row {
                     rec,
+                    name: name.clone().into_boxed_str(),
                     haystack,
                     summary,
                     hit,
                     version: 0,
-                });
+                }));
                 self.order.insert(name, id);
+                let check_name = format!(
+                    "{}\u{1f}{}\u{1f}{}",
+                    self.rows[id as usize].rec.key,
+                    self.rows[id as usize].rec.host,
+                    self.rows[id as usize].rec.environment
+                );
+                self.by_check.insert(check_name, id);
                 (id, None)
             }
         }
     }
 
-    /// Change the fuzzy pattern, re-matching every row once.
+    /// Change the fuzzy pattern. Typing one more character only re-matches the rows that
+    /// matched before (a fuzzy match of `abc` implies one of `ab`); erasing it restores the
+    /// shorter pattern's matches from a stack instead of matching every row again.
     pub fn set_pattern(&mut self, pattern: &str) {
         if pattern == self.pattern {
             return;
         }
+        let narrowing = !self.pattern.is_empty() && pattern.starts_with(self.pattern.as_str());
+        if narrowing {
+            let hits = self.rows.iter().map(|r| r.hit).collect();
+            self.pattern_stack.push((self.pattern.clone(), hits));
+        } else if let Some(i) = self.pattern_stack.iter().position(|(p, _)| p == pattern) {
+            let (_, hits) = self.pattern_stack.swap_remove(i);
+            self.pattern_stack.truncate(i);
+            self.pattern = pattern.to_string();
+            for (i, row) in self.rows.iter_mut().enumerate() {
+                // rows that arrived after the snapshot are matched now
+                row.hit = match hits.get(i) {
+                    Some(h) => *h,
+                    None => self.matcher.fuzzy_match(&row.haystack, pattern).is_some(),
+                };
+            }
+            return;
+        } else {
+            self.pattern_stack.clear();
+        }
         self.pattern = pattern.to_string();
         for row in &mut self.rows {
+            if narrowing && !row.hit {
+                continue;
+            }
             row.hit =
                 pattern.is_empty() || self.matcher.fuzzy_match(&row.haystack, pattern).is_some();
         }
@@ -169,22 +210,77 @@ impl ResultSet {
             .unwrap_or_default()
     }
 
-    /// The filtered, sorted row ids.
-    pub fn view(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
-        let keep = |r: &Row| {
-            f.environment
-                .as_ref()
-                .is_none_or(|e| *e == r.rec.environment)
-                && f.host.as_ref().is_none_or(|h| *h == r.rec.host)
-                && f.category.as_ref().is_none_or(|c| *c == r.rec.category)
-                && (!f.failures_only || is_failure(r.rec.outcome))
-                && (f.pattern.is_empty() || r.hit)
+    /// Whether the view keeps a row.
+    pub fn keeps(&self, id: RowId, f: &ViewFilter) -> bool {
+        let Some(r) = self.rows.get(id as usize) else {
+            return false;
         };
-        let named = self
-            .order
-            .values()
-            .copied()
-            .filter(|id| keep(&self.rows[*id as usize]));
+        f.environment
+            .as_ref()
+            .is_none_or(|e| *e == r.rec.environment)
+            && f.host.as_ref().is_none_or(|h| *h == r.rec.host)
+            && f.category.as_ref().is_none_or(|c| *c == r.rec.category)
+            && (!f.failures_only || is_failure(r.rec.outcome))
+            && (f.pattern.is_empty() || r.hit)
+    }
+
+    /// The table order: the view is sorted by this (ties broken by environment, host, key).
+    pub fn cmp_rows(&self, a: RowId, b: RowId, order: SortOrder) -> Ordering {
+        let (ra, rb) = (&self.rows[a as usize].rec, &self.rows[b as usize].rec);
+        let name =
+            || (&ra.environment, &ra.host, &ra.key).cmp(&(&rb.environment, &rb.host, &rb.key));
+        let rank = |r: &ResultRecord| (outcome_rank(r.outcome), severity_rank(r.severity));
+        match order {
+            SortOrder::Host => name(),
+            SortOrder::FailuresFirst => rank(ra).cmp(&rank(rb)).then_with(name),
+            SortOrder::Severity => {
+                let (oa, sa) = rank(ra);
+                let (ob, sb) = rank(rb);
+                (sa, oa).cmp(&(sb, ob)).then_with(name)
+            }
+            SortOrder::Check => (&ra.key, &ra.host)
+                .cmp(&(&rb.key, &rb.host))
+                .then_with(name),
+            SortOrder::Duration => rb.duration.cmp(&ra.duration).then_with(name),
+        }
+    }
+
+    /// Merge `add` (rows not in `view`) into the sorted `view`: O(n) copying plus
+    /// O(k log n) comparisons, so a burst of streamed results does not re-sort everything.
+    pub fn merge_into(&self, view: &[RowId], mut add: Vec<RowId>, order: SortOrder) -> Vec<RowId> {
+        add.sort_by(|a, b| self.cmp_rows(*a, *b, order));
+        let mut out = Vec::with_capacity(view.len() + add.len());
+        let mut start = 0;
+        let n = view.len();
+        for a in add {
+            // Gallop from the previous insertion point: streamed rows arrive in clusters (one
+            // host's results at a time), so the next position is usually close by.
+            let after = |v: RowId| self.cmp_rows(v, a, order) == Ordering::Greater;
+            let mut lo = start;
+            let mut bound = 1;
+            let hi = loop {
+                let probe = start + bound - 1;
+                if probe >= n {
+                    break n;
+                }
+                if after(view[probe]) {
+                    break probe;
+                }
+                lo = probe + 1;
+                bound *= 2;
+            };
+            let pos = lo + view[lo..hi].partition_point(|v| !after(*v));
+            out.extend_from_slice(&view[start..pos]);
+            out.push(a);
+            start = pos;
+        }
+        out.extend_from_slice(&view[start..]);
+        out
+    }
+
+    /// The filtered, sorted row ids, rebuilt from scratch in O(n) for the bucketed orders.
+    pub fn view(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
+        let named = self.order.values().copied().filter(|id| self.keeps(*id, f));
         match order {
             SortOrder::Host => named.collect(),
             SortOrder::FailuresFirst | SortOrder::Severity => {
@@ -201,20 +297,16 @@ impl ResultSet {
                 }
                 buckets.concat()
             }
-            SortOrder::Check => {
-                let mut v: Vec<RowId> = named.collect();
-                v.sort_by(|a, b| {
-                    let (ra, rb) = (&self.rows[*a as usize].rec, &self.rows[*b as usize].rec);
-                    ra.key.cmp(&rb.key).then_with(|| ra.host.cmp(&rb.host))
-                });
-                v
-            }
+            SortOrder::Check => self
+                .by_check
+                .values()
+                .copied()
+                .filter(|id| self.keeps(*id, f))
+                .collect(),
             SortOrder::Duration => {
+                // stable over name order: ties stay in (env, host, key) order
                 let mut v: Vec<RowId> = named.collect();
-                v.sort_by(|a, b| {
-                    let (ra, rb) = (&self.rows[*a as usize].rec, &self.rows[*b as usize].rec);
-                    rb.duration.cmp(&ra.duration)
-                });
+                v.sort_by_key(|id| std::cmp::Reverse(self.rows[*id as usize].rec.duration));
                 v
             }
         }
@@ -282,7 +374,7 @@ pub fn summarize(rec: &ResultRecord) -> String {
                 Some((attr, e, a, _)) => format!(
                     "{attr}: {} ≠ {}",
                     first_line(&short_value(a)),
-                    first_line(&short_value(e))
+                    first_line(&describe_matcher(e))
                 ),
                 None => rec.reason.as_deref().map(first_line).unwrap_or_default(),
             }
@@ -340,6 +432,69 @@ mod tests {
             .map(|i| rs.rows[*i as usize].rec.key.as_str())
             .collect();
         assert_eq!(keys, ["f-crit", "f-low", "err", "p"]);
+    }
+
+    #[test]
+    fn incremental_merge_matches_a_full_rebuild_for_every_order() {
+        let outcomes = [Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Pass];
+        let sevs = [Severity::Low, Severity::Critical, Severity::High];
+        for order in [
+            SortOrder::FailuresFirst,
+            SortOrder::Severity,
+            SortOrder::Host,
+            SortOrder::Check,
+            SortOrder::Duration,
+        ] {
+            let mut rs = ResultSet::default();
+            let f = ViewFilter::default();
+            let mut view = Vec::new();
+            for burst in 0..5 {
+                let mut fresh = Vec::new();
+                for i in 0..37 {
+                    let n = burst * 37 + i;
+                    let mut r = rec(
+                        &format!("h{}", n % 5),
+                        &format!("k{:03}", (n * 7919) % 1000),
+                        outcomes[n % 4],
+                        sevs[n % 3],
+                    );
+                    r.duration = Duration::from_millis((n % 11) as u64);
+                    fresh.push(rs.upsert(r).0);
+                }
+                view = rs.merge_into(&view, fresh, order);
+            }
+            assert_eq!(view, rs.view(&f, order), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn typing_and_erasing_the_filter_gives_the_same_matches_as_matching_afresh() {
+        let mut rs = ResultSet::default();
+        for i in 0..200 {
+            rs.upsert(rec(
+                &format!("host-{}", i % 7),
+                &format!("k{i}.x{}", i % 13),
+                Outcome::Pass,
+                Severity::Low,
+            ));
+        }
+        let fresh = |rs: &ResultSet, p: &str| -> Vec<bool> {
+            let mut other = ResultSet::default();
+            for r in &rs.rows {
+                other.upsert(r.rec.clone());
+            }
+            other.set_pattern(p);
+            other.rows.iter().map(|r| r.hit).collect()
+        };
+        for p in ["h", "ho", "ho3", "ho", "h", "", "k1", "k1x", "k1x1", "k1"] {
+            rs.set_pattern(p);
+            if p == "k1x" {
+                // a row arriving mid-typing is matched too
+                rs.upsert(rec("host-9", "k1.x1", Outcome::Fail, Severity::High));
+            }
+            let got: Vec<bool> = rs.rows.iter().map(|r| r.hit).collect();
+            assert_eq!(got, fresh(&rs, p), "pattern {p:?}");
+        }
     }
 
     #[test]

@@ -13,10 +13,17 @@ use crate::exec::{Event, ExecOptions, TransportSet, execute};
 use crate::model::{ExecKey, HostPlan, RunMeta, Scope};
 use crate::store::StoreWriter;
 use futures::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::cursor::Show;
 use ratatui::crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 /// Shortest time between two frames: bursts of events within it share one redraw.
 pub const FRAME: Duration = Duration::from_millis(16);
 /// Longest time spent applying queued executor events before drawing again.
-const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 
 /// Turns a selection into per-host executions (the config loader in production).
 pub trait Planner: Send + Sync {
@@ -32,12 +39,45 @@ pub trait Planner: Send + Sync {
     fn checkset_hash(&self) -> String;
 }
 
+/// Whether raw mode / the alternate screen are ours to undo (so undoing happens once, even
+/// when both the panic hook and the guard run: leaving the alternate screen twice would move
+/// the cursor back over the panic message).
+static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
+
+fn restore_terminal() {
+    if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
+        let _ = disable_raw_mode();
+        let _ = execute!(std::io::stdout(), LeaveAlternateScreen, Show);
+    }
+}
+
+/// Raw mode + alternate screen, with a panic hook that restores the terminal before the
+/// panic message is printed.
+fn init_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+    });
+    enable_raw_mode()?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    let setup = execute!(std::io::stdout(), EnterAlternateScreen)
+        .and_then(|_| ratatui::Terminal::new(CrosstermBackend::new(std::io::stdout())));
+    if setup.is_err() {
+        restore_terminal();
+    }
+    setup
+}
+
 /// Restores the terminal when dropped (normal exit, `?` errors, unwinding panics).
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        ratatui::restore();
+        restore_terminal();
     }
 }
 
@@ -98,7 +138,7 @@ pub fn run(app: App, ctx: TuiContext, planner: Arc<dyn Planner>) -> i32 {
             return 2;
         }
     };
-    let terminal = match ratatui::try_init() {
+    let terminal = match init_terminal() {
         Ok(t) => t,
         Err(e) => {
             eprintln!("driftscope: the TUI needs a terminal ({e}); try `driftscope run`");
@@ -212,6 +252,19 @@ async fn event_loop(
         if let Some(w) = r.writer.take() {
             let _ = tokio::task::spawn_blocking(move || w.finish()).await;
         }
+    }
+    // Stop kept SSH masters (re-checks reused them) so nothing outlives the TUI.
+    let close = async {
+        services.transports.local.close().await;
+        if let Some(ssh) = &services.transports.ssh {
+            ssh.close().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(5), close)
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing transports took over 5 s; leaving them");
     }
     Ok(())
 }

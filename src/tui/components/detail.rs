@@ -3,7 +3,7 @@
 //! host × check history and the SOP (filled by the history view).
 
 use super::styled;
-use crate::model::Outcome;
+use crate::model::{Outcome, describe_matcher};
 use crate::tui::app::{App, Focus};
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
@@ -131,7 +131,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(styled("  (no attributes)", t.muted)));
     }
     for (attr, e, a, ok) in verdicts {
-        let (es, as_) = (short_value(&e), short_value(&a));
+        let (es, as_) = (describe_matcher(&e), short_value(&a));
         match ok {
             Some(true) => out.push(Line::from(vec![
                 styled("  ✓ ", t.pass),

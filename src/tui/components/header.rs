@@ -17,6 +17,16 @@ pub fn run_spans(app: &App) -> Vec<Span<'static>> {
         return vec![styled("idle", t.muted)];
     };
     let elapsed = run.elapsed(app.now);
+    // a narrowed run (re-check, host or category) says what it covered
+    let narrowed = (!run.scope.is_full()).then(|| {
+        let d = run.scope.describe();
+        let d = d
+            .strip_prefix(run.scope.environment.as_str())
+            .unwrap_or(&d)
+            .trim()
+            .to_string();
+        styled(format!("[{}] ", super::ellipsize(&d, 40)), t.muted)
+    });
     let secs = elapsed.as_secs_f64();
     if run.running() {
         let rate = if secs > 0.0 {
@@ -29,16 +39,16 @@ pub fn run_spans(app: &App) -> Vec<Span<'static>> {
         } else {
             "running"
         };
-        vec![
-            styled(format!("● {what} "), t.accent),
-            Span::raw(format!(
-                "{}/{} hosts · {:.0} checks/s · {}",
-                run.hosts_done,
-                run.hosts_total,
-                rate,
-                fmt_duration(elapsed)
-            )),
-        ]
+        let mut spans = vec![styled(format!("● {what} "), t.accent)];
+        spans.extend(narrowed);
+        spans.extend([Span::raw(format!(
+            "{}/{} hosts · {:.0} checks/s · {}",
+            run.hosts_done,
+            run.hosts_total,
+            rate,
+            fmt_duration(elapsed)
+        ))]);
+        spans
     } else {
         let c = run.counts;
         let (word, style) = if run.cancelled {
@@ -46,16 +56,17 @@ pub fn run_spans(app: &App) -> Vec<Span<'static>> {
         } else {
             ("✓ finished", t.pass)
         };
-        let mut spans = vec![
-            styled(word, style),
-            Span::raw(format!(" in {} · ", fmt_duration(elapsed))),
+        let mut spans = vec![styled(format!("{word} "), style)];
+        spans.extend(narrowed);
+        spans.extend([
+            Span::raw(format!("in {} · ", fmt_duration(elapsed))),
             styled(format!("{} pass", c.pass), t.pass),
             Span::raw(" "),
             styled(
                 format!("{} fail", c.fail),
                 if c.fail > 0 { t.fail } else { t.muted },
             ),
-        ];
+        ]);
         let problems = c.problems();
         if problems > 0 {
             spans.push(Span::raw(" "));

@@ -23,7 +23,7 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
-/// A span with a trailing separator-free style helper.
+/// A styled span owning its text.
 pub fn styled(s: impl Into<String>, style: ratatui::style::Style) -> Span<'static> {
     Span::styled(s.into(), style)
 }

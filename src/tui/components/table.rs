@@ -50,6 +50,10 @@ pub fn title(app: &App) -> String {
     if app.view.len() != app.results.len() {
         s.push_str(&format!(" of {}", app.results.len()));
     }
+    if app.view.len() > app.table_height() {
+        // where the cursor is in a list longer than the screen
+        s.push_str(&format!(" · row {}", app.cursor + 1));
+    }
     s.push_str(&format!(" · sort: {}", app.sort.label()));
     if app.failures_only {
         s.push_str(" · failures only");
@@ -151,7 +155,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
     let mut widths = vec![
         Constraint::Length(1),
         Constraint::Length(host_w),
-        Constraint::Fill(3),
+        Constraint::Fill(5),
     ];
     let mut header = vec!["", "host", "check"];
     if show_cat {
