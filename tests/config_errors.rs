@@ -269,3 +269,20 @@ fn garbage_input_never_panics() {
         );
     }
 }
+
+#[test]
+fn unknown_enum_values_list_the_choices() {
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nseverity = \"urgent\"\nprobe = { sysctl = \"a.b\" }\n",
+    );
+    assert_eq!(
+        e,
+        "$DIR/checks/c.toml:5:12: unknown variant `urgent`, expected one of `critical`, `high`, `medium`, `low`, `info`"
+    );
+    let inv = "[environment]\nname = \"e\"\n[defaults]\ntransport = \"telnet\"\n";
+    let e = load(inv, &[("c.toml", "category = \"x\"\n")]).unwrap_err();
+    assert_eq!(
+        e,
+        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected `local` or `ssh`"
+    );
+}

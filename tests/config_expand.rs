@@ -131,6 +131,27 @@ expect = { value = { lt = 5 } }
     // No expect → the module's default assertion.
     assert_eq!(web.executions[6].expect[0].0, "exists");
     assert_eq!(db.executions[6].key.as_str(), "k.listed[key=kernel.a]");
+
+    // The lazy plan (what `run` uses) yields the same hosts and executions, in order.
+    let lazy = l.plan_lazily(&Selection::default()).unwrap();
+    assert_eq!(lazy.execution_count, 17);
+    assert_eq!(
+        lazy.host_counts().collect::<Vec<_>>(),
+        [("web-1", 10), ("db-1", 7)]
+    );
+    let keys = |p: &driftscope::model::HostPlan| {
+        (
+            p.host.name.clone(),
+            p.executions
+                .iter()
+                .map(|e| e.key.0.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        lazy.map(|p| keys(&p)).collect::<Vec<_>>(),
+        plans.iter().map(keys).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! unreachable / sudo_denied, 2 usage or config error, 130 cancelled (Ctrl-C).
 
 use super::common::{ExecArgs, SelectArgs, SourceArgs, StoreArgs};
-use crate::exec::{Event, execute};
+use crate::exec::{Event, execute_stream};
 use crate::model::{RunMeta, Scope};
 use crate::report::{Format, HostResultCounts, reporter};
 use crate::store::StoreWriter;
@@ -44,11 +44,13 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plans = match loaded.plan(&selection) {
+    // Hosts are expanded one at a time as the executor gets to them.
+    let plans = match loaded.plan_lazily(&selection) {
         Ok(p) => p,
         Err(e) => return super::common::config_error(&e),
     };
-    if plans.is_empty() {
+    drop(loaded.environments);
+    if plans.host_count() == 0 {
         eprintln!(
             "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`)"
         );
@@ -68,13 +70,14 @@ pub fn run(args: RunArgs) -> i32 {
         user: whoami::username().unwrap_or_else(|_| "unknown".into()),
         client_host: gethostname::gethostname().to_string_lossy().into_owned(),
         checkset_hash: loaded.checkset_hash.clone(),
-        host_count: plans.len(),
-        execution_count: plans.iter().map(|p| p.executions.len()).sum(),
+        host_count: plans.host_count(),
+        execution_count: plans.execution_count,
     };
     let expected: HostResultCounts = plans
-        .iter()
-        .map(|p| (p.host.name.clone(), p.executions.len()))
+        .host_counts()
+        .map(|(h, n)| (h.to_string(), n))
         .collect();
+    let host_names: Vec<String> = plans.host_counts().map(|(h, _)| h.to_string()).collect();
 
     let store = match args.store.db_path() {
         None => None,
@@ -111,8 +114,9 @@ pub fn run(args: RunArgs) -> i32 {
             }
         }
     });
-    let run = runtime.spawn(execute(
+    let run = runtime.spawn(execute_stream(
         meta,
+        host_names,
         plans,
         transports.clone(),
         opts,

@@ -30,6 +30,9 @@ pub enum Event {
     },
 }
 
+/// How long past its deadline a transport may take before the executor gives up on it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
 /// Executor knobs (CLI flags).
 #[derive(Debug, Clone, Copy)]
 pub struct ExecOptions {
@@ -83,42 +86,77 @@ pub async fn execute(
     tx: mpsc::Sender<Event>,
     cancel: CancellationToken,
 ) -> (OutcomeCounts, bool) {
+    let hosts: Vec<String> = plans.iter().map(|p| p.host.name.clone()).collect();
+    execute_stream(meta, hosts, plans.into_iter(), transports, opts, tx, cancel).await
+}
+
+/// Like [`execute`], but pulls each host's plan from `plans` only when a `--jobs` slot is
+/// free, so memory holds the plans of the hosts in flight, not the whole fleet's.
+/// `hosts` names every host `plans` will yield (for the `Queued` states).
+pub async fn execute_stream<I>(
+    meta: RunMeta,
+    hosts: Vec<String>,
+    mut plans: I,
+    transports: TransportSet,
+    opts: ExecOptions,
+    tx: mpsc::Sender<Event>,
+    cancel: CancellationToken,
+) -> (OutcomeCounts, bool)
+where
+    I: Iterator<Item = HostPlan> + Send,
+{
     let run_id = meta.id.clone();
     let _ = tx.send(Event::RunStarted(Arc::new(meta))).await;
-    for p in &plans {
+    for host in hosts {
         let _ = tx
             .send(Event::HostState {
-                host: p.host.name.clone(),
+                host,
                 phase: HostPhase::Queued,
             })
             .await;
     }
     let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for plan in plans {
-        let sem = sem.clone();
+    let mut counts = OutcomeCounts::default();
+    let add = |counts: &mut OutcomeCounts, c: OutcomeCounts| {
+        for o in Outcome::ALL {
+            for _ in 0..c.get(o) {
+                counts.add(o);
+            }
+        }
+    };
+    loop {
+        let permit = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            p = sem.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let Some(plan) = plans.next() else {
+            break;
+        };
         let tx = tx.clone();
         let transports = transports.clone();
         let cancel = cancel.clone();
         tasks.spawn(async move {
-            let Ok(_permit) = sem.acquire_owned().await else {
-                return OutcomeCounts::default();
-            };
+            let _permit = permit;
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => OutcomeCounts::default(),
                 c = run_host(plan, &transports, opts, &tx) => c,
             }
         });
+        while let Some(joined) = tasks.try_join_next() {
+            if let Ok(c) = joined {
+                add(&mut counts, c);
+            }
+        }
     }
-    let mut counts = OutcomeCounts::default();
     while let Some(joined) = tasks.join_next().await {
         if let Ok(c) = joined {
-            for o in Outcome::ALL {
-                for _ in 0..c.get(o) {
-                    counts.add(o);
-                }
-            }
+            add(&mut counts, c);
         }
     }
     let cancelled = cancel.is_cancelled();
@@ -162,8 +200,21 @@ async fn run_host(
     let script = ProbeScript::build(&plan.executions);
     let result = match transports.for_kind(plan.host.transport) {
         Some(t) => {
-            t.run_script(&plan.host, &script.text, limits, &send_phase)
-                .await
+            // Transports enforce the deadline themselves; this is the executor's safety
+            // net for one that does not (a hung connect, a wedged session).
+            let hard = tokio::time::Instant::from_std(limits.deadline) + DEADLINE_GRACE;
+            match tokio::time::timeout_at(
+                hard,
+                t.run_script(&plan.host, &script.text, limits, &send_phase),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(TransportError::Timeout(format!(
+                    "no answer within the {:.1}s host deadline",
+                    opts.timeout.as_secs_f64()
+                ))),
+            }
         }
         None => Err(TransportError::Unreachable(format!(
             "no {:?} transport available in this build",

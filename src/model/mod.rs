@@ -7,7 +7,7 @@
 mod matcher;
 mod outcome;
 
-pub use matcher::{Matcher, MatcherError};
+pub use matcher::{Matcher, MatcherError, compare_versions};
 pub use outcome::{Outcome, OutcomeCounts};
 
 use serde::{Deserialize, Serialize};

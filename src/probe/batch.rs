@@ -5,7 +5,7 @@
 //! subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
 //! lines, so a missing or garbled section becomes `error` for exactly its checks.
 
-use super::{Observation, module};
+use super::{Observation, Probe, module};
 use crate::model::{Execution, ModuleKind, Outcome, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -26,7 +26,7 @@ pub struct ProbeScript {
 #[derive(Debug, Clone)]
 struct Section {
     module: ModuleKind,
-    subjects: Vec<String>,
+    probes: Vec<Probe>,
 }
 
 /// The verdict on one execution.
@@ -55,25 +55,31 @@ impl ProbeScript {
     }
 
     fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
-        let mut by_module: BTreeMap<ModuleKind, Vec<String>> = BTreeMap::new();
+        let mut by_module: BTreeMap<ModuleKind, Vec<Probe>> = BTreeMap::new();
         for e in executions {
-            let subjects = by_module.entry(e.target.module).or_default();
-            if !subjects.contains(&e.target.subject) {
-                subjects.push(e.target.subject.clone());
+            let probes = by_module.entry(e.target.module).or_default();
+            let idx = match probes.iter().position(|p| p.subject == e.target.subject) {
+                Some(i) => i,
+                None => {
+                    probes.push(Probe::new(&e.target.subject, &[]));
+                    probes.len() - 1
+                }
+            };
+            if let Some(p) = probes.get_mut(idx) {
+                p.wants.extend(e.expect.iter().map(|(a, _)| a.clone()));
             }
         }
         let mut text = String::from(PROLOGUE);
         let mut sections = Vec::new();
-        for (n, (kind, subjects)) in by_module.into_iter().enumerate() {
-            let refs: Vec<&str> = subjects.iter().map(String::as_str).collect();
-            let fragment = module(kind).fragment(&refs);
+        for (n, (kind, probes)) in by_module.into_iter().enumerate() {
+            let fragment = module(kind).fragment(&probes);
             // A brace group (no subshell fork); stderr joins stdout so parsers see errors.
             text.push_str(&format!(
                 "printf '\\n@@DS:{nonce}:B:{n}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{n}:%s\\n' \"$?\"\n"
             ));
             sections.push(Section {
                 module: kind,
-                subjects,
+                probes,
             });
         }
         ProbeScript {
@@ -124,13 +130,13 @@ impl ProbeScript {
         // (module, subject) → observation
         let mut observed: BTreeMap<(ModuleKind, &str), Observation> = BTreeMap::new();
         for (section, payload) in self.sections.iter().zip(payloads) {
-            let refs: Vec<&str> = section.subjects.iter().map(String::as_str).collect();
+            let n = section.probes.len();
             let obs = match payload {
                 Some(lines) => {
                     let joined = lines.join(&b'\n');
-                    let mut v = module(section.module).parse(&joined, &refs);
+                    let mut v = module(section.module).parse(&joined, &section.probes);
                     v.resize(
-                        refs.len(),
+                        n,
                         Observation::Error("module parser returned too few results".into()),
                     );
                     v
@@ -140,11 +146,11 @@ impl ProbeScript {
                         "{} probe output missing or cut short",
                         section.module
                     ));
-                    refs.len()
+                    n
                 ],
             };
-            for (subject, o) in section.subjects.iter().zip(obs) {
-                observed.insert((section.module, subject.as_str()), o);
+            for (probe, o) in section.probes.iter().zip(obs) {
+                observed.insert((section.module, probe.subject.as_str()), o);
             }
         }
         executions
@@ -190,23 +196,35 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
             let m = module(e.target.module);
             let mut actual = serde_json::Map::new();
             let mut failed = Vec::new();
+            let mut errors = Vec::new();
             for (attr, matcher) in &e.expect {
+                // A module may answer the subject but not one attribute (e.g. a file's
+                // mode is known, its content unreadable): that check is an error.
+                if let Some(why) = attrs.get(&super::attr_error_key(attr)) {
+                    errors.push(why.as_str().unwrap_or("attribute unavailable").to_string());
+                    continue;
+                }
                 let v = m.evaluate(attrs, attr, matcher);
                 if !v.ok {
                     failed.push(attr.as_str());
                 }
                 actual.insert(attr.clone(), v.actual);
             }
-            let outcome = if failed.is_empty() {
-                Outcome::Pass
+            let (outcome, reason) = if !errors.is_empty() {
+                (Outcome::Error, Some(errors.join("; ")))
+            } else if failed.is_empty() {
+                (Outcome::Pass, None)
             } else {
-                Outcome::Fail
+                (
+                    Outcome::Fail,
+                    Some(format!("differs: {}", failed.join(", "))),
+                )
             };
             Verdict {
                 outcome,
                 expected,
                 actual: Value::Object(actual),
-                reason: (!failed.is_empty()).then(|| format!("differs: {}", failed.join(", "))),
+                reason,
             }
         }
     }
@@ -255,7 +273,7 @@ mod tests {
         let script = ProbeScript::build(&execs);
         assert_eq!(
             script.text.matches("/proc/sys/a/b").count(),
-            3,
+            2,
             "{}",
             script.text
         );

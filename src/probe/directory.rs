@@ -1,7 +1,10 @@
-//! directory module (not implemented yet: every subject is an error).
+//! directory: a file probe that expects a directory. Shares the `file` module's fragment
+//! (one `stat` for all paths, builtins for missing / permission denied); `exists` is true only
+//! when the path resolves to a directory, otherwise it shows what is there instead.
 
-use super::{Module, Observation};
-use crate::model::{ModuleKind, Value};
+use super::file::{evaluate_mode, parse_all, stat_fragment, validate_path};
+use super::{AttrVerdict, Attributes, Module, Observation, Probe};
+use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
 
@@ -10,18 +13,94 @@ impl Module for Directory {
         ModuleKind::Directory
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists"]
+        &["exists", "mode", "owner", "group"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
-        String::new()
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        validate_path(subject)
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        subjects
-            .iter()
-            .map(|_| Observation::Error("module directory not implemented".into()))
+    fn fragment(&self, probes: &[Probe]) -> String {
+        // Never content or sha256: only the attributes above can be wanted.
+        let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
+        stat_fragment(&plain)
+    }
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
+        parse_all(output, &plain)
+            .into_iter()
+            .map(|o| match o {
+                Observation::Observed(mut a) => {
+                    let target = a
+                        .get("_target_type")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    if let Some(t) = target.filter(|t| t != "directory") {
+                        a.insert(
+                            "exists".into(),
+                            Value::String(format!("not a directory ({t})")),
+                        );
+                    }
+                    Observation::Observed(a)
+                }
+                other => other,
+            })
             .collect()
+    }
+    fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
+        if attribute == "mode" {
+            return evaluate_mode(observed, matcher);
+        }
+        let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
+        AttrVerdict {
+            ok: matcher.matches(&actual),
+            actual,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_file_is_not_a_directory_and_missing_is_false() {
+        let d = "/tmp/ds-fixture";
+        let probes = vec![
+            Probe::new(&format!("{d}/dir"), &["mode"]),
+            Probe::new(&format!("{d}/app.conf"), &["exists"]),
+            Probe::new(&format!("{d}/missing"), &["exists"]),
+            Probe::new(&format!("{d}/secret"), &["mode"]),
+        ];
+        let out = include_bytes!("testdata/directory/nobody.out");
+        let obs = Directory.parse(out, &probes);
+        let Observation::Observed(a) = &obs[0] else {
+            panic!("{obs:?}")
+        };
+        assert_eq!(a["exists"], true);
+        assert!(
+            Directory
+                .evaluate(a, "mode", &Matcher::parse(&json!("1750")).unwrap())
+                .ok
+        );
+        let Observation::Observed(f) = &obs[1] else {
+            panic!("{obs:?}")
+        };
+        let v = Directory.evaluate(f, "exists", &Matcher::parse(&json!(true)).unwrap());
+        assert!(!v.ok);
+        assert_eq!(v.actual, json!("not a directory (file)"));
+        let Observation::Observed(m) = &obs[2] else {
+            panic!("{obs:?}")
+        };
+        assert_eq!(m["exists"], false);
+        let Observation::Observed(s) = &obs[3] else {
+            panic!("{obs:?}")
+        };
+        assert_eq!(
+            s["mode"], "0700",
+            "an unsearchable directory itself can be stat'ed"
+        );
     }
 }

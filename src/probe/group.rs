@@ -1,6 +1,10 @@
-//! group module (not implemented yet: every subject is an error).
+//! group: ONE `getent group` for all groups (NSS-aware): exists, gid, members (the
+//! supplementary members listed in the group entry; users whose primary group it is are not
+//! listed, as in /etc/group).
 
-use super::{Module, Observation};
+use super::quote::sh_quote_all;
+use super::user::{group_rows, validate_account_name};
+use super::{Module, Observation, Probe, finish, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Group;
@@ -10,18 +14,79 @@ impl Module for Group {
         ModuleKind::Group
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists"]
+        &["exists", "gid", "members"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
-        String::new()
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        validate_account_name("group", subject)
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        subjects
+    fn fragment(&self, probes: &[Probe]) -> String {
+        let names = sh_quote_all(probes.iter().map(|p| p.subject.as_str()));
+        format!("getent group -- {names} 2>/dev/null; echo \"@@RC $?\"")
+    }
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let lines = lossy_lines(output);
+        let Some(rc_at) = lines.iter().position(|l| l.starts_with("@@RC ")) else {
+            return finish(vec![None; probes.len()], "getent group");
+        };
+        let rc: i32 = lines[rc_at][5..].trim().parse().unwrap_or(-1);
+        if rc != 0 && rc != 2 {
+            let why = if rc == 127 {
+                "getent is not installed".to_string()
+            } else {
+                format!("getent group failed (exit {rc})")
+            };
+            return vec![Observation::Error(why); probes.len()];
+        }
+        let rows = group_rows(&lines[..rc_at]);
+        probes
             .iter()
-            .map(|_| Observation::Error("module group not implemented".into()))
+            .map(
+                |p| match rows.iter().find(|(name, _, _)| *name == p.subject) {
+                    Some((_, gid, members)) => observed([
+                        ("exists", Value::Bool(true)),
+                        ("gid", Value::from(gid.parse::<u64>().unwrap_or(u64::MAX))),
+                        (
+                            "members",
+                            Value::Array(members.iter().cloned().map(Value::String).collect()),
+                        ),
+                    ]),
+                    None => observed([
+                        ("exists", Value::Bool(false)),
+                        ("gid", Value::Null),
+                        ("members", Value::Null),
+                    ]),
+                },
+            )
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn real_getent_group_output() {
+        let out = include_bytes!("testdata/group/getent.out");
+        let p: Vec<Probe> = ["root", "shadow", "nosuchgroup", "ssl-cert", "0"]
+            .iter()
+            .map(|n| Probe::new(n, &["gid"]))
+            .collect();
+        let obs = Group.parse(out, &p);
+        let get = |i: usize, a: &str| match &obs[i] {
+            Observation::Observed(m) => m[a].clone(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(get(0, "gid"), json!(0));
+        assert_eq!(get(1, "gid"), json!(42));
+        assert_eq!(get(2, "exists"), json!(false));
+        assert_eq!(get(3, "members"), json!(["postgres"]));
+        assert_eq!(get(4, "exists"), json!(false), "gid 0 is not a group name");
+        let cut = Group.parse(b"root:x:0:\n", &p);
+        assert!(matches!(&cut[0], Observation::Error(_)));
     }
 }

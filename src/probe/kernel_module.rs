@@ -1,27 +1,125 @@
-//! kernel_module module (not implemented yet: every subject is an error).
+//! kernel_module: `loaded` from ONE read of `/proc/modules` by the shell's `read` builtin,
+//! plus a builtin `[ -d /sys/module/<name> ]` test per module, which also sees modules built
+//! into the kernel (those that have parameters). No fork. Names compare with `-` and `_`
+//! as equal, as the kernel does.
 
-use super::{Module, Observation};
+use super::quote::sh_quote;
+use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct KernelModule;
+
+fn canonical(name: &str) -> String {
+    name.replace('-', "_")
+}
 
 impl Module for KernelModule {
     fn kind(&self) -> ModuleKind {
         ModuleKind::KernelModule
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists"]
+        &["loaded"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
-        ("exists", Value::Bool(true))
+        ("loaded", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
-        String::new()
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        if subject.is_empty()
+            || !subject
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "not a kernel module name: {subject:?} (expected letters, digits, `_` or `-`, e.g. `usb_storage`)"
+            ));
+        }
+        Ok(())
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        subjects
+    fn fragment(&self, probes: &[Probe]) -> String {
+        let mut s = String::from(
+            "if [ -r /proc/modules ]; then echo '@@PROC'; \
+             while read -r n _; do printf '%s\\n' \"$n\"; done </proc/modules; echo '@@PROCEND'; fi\n\
+             if ! [ -r /proc/modules ] && ! [ -d /sys/module ]; then \
+             echo '@@NA neither /proc/modules nor /sys/module exists'; fi\n",
+        );
+        for (i, p) in probes.iter().enumerate() {
+            let dir = sh_quote(&format!("/sys/module/{}", canonical(&p.subject)));
+            s.push_str(&format!("if [ -d {dir} ]; then echo '@{i} S'; fi\n"));
+        }
+        s.push_str("echo '@@END'");
+        s
+    }
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        if let Some(why) = not_applicable(output) {
+            return vec![Observation::NotApplicable(why); probes.len()];
+        }
+        let lines = lossy_lines(output);
+        if !lines.iter().any(|l| l == "@@END") {
+            return vec![
+                Observation::Error("kernel module probe output cut short".into());
+                probes.len()
+            ];
+        }
+        let proc_start = lines.iter().position(|l| l == "@@PROC");
+        let proc_end = lines.iter().position(|l| l == "@@PROCEND");
+        let loaded: Vec<String> = match (proc_start, proc_end) {
+            (Some(a), Some(b)) if a < b => lines[a + 1..b].iter().map(|l| canonical(l)).collect(),
+            _ => Vec::new(),
+        };
+        let mut in_sys = vec![false; probes.len()];
+        for (i, status, _) in super::tagged_lines(output, probes.len()) {
+            if status == "S" {
+                in_sys[i] = true;
+            }
+        }
+        probes
             .iter()
-            .map(|_| Observation::Error("module kernel_module not implemented".into()))
+            .enumerate()
+            .map(|(i, p)| {
+                let name = canonical(&p.subject);
+                observed([("loaded", Value::Bool(in_sys[i] || loaded.contains(&name)))])
+            })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loaded(o: &Observation) -> Value {
+        match o {
+            Observation::Observed(m) => m["loaded"].clone(),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn real_output_without_proc_modules() {
+        // This build box's kernel has no /proc/modules; /sys/module lists built-ins.
+        let out = include_bytes!("testdata/kernel_module/sys-only.out");
+        let p: Vec<Probe> = ["8250", "no-such-mod"]
+            .iter()
+            .map(|s| Probe::new(s, &[]))
+            .collect();
+        let obs = KernelModule.parse(out, &p);
+        assert_eq!(loaded(&obs[0]), Value::Bool(true));
+        assert_eq!(loaded(&obs[1]), Value::Bool(false));
+    }
+
+    #[test]
+    fn proc_modules_names_compare_dash_and_underscore_alike() {
+        let out = b"@@PROC\nusb_storage\next4\n@@PROCEND\n@@END\n";
+        let p: Vec<Probe> = ["usb-storage", "ext4", "cramfs"]
+            .iter()
+            .map(|s| Probe::new(s, &[]))
+            .collect();
+        let obs = KernelModule.parse(out, &p);
+        assert_eq!(loaded(&obs[0]), Value::Bool(true));
+        assert_eq!(loaded(&obs[1]), Value::Bool(true));
+        assert_eq!(loaded(&obs[2]), Value::Bool(false));
+        let cut = KernelModule.parse(b"@@PROC\next4\n", &p);
+        assert!(matches!(&cut[0], Observation::Error(_)));
+        assert!(KernelModule.validate_subject("a/b").is_err());
     }
 }

@@ -23,7 +23,7 @@ mod sysctl;
 mod user;
 
 use crate::model::{Matcher, ModuleKind, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Observed attributes of one subject, e.g. `{"exists": true, "mode": "0644", "owner": "root"}`.
 pub type Attributes = BTreeMap<String, Value>;
@@ -48,6 +48,27 @@ pub struct AttrVerdict {
     pub actual: Value,
 }
 
+/// One subject of a module as the batch asks for it: the subject plus the union of the
+/// attributes that the host's executions on it name in `expect`. Modules use `wants` to skip
+/// expensive reads (file contents, sha256, group lists) nobody asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub subject: String,
+    pub wants: BTreeSet<String>,
+}
+
+impl Probe {
+    pub fn new(subject: &str, wants: &[&str]) -> Probe {
+        Probe {
+            subject: subject.to_string(),
+            wants: wants.iter().map(|w| w.to_string()).collect(),
+        }
+    }
+    pub fn wants(&self, attribute: &str) -> bool {
+        self.wants.contains(attribute)
+    }
+}
+
 /// One probe module. Implementations are unit structs in `src/probe/<module>.rs`.
 pub trait Module: Sync {
     fn kind(&self) -> ModuleKind;
@@ -58,20 +79,27 @@ pub trait Module: Sync {
     /// The assertion a check without `expect` makes, e.g. `("installed", true)`.
     fn default_expect(&self) -> (&'static str, Value);
 
-    /// Validate a rendered subject (e.g. port syntax `tcp/22`); `Err` is a config error.
+    /// Validate a rendered subject (e.g. port syntax `tcp/22`); `Err` is a config error
+    /// saying what was expected.
     fn validate_subject(&self, _subject: &str) -> Result<(), String> {
         Ok(())
     }
 
-    /// ONE POSIX sh fragment probing all `subjects` (distinct, in this order). It must be
-    /// read-only, must quote every subject with `sh_quote`, and should fork as little as
+    /// Validate the declared value of one `expect` attribute beyond matcher syntax (e.g. the
+    /// regexes of file `contains`); `Err` is a config error.
+    fn validate_expect(&self, _attribute: &str, _declared: &Value) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// ONE POSIX sh fragment probing all `probes` (distinct subjects, in this order). It must
+    /// be read-only, must quote every subject with `sh_quote`, and should fork as little as
     /// possible (one tool invocation for all subjects where the tool allows).
-    fn fragment(&self, subjects: &[&str]) -> String;
+    fn fragment(&self, probes: &[Probe]) -> String;
 
     /// Parse the fragment's output (stdout and stderr interleaved, as the batch framed
-    /// it) into one observation per subject, same order as `subjects`. Must not panic on
-    /// any input, including non-UTF-8 bytes and truncated output.
-    fn parse(&self, output: &[u8], subjects: &[&str]) -> Vec<Observation>;
+    /// it) into one observation per probe, same order. Must not panic on any input,
+    /// including non-UTF-8 bytes and truncated output.
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation>;
 
     /// Evaluate one attribute. Default: look the attribute up and apply the matcher.
     /// Modules with computed attributes (file `contains`) override this.
@@ -103,11 +131,70 @@ pub fn module(kind: ModuleKind) -> &'static dyn Module {
     }
 }
 
-/// Split framed per-subject output: lines `\x1e<index>\x1f<payload>`-style helpers are up to
-/// each module; this helper splits output into lines lossily for text parsers.
+/// Split output into lines, lossily decoded, for text parsers.
 pub fn lossy_lines(output: &[u8]) -> Vec<String> {
     output
         .split(|b| *b == b'\n')
         .map(|l| String::from_utf8_lossy(l).into_owned())
         .collect()
+}
+
+/// Parse the common `@<index> <status> [rest]` line protocol many fragments print with shell
+/// builtins: returns `(index, status, rest)` for each well-formed line whose index is below
+/// `count`; other lines are ignored.
+pub(crate) fn tagged_lines(output: &[u8], count: usize) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for line in output.split(|b| *b == b'\n') {
+        let Some(rest) = line.strip_prefix(b"@") else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(rest);
+        let mut parts = text.splitn(3, ' ');
+        let (Some(idx), Some(status)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(idx) = idx.parse::<usize>() else {
+            continue;
+        };
+        if idx < count {
+            out.push((
+                idx,
+                status.to_string(),
+                parts.next().unwrap_or("").to_string(),
+            ));
+        }
+    }
+    out
+}
+
+/// The key under which an observation records why one attribute could not be observed
+/// (the rest of the subject was): `_error:<attribute>`. Checks naming it become `error`.
+pub fn attr_error_key(attribute: &str) -> String {
+    format!("_error:{attribute}")
+}
+
+/// Build an observation from `(attribute, value)` pairs.
+pub(crate) fn observed<const N: usize>(pairs: [(&str, Value); N]) -> Observation {
+    Observation::Observed(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// Fill unanswered slots with an error naming the subject.
+pub(crate) fn finish(slots: Vec<Option<Observation>>, what: &str) -> Vec<Observation> {
+    slots
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                Observation::Error(format!(
+                    "no {what} output for this subject (probe output garbled or cut short)"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// `output` ends with the `@@NA <reason>` line a fragment prints when its tool is absent.
+pub(crate) fn not_applicable(output: &[u8]) -> Option<String> {
+    lossy_lines(output)
+        .iter()
+        .find_map(|l| l.strip_prefix("@@NA ").map(|r| r.trim().to_string()))
 }

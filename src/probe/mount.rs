@@ -1,27 +1,141 @@
-//! mount module (not implemented yet: every subject is an error).
+//! mount: mounted, fstype, options and device of mount points, from ONE read of
+//! `/proc/self/mounts` by the shell's `read` builtin (no fork). The last entry for a mount
+//! point wins (it is the one on top). Octal escapes (`\040` for space) are decoded.
 
-use super::{Module, Observation};
+use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Mount;
+
+/// Decode the kernel's octal escapes in /proc/self/mounts fields.
+fn unescape(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
+            out.push(v as u8);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn normalize(path: &str) -> &str {
+    let t = path.trim_end_matches('/');
+    if t.is_empty() { "/" } else { t }
+}
 
 impl Module for Mount {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Mount
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists"]
+        &["mounted", "fstype", "options", "device"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
-        ("exists", Value::Bool(true))
+        ("mounted", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
-        String::new()
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        if !subject.starts_with('/') {
+            return Err(format!(
+                "not a mount point: {subject:?} (expected an absolute path like `/tmp`)"
+            ));
+        }
+        Ok(())
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        subjects
+    fn fragment(&self, _probes: &[Probe]) -> String {
+        "if [ -r /proc/self/mounts ]; then \
+         while IFS= read -r l; do printf '%s\\n' \"$l\"; done </proc/self/mounts; echo '@@END'; \
+         else echo '@@NA /proc/self/mounts is not readable (not Linux?)'; fi"
+            .to_string()
+    }
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        if let Some(why) = not_applicable(output) {
+            return vec![Observation::NotApplicable(why); probes.len()];
+        }
+        let lines = lossy_lines(output);
+        if !lines.iter().any(|l| l == "@@END") {
+            return vec![
+                Observation::Error("/proc/self/mounts output cut short".into());
+                probes.len()
+            ];
+        }
+        let entries: Vec<(String, String, String, String)> = lines
             .iter()
-            .map(|_| Observation::Error("module mount not implemented".into()))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                (f.len() >= 4).then(|| {
+                    (
+                        unescape(f[0]),
+                        unescape(f[1]),
+                        f[2].to_string(),
+                        f[3].to_string(),
+                    )
+                })
+            })
+            .collect();
+        probes
+            .iter()
+            .map(|p| {
+                let want = normalize(&p.subject);
+                match entries.iter().rev().find(|(_, mnt, _, _)| mnt == want) {
+                    Some((dev, _, fstype, opts)) => observed([
+                        ("mounted", Value::Bool(true)),
+                        ("fstype", Value::from(fstype.as_str())),
+                        (
+                            "options",
+                            Value::Array(opts.split(',').map(Value::from).collect()),
+                        ),
+                        ("device", Value::from(dev.as_str())),
+                    ]),
+                    None => observed([
+                        ("mounted", Value::Bool(false)),
+                        ("fstype", Value::Null),
+                        ("options", Value::Null),
+                        ("device", Value::Null),
+                    ]),
+                }
+            })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn real_mounts_with_an_escaped_space() {
+        // Captured on the build box while `mount -t tmpfs none '/mnt/with space'` was mounted
+        // (the kernel prints the space as `\040`).
+        let out = include_bytes!("testdata/mount/mounts.out");
+        let p: Vec<Probe> = ["/proc", "/", "/nope", "/proc/", "/mnt/with space"]
+            .iter()
+            .map(|s| Probe::new(s, &["mounted"]))
+            .collect();
+        let obs = Mount.parse(out, &p);
+        let get = |i: usize, a: &str| match &obs[i] {
+            Observation::Observed(m) => m[a].clone(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(get(0, "fstype"), json!("proc"));
+        assert!(get(0, "options").as_array().unwrap().contains(&json!("rw")));
+        assert_eq!(get(1, "mounted"), json!(true));
+        assert_eq!(get(2, "mounted"), json!(false));
+        assert_eq!(get(3, "mounted"), json!(true), "trailing slash");
+        assert_eq!(get(4, "fstype"), json!("tmpfs"));
+        let cut = Mount.parse(b"proc /proc proc rw 0 0\n", &p);
+        assert!(matches!(&cut[0], Observation::Error(_)));
     }
 }

@@ -1,27 +1,233 @@
-//! port module (not implemented yet: every subject is an error).
+//! port: listening TCP/UDP sockets from ONE `grep` over `/proc/net/{tcp,tcp6,udp,udp6}`
+//! that keeps only listening rows (TCP state 0A LISTEN, UDP state 07 unconnected) — no `ss`,
+//! no `netstat`, one fork for all ports of the host.
+//!
+//! Subjects: `tcp/22`, `udp/123`, a bare number (= tcp), or with an address:
+//! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
+//! ::) also counts. Addresses are decoded as a little-endian host prints them (x86, arm64).
 
-use super::{Module, Observation};
+use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub struct Port;
+
+/// A parsed port subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortSpec {
+    pub udp: bool,
+    pub port: u16,
+    pub address: Option<IpAddr>,
+}
+
+pub fn parse_subject(subject: &str) -> Result<PortSpec, String> {
+    let bad = || {
+        format!(
+            "not a port: {subject:?} (expected `tcp/22`, `udp/123`, a bare number for tcp, \
+             or with an address `tcp/127.0.0.1:22`, `tcp/[::1]:22`)"
+        )
+    };
+    let (proto, rest) = match subject.split_once('/') {
+        Some((p, r)) => (p, r),
+        None => ("tcp", subject),
+    };
+    let udp = match proto {
+        "tcp" => false,
+        "udp" => true,
+        _ => return Err(bad()),
+    };
+    let (address, port) = if let Some(r) = rest.strip_prefix('[') {
+        let (a, p) = r.split_once("]:").ok_or_else(bad)?;
+        (Some(IpAddr::V6(a.parse().map_err(|_| bad())?)), p)
+    } else if let Some((a, p)) = rest.rsplit_once(':') {
+        (Some(IpAddr::V4(a.parse().map_err(|_| bad())?)), p)
+    } else {
+        (None, rest)
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if port == 0 {
+        return Err(bad());
+    }
+    Ok(PortSpec { udp, port, address })
+}
+
+fn decode_addr(hex: &str) -> Option<IpAddr> {
+    match hex.len() {
+        8 => {
+            let v = u32::from_str_radix(hex, 16).ok()?;
+            Some(IpAddr::V4(Ipv4Addr::from(v.to_le_bytes())))
+        }
+        32 => {
+            let mut bytes = [0u8; 16];
+            for w in 0..4 {
+                let v = u32::from_str_radix(hex.get(w * 8..w * 8 + 8)?, 16).ok()?;
+                bytes[w * 4..w * 4 + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            Some(IpAddr::V6(Ipv6Addr::from(bytes)))
+        }
+        _ => None,
+    }
+}
+
+/// `(udp, address, port)` of every listening row.
+fn listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let (file, row) = l.split_once(':')?;
+            let udp = file.starts_with("/proc/net/udp");
+            let mut f = row.split_whitespace();
+            let _sl = f.next()?;
+            let local = f.next()?;
+            let _remote = f.next()?;
+            let state = f.next()?;
+            let want = if udp { "07" } else { "0A" };
+            if state != want {
+                return None;
+            }
+            let (a, p) = local.split_once(':')?;
+            Some((udp, decode_addr(a)?, u16::from_str_radix(p, 16).ok()?))
+        })
+        .collect()
+}
 
 impl Module for Port {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Port
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists"]
+        &["listening", "addresses"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
-        ("exists", Value::Bool(true))
+        ("listening", Value::Bool(true))
     }
-    fn fragment(&self, _subjects: &[&str]) -> String {
-        String::new()
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        parse_subject(subject).map(|_| ())
     }
-    fn parse(&self, _output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        subjects
+    fn fragment(&self, _probes: &[Probe]) -> String {
+        "if [ -r /proc/net/tcp ]; then \
+         grep -H -E '^ *[0-9]+: [0-9A-F]+:[0-9A-F]{4} [0-9A-F]+:[0-9A-F]{4} (0A|07) ' \
+         /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null; echo '@@END'; \
+         else echo '@@NA /proc/net/tcp is not readable (not Linux?)'; fi"
+            .to_string()
+    }
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        if let Some(why) = not_applicable(output) {
+            return vec![Observation::NotApplicable(why); probes.len()];
+        }
+        let lines = lossy_lines(output);
+        if !lines.iter().any(|l| l == "@@END") {
+            return vec![Observation::Error("/proc/net output cut short".into()); probes.len()];
+        }
+        let all = listeners(&lines);
+        probes
             .iter()
-            .map(|_| Observation::Error("module port not implemented".into()))
+            .map(|p| {
+                let spec = match parse_subject(&p.subject) {
+                    Ok(s) => s,
+                    Err(e) => return Observation::Error(e),
+                };
+                let mut addrs: Vec<IpAddr> = all
+                    .iter()
+                    .filter(|(udp, _, port)| *udp == spec.udp && *port == spec.port)
+                    .map(|(_, a, _)| *a)
+                    .collect();
+                addrs.sort();
+                addrs.dedup();
+                let listening = match spec.address {
+                    None => !addrs.is_empty(),
+                    Some(want) => addrs.iter().any(|a| *a == want || a.is_unspecified()),
+                };
+                observed([
+                    ("listening", Value::Bool(listening)),
+                    (
+                        "addresses",
+                        Value::Array(addrs.iter().map(|a| Value::from(a.to_string())).collect()),
+                    ),
+                ])
+            })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn subject_syntax() {
+        assert_eq!(
+            parse_subject("22").unwrap(),
+            PortSpec {
+                udp: false,
+                port: 22,
+                address: None
+            }
+        );
+        assert!(parse_subject("udp/123").unwrap().udp);
+        assert_eq!(
+            parse_subject("tcp/[::1]:5432").unwrap().address,
+            Some("::1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_subject("tcp/127.0.0.1:22").unwrap().address,
+            Some("127.0.0.1".parse().unwrap())
+        );
+        for bad in [
+            "sctp/22",
+            "tcp/",
+            "tcp/70000",
+            "tcp/ssh",
+            "0",
+            "tcp/1.2.3:22",
+            "tcp/[::1]22",
+        ] {
+            let e = parse_subject(bad).unwrap_err();
+            assert!(e.contains("expected `tcp/22`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn real_proc_net_output() {
+        // Captured while python held: tcp 0.0.0.0:47001, tcp6 [::1]:47002, udp 0.0.0.0:47003,
+        // and a connected-only udp socket on 47004 (not listening).
+        let out = include_bytes!("testdata/port/proc-net.out");
+        let p: Vec<Probe> = [
+            "47001",
+            "tcp/[::1]:47002",
+            "udp/47003",
+            "udp/47004",
+            "tcp/47003",
+            "tcp/127.0.0.1:47001",
+            "tcp/127.0.0.1:47002",
+        ]
+        .iter()
+        .map(|s| Probe::new(s, &["listening"]))
+        .collect();
+        let obs = Port.parse(out, &p);
+        let get = |i: usize, a: &str| match &obs[i] {
+            Observation::Observed(m) => m[a].clone(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(get(0, "listening"), json!(true));
+        assert_eq!(get(0, "addresses"), json!(["0.0.0.0"]));
+        assert_eq!(get(1, "addresses"), json!(["::1"]));
+        assert_eq!(get(1, "listening"), json!(true));
+        assert_eq!(get(2, "listening"), json!(true));
+        assert_eq!(get(3, "listening"), json!(false));
+        assert_eq!(
+            get(4, "listening"),
+            json!(false),
+            "udp port is not a tcp listener"
+        );
+        assert_eq!(
+            get(5, "listening"),
+            json!(true),
+            "wildcard covers 127.0.0.1"
+        );
+        assert_eq!(get(6, "listening"), json!(false), "::1 is not 127.0.0.1");
+        let cut = Port.parse(b"/proc/net/tcp:   0: 0100007F:9B43", &p);
+        assert!(matches!(&cut[0], Observation::Error(_)));
     }
 }

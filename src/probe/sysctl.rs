@@ -2,14 +2,27 @@
 //! no fork per key: the shell's `read` builtin reads each file.
 
 use super::quote::sh_quote;
-use super::{Attributes, Module, Observation};
+use super::{Attributes, Module, Observation, Probe};
 use crate::model::{ModuleKind, Value};
 
 pub struct Sysctl;
 
-/// `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward`.
+/// `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward`. As with sysctl(8), a key that
+/// contains `/` uses `/` as the separator and `.` literally (`net.ipv4.conf.eth0/100.rp_filter`
+/// is written `net/ipv4/conf/eth0.100/rp_filter`).
 fn proc_path(key: &str) -> String {
-    format!("/proc/sys/{}", key.replace('.', "/"))
+    let path: String = if key.contains('/') {
+        key.chars()
+            .map(|c| match c {
+                '.' => '/',
+                '/' => '.',
+                c => c,
+            })
+            .collect()
+    } else {
+        key.replace('.', "/")
+    };
+    format!("/proc/sys/{path}")
 }
 
 impl Module for Sysctl {
@@ -30,21 +43,21 @@ impl Module for Sysctl {
         }
         Ok(())
     }
-    fn fragment(&self, subjects: &[&str]) -> String {
+    fn fragment(&self, probes: &[Probe]) -> String {
         // One line per key: `<index> ok <value>` or `<index> missing`. `read` joins nothing
         // and forks nothing; multi-line values (rare) keep their first line.
         let mut s = String::new();
-        for (i, key) in subjects.iter().enumerate() {
-            let p = sh_quote(&proc_path(key));
+        for (i, probe) in probes.iter().enumerate() {
+            let p = sh_quote(&proc_path(&probe.subject));
             s.push_str(&format!(
-                "if [ -r {p} ]; then IFS= read -r v < {p}; printf '{i} ok %s\\n' \"$v\"; \
+                "v=; if {{ IFS= read -r v || [ -n \"$v\" ]; }} 2>/dev/null <{p}; then printf '{i} ok %s\\n' \"$v\"; \
                  elif [ -e {p} ]; then echo '{i} denied'; else echo '{i} missing'; fi\n"
             ));
         }
         s
     }
-    fn parse(&self, output: &[u8], subjects: &[&str]) -> Vec<Observation> {
-        let mut out = vec![None; subjects.len()];
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let mut out = vec![None; probes.len()];
         for line in super::lossy_lines(output) {
             let mut parts = line.splitn(3, ' ');
             let (Some(idx), Some(status)) = (parts.next(), parts.next()) else {
@@ -78,7 +91,7 @@ impl Module for Sysctl {
                 }
                 "denied" => Observation::Error(format!(
                     "permission denied reading {}",
-                    proc_path(subjects[idx])
+                    proc_path(&probes[idx].subject)
                 )),
                 other => Observation::Error(format!("unexpected probe output {other:?}")),
             });
@@ -103,7 +116,8 @@ mod tests {
             "kernel.secret",
             "x.y",
         ];
-        let obs = Sysctl.parse(out, &subs);
+        let probes: Vec<Probe> = subs.iter().map(|s| Probe::new(s, &["value"])).collect();
+        let obs = Sysctl.parse(out, &probes);
         assert_eq!(
             obs[0],
             Observation::Observed(Attributes::from([

@@ -75,7 +75,7 @@ impl<'a> JunitReporter<'a> {
                 self.out,
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
                 xml_escape(r.key.as_str()),
-                xml_escape(&format!("{}.{}", r.category, r.check_id)),
+                xml_escape(&r.category),
                 r.duration.as_secs_f64()
             )?;
             let detail = format!(

@@ -102,3 +102,136 @@ impl HostBuffer {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        ExecKey, Outcome, OutcomeCounts, ResultRecord, RunMeta, Scope, Severity, Value,
+    };
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn rec(host: &str, key: &str, outcome: Outcome, reason: Option<&str>) -> ResultRecord {
+        ResultRecord {
+            environment: "prod".into(),
+            host: host.into(),
+            key: ExecKey(key.into()),
+            check_id: key.into(),
+            title: format!("title of {key} <&>"),
+            category: "cat".into(),
+            severity: Severity::High,
+            outcome,
+            expected: serde_json::json!({"value": "1"}),
+            actual: if outcome == Outcome::Fail {
+                serde_json::json!({"value": "0\u{1}"})
+            } else {
+                Value::Object(Default::default())
+            },
+            reason: reason.map(String::from),
+            duration: Duration::from_millis(12),
+            sop: Some("s".into()),
+        }
+    }
+
+    fn events() -> Vec<Event> {
+        let meta = RunMeta {
+            id: "RUN".into(),
+            started_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            scope: Scope {
+                environment: "prod".into(),
+                ..Scope::default()
+            },
+            driftscope_version: "0".into(),
+            user: "u".into(),
+            client_host: "c".into(),
+            checkset_hash: "abc".into(),
+            host_count: 2,
+            execution_count: 6,
+        };
+        let recs = vec![
+            rec("h1", "a", Outcome::Pass, None),
+            rec("h1", "b", Outcome::Fail, Some("differs: value")),
+            rec("h1", "c", Outcome::Error, Some("permission denied")),
+            rec("h1", "d", Outcome::NotApplicable, Some("no dpkg or rpm")),
+            rec("h2", "a", Outcome::Timeout, Some("probe did not finish")),
+            rec("h2", "b", Outcome::Timeout, Some("probe did not finish")),
+        ];
+        let mut counts = OutcomeCounts::default();
+        recs.iter().for_each(|r| counts.add(r.outcome));
+        let mut ev = vec![Event::RunStarted(Arc::new(meta))];
+        ev.extend(recs.into_iter().map(|r| Event::CheckResult(Box::new(r))));
+        ev.push(Event::RunFinished {
+            run_id: "RUN".into(),
+            finished_at: chrono::DateTime::from_timestamp(1, 0).unwrap_or_default(),
+            counts,
+            cancelled: false,
+        });
+        ev
+    }
+
+    fn render(format: Format) -> String {
+        let mut buf = Vec::new();
+        {
+            let expected = HostResultCounts::from([("h1".into(), 4), ("h2".into(), 2)]);
+            let mut r = reporter(format, Box::new(&mut buf), expected, false);
+            for e in events() {
+                r.event(&e).unwrap();
+            }
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn junit_maps_every_outcome_and_escapes() {
+        let xml = render(Format::Junit);
+        assert!(
+            xml.contains("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<error type=\"error\" message=\"permission denied\">"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped message=\"no dpkg or rpm\"/>"),
+            "{xml}"
+        );
+        assert!(xml.contains("<error type=\"timeout\""), "{xml}");
+        assert!(xml.contains("title of b &lt;&amp;&gt;"), "{xml}");
+        assert!(!xml.contains('\u{1}'), "control char in XML");
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("invalid XML: {e}\n{xml}"),
+            }
+        }
+    }
+
+    #[test]
+    fn text_shows_expected_actual_and_collapses_a_failed_host() {
+        let text = render(Format::Text);
+        assert!(text.contains("expected: value = \"1\""), "{text}");
+        assert!(text.contains("reason:   permission denied"), "{text}");
+        assert!(text.contains("why:      no dpkg or rpm"), "{text}");
+        assert!(
+            text.contains("  TIMEOUT     probe did not finish (2 checks not run)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("DRIFT: 1 pass, 1 not_applicable, 2 timeout, 1 error, 1 fail · 2 hosts"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_is_one_valid_document() {
+        let v: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        assert_eq!(v["run"]["id"], "RUN");
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(6));
+        assert_eq!(v["exit_code"], 1);
+        assert_eq!(v["counts"]["timeout"], 2);
+    }
+}

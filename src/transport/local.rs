@@ -1,5 +1,7 @@
 //! Local transport: `/bin/sh -s` on this machine (`sudo -n /bin/sh -s` when the host has
-//! `become = true` and we are not root). The child is killed when the future is dropped.
+//! `become = true` and we are not root). The shell runs in its own process group, and the
+//! whole group (the shell and anything it started, e.g. a hung `stat` or `sleep`) is killed
+//! when the deadline passes or the future is dropped (cancellation).
 
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
@@ -10,6 +12,36 @@ use tokio::process::Command;
 
 #[derive(Debug, Default, Clone)]
 pub struct LocalTransport;
+
+/// Kills a process group with SIGKILL when dropped, unless disarmed (the shell exited and
+/// was reaped normally).
+struct GroupKiller {
+    pgid: Option<i32>,
+}
+
+impl GroupKiller {
+    fn kill_now(&mut self) {
+        if let Some(pgid) = self.pgid.take()
+            && pgid > 1
+        {
+            // SAFETY: kill(2) has no memory-safety preconditions; a negative pid addresses
+            // the process group we created for this shell (its pid is still unreaped, so the
+            // group id cannot have been reused).
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+    }
+    fn disarm(&mut self) {
+        self.pgid = None;
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        self.kill_now();
+    }
+}
 
 fn is_root() -> bool {
     // SAFETY-free: read our effective uid from /proc (no libc dependency needed).
@@ -65,11 +97,15 @@ impl Transport for LocalTransport {
             cmd.stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
-                .kill_on_drop(true);
+                .kill_on_drop(true)
+                .process_group(0);
             phase(HostPhase::Probing);
             let mut child = cmd
                 .spawn()
                 .map_err(|e| TransportError::Unreachable(format!("cannot start /bin/sh: {e}")))?;
+            let mut group = GroupKiller {
+                pgid: child.id().and_then(|p| i32::try_from(p).ok()),
+            };
             let stdin = child.stdin.take();
             let stdout = child.stdout.take();
             let stderr = child.stderr.take();
@@ -100,6 +136,7 @@ impl Transport for LocalTransport {
             let (out, err) = match tokio::time::timeout_at(deadline, work).await {
                 Ok(v) => v,
                 Err(_) => {
+                    group.kill_now();
                     let _ = child.kill().await;
                     return Err(TransportError::Timeout(
                         "probe did not finish before the deadline".into(),
@@ -109,6 +146,7 @@ impl Transport for LocalTransport {
             let (stdout, exceeded) =
                 out.map_err(|e| TransportError::Failed(format!("reading output: {e}")))?;
             if exceeded {
+                group.kill_now();
                 let _ = child.kill().await;
                 return Err(TransportError::Failed(format!(
                     "output exceeded {} bytes",
@@ -117,9 +155,13 @@ impl Transport for LocalTransport {
             }
             let (stderr, _) = err.unwrap_or_default();
             let status = match tokio::time::timeout_at(deadline, child.wait()).await {
-                Ok(Ok(s)) => s.code(),
+                Ok(Ok(s)) => {
+                    group.disarm();
+                    s.code()
+                }
                 Ok(Err(e)) => return Err(TransportError::Failed(format!("waiting for sh: {e}"))),
                 Err(_) => {
+                    group.kill_now();
                     let _ = child.kill().await;
                     return Err(TransportError::Timeout(
                         "probe did not exit before the deadline".into(),

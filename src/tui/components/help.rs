@@ -1,0 +1,57 @@
+//! Help overlay, generated from the keymap (so it always shows the keys actually bound).
+
+use super::styled;
+use crate::tui::app::App;
+use crate::tui::keymap::InputMode;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+/// The help text (pure).
+pub fn lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut out = Vec::new();
+    for mode in [InputMode::Normal, InputMode::Filter, InputMode::Command] {
+        if !out.is_empty() {
+            out.push(Line::default());
+        }
+        out.push(Line::from(styled(
+            format!("{} mode", mode.name()),
+            t.accent,
+        )));
+        for (keys, desc) in app.keymap.help_rows(mode) {
+            out.push(Line::from(vec![
+                styled(format!("  {keys:<18}"), t.pass),
+                Span::raw(desc),
+            ]));
+        }
+    }
+    out.push(Line::default());
+    out.push(Line::from(styled(
+        "commands: :env NAME  :host NAME  :cat NAME  :run  :recheck  :failures  :theme NAME  :q",
+        t.muted,
+    )));
+    out
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let w = area.width.saturating_sub(4).min(96);
+    let h = area.height.saturating_sub(2);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + 1,
+        width: w,
+        height: h,
+    };
+    f.render_widget(Clear, r);
+    let p = Paragraph::new(lines(app))
+        .block(
+            Block::bordered()
+                .title(Span::styled(" Help (esc closes, j/k scroll) ", t.accent))
+                .border_style(t.accent),
+        )
+        .scroll((app.help_scroll, 0));
+    f.render_widget(p, r);
+}
