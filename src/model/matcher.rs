@@ -179,6 +179,50 @@ impl Matcher {
     }
 }
 
+/// Human form of a declared matcher (its JSON form, as stored in `expected`):
+/// `"0644"` → `0644`, `{"le": 4}` → `<= 4`, `{"matches": "^a"}` → `~ /^a/`,
+/// `{"in": ["a","b"]}` → `one of a, b`, `{"not": "x"}` → `not x`,
+/// `{"version": ">= 2"}` → `version >= 2`, `{"contains": ["a"]}` → `contains a`.
+/// Anything else is shown as compact JSON.
+pub fn describe_matcher(v: &Value) -> String {
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+                _ => n.to_string(),
+            },
+            Value::Null => "absent".to_string(),
+            other => other.to_string(),
+        }
+    }
+    fn list(v: &Value) -> String {
+        match v {
+            Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
+            other => scalar(other),
+        }
+    }
+    let Value::Object(map) = v else {
+        return scalar(v);
+    };
+    let mut it = map.iter();
+    match (it.next(), it.next()) {
+        (Some((k, arg)), None) => match k.as_str() {
+            "matches" => format!("~ /{}/", scalar(arg)),
+            "in" => format!("one of {}", list(arg)),
+            "not" => format!("not {}", describe_matcher(arg)),
+            "lt" => format!("< {}", scalar(arg)),
+            "le" => format!("<= {}", scalar(arg)),
+            "gt" => format!("> {}", scalar(arg)),
+            "ge" => format!(">= {}", scalar(arg)),
+            "version" => format!("version {}", scalar(arg)),
+            "contains" => format!("contains {}", list(arg)),
+            _ => v.to_string(),
+        },
+        _ => v.to_string(),
+    }
+}
+
 /// Equality that forgives representation: `0644` vs `"0644"`, `2` vs `"2"`, `true` vs `"true"`.
 fn loose_eq(expected: &Value, actual: &Value) -> bool {
     if expected == actual {
@@ -401,6 +445,34 @@ mod tests {
         assert!(e.0.contains("unknown matcher `bogus`"), "{e}");
         let e = Matcher::parse(&json!({"version": ">="})).unwrap_err();
         assert!(e.0.contains("has no version"), "{e}");
+    }
+
+    #[test]
+    fn matchers_read_as_people_write_them() {
+        assert_eq!(describe_matcher(&json!({"le": 4.0})), "<= 4");
+        assert_eq!(describe_matcher(&json!({"ge": 128})), ">= 128");
+        assert_eq!(describe_matcher(&json!("0644")), "0644");
+        assert_eq!(describe_matcher(&json!(true)), "true");
+        assert_eq!(
+            describe_matcher(&json!({"in": ["0600", "0640"]})),
+            "one of 0600, 0640"
+        );
+        assert_eq!(
+            describe_matcher(&json!({"not": {"matches": "^x"}})),
+            "not ~ /^x/"
+        );
+        assert_eq!(
+            describe_matcher(&json!({"version": ">= 2.4, < 3"})),
+            "version >= 2.4, < 3"
+        );
+        assert_eq!(
+            describe_matcher(&json!({"contains": ["sudo", "adm"]})),
+            "contains sudo, adm"
+        );
+        assert_eq!(
+            describe_matcher(&json!({"a": 1, "b": 2})),
+            r#"{"a":1,"b":2}"#
+        );
     }
 
     #[test]

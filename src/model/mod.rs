@@ -7,7 +7,7 @@
 mod matcher;
 mod outcome;
 
-pub use matcher::{Matcher, MatcherError, compare_versions};
+pub use matcher::{Matcher, MatcherError, compare_versions, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 
 use serde::{Deserialize, Serialize};
