@@ -125,7 +125,7 @@ pub async fn open(
     // A short name keeps the socket path far below the 108-byte sun_path limit.
     let dir = tempfile::Builder::new()
         .prefix("m")
-        .permissions(super::private_dir_mode())
+        .permissions(super::control_dir::private_mode())
         .tempdir_in(control_dir)
         .map_err(|e| {
             TransportError::Failed(format!(
