@@ -117,8 +117,14 @@ def check_drift(label, failing, executions, problems):
     good = not missed and not extra and not problems and executions == 50 * n
     ok &= good
     if not good:
-        print(f"  {label}: executions={executions} missed={sorted(missed)} extra={sorted(extra)} "
-              f"problems={problems[:5]}")
+        def by_check(pairs):
+            checks = {}
+            for h, c in sorted(pairs):
+                checks.setdefault(c, []).append(h)
+            return "; ".join(f"{c} on {len(hs)} hosts ({', '.join(hs[:3])}{', …' if len(hs) > 3 else ''})"
+                             for c, hs in checks.items()) or "none"
+        print(f"  {label}: {executions} executions; missed: {by_check(missed)}; "
+              f"extra: {by_check(extra)}; other outcomes: {len(problems)} {problems[:3]}")
     return good
 for p in sorted(glob.glob(os.path.join(tmp, "cold-*.json"))):
     doc = json.load(open(p))

@@ -10,6 +10,7 @@
 //!
 //! Must not interpret probe output: it returns raw bytes; the executor parses them.
 
+mod control_dir;
 mod failure;
 mod master;
 
@@ -96,7 +97,7 @@ pub struct SshTransport {
     idle_timeout: Duration,
     slots: Mutex<HashMap<Destination, Slot>>,
     /// Declared last: removed after every master in `slots` was stopped on drop.
-    control_dir: Result<tempfile::TempDir, String>,
+    control_dir: control_dir::ControlDir,
 }
 
 /// What went wrong running the script over an established master.
@@ -106,46 +107,24 @@ enum RunError {
     Transport(TransportError),
 }
 
-/// 0700: control sockets grant whoever can reach them a shell on the host.
-pub(crate) fn private_dir_mode() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o700)
-}
-
-fn default_control_parent() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute() && p.is_dir())
-        .unwrap_or_else(std::env::temp_dir)
-}
-
 impl SshTransport {
     pub fn new(opts: SshOptions) -> SshTransport {
         let parent = opts
             .control_dir
             .clone()
-            .unwrap_or_else(default_control_parent);
-        let control_dir = tempfile::Builder::new()
-            .prefix("driftscope-ssh-")
-            .permissions(private_dir_mode())
-            .tempdir_in(&parent)
-            .map_err(|e| {
-                format!(
-                    "cannot create a private control directory in {}: {e}",
-                    parent.display()
-                )
-            });
+            .unwrap_or_else(control_dir::default_parent);
         SshTransport {
             idle_timeout: opts.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             opts,
             slots: Mutex::new(HashMap::new()),
-            control_dir,
+            control_dir: control_dir::ControlDir::new(parent),
         }
     }
 
-    /// The private directory holding the control sockets (for diagnostics and tests).
+    /// The private directory holding the control sockets, once the first connection
+    /// created it (for diagnostics and tests).
     pub fn control_dir(&self) -> Option<&Path> {
-        self.control_dir.as_ref().ok().map(|d| d.path())
+        self.control_dir.created()
     }
 
     /// Number of masters currently pooled.
@@ -194,10 +173,7 @@ impl SshTransport {
             }
             *guard = None; // dropping the last Arc stops that master
         }
-        let control_dir = self
-            .control_dir
-            .as_ref()
-            .map_err(|e| TransportError::Failed(e.clone()))?;
+        let control_dir = self.control_dir.get().map_err(TransportError::Failed)?;
         let spec = MasterSpec {
             destination: &dest.address,
             user: dest.user.as_deref(),
@@ -211,8 +187,7 @@ impl SshTransport {
             connect_timeout: limits.connect_timeout,
             persist: self.idle_timeout,
         };
-        let Master { session, log } =
-            master::open(&spec, control_dir.path(), limits.deadline).await?;
+        let Master { session, log } = master::open(&spec, control_dir, limits.deadline).await?;
         tracing::debug!(host = %host.name, "ssh master connected");
         let pooled = Arc::new(Pooled {
             session,
@@ -464,22 +439,6 @@ mod tests {
         assert_eq!(remote_command(&host(None, true)), "sudo -n sh -s");
         assert_eq!(remote_command(&host(Some("deploy"), true)), "sudo -n sh -s");
         assert_eq!(remote_command(&host(Some("root"), true)), "sh -s");
-    }
-
-    #[test]
-    fn control_dir_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let parent = tempfile::tempdir().unwrap();
-        let t = SshTransport::new(SshOptions {
-            control_dir: Some(parent.path().to_path_buf()),
-            ..Default::default()
-        });
-        let dir = t.control_dir().unwrap();
-        assert!(dir.starts_with(parent.path()));
-        let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
-        drop(t);
-        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
     }
 
     #[tokio::test]

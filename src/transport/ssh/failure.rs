@@ -80,13 +80,22 @@ impl ConnectFailure {
     }
 }
 
-/// ssh's messages on one line: decoration (`@@@…`) and blank lines dropped, the rest kept
-/// verbatim, joined with " / ", capped at `max` bytes (on a char boundary).
+/// Sentences of OpenSSH's host-key warning that say nothing about this host.
+const BOILERPLATE: [&str; 4] = [
+    "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!",
+    "Someone could be eavesdropping on you right now (man-in-the-middle attack)!",
+    "It is also possible that a host key has just been changed.",
+    "Please contact your system administrator.",
+];
+
+/// ssh's messages on one line: decoration (`@@@…`), blank lines and the host-key warning's
+/// fixed sentences dropped, the rest kept verbatim, joined with " / ", capped at `max` bytes
+/// (on a char boundary).
 pub fn verbatim(log: &str, max: usize) -> String {
     let mut out = String::new();
     for line in log.lines() {
         let line = line.trim_matches(|c: char| c == '@' || c.is_whitespace());
-        if line.is_empty() {
+        if line.is_empty() || BOILERPLATE.contains(&line) {
             continue;
         }
         if !out.is_empty() {
@@ -187,6 +196,7 @@ Host key verification failed.\r\n";
             "{r}"
         );
         assert!(!r.contains("@@@"), "{r}");
+        assert!(!r.contains("SOMETHING NASTY"), "{r}");
         assert_eq!(
             describe("", Some(255)),
             "ssh failed: ssh exited with status 255"

@@ -125,7 +125,7 @@ pub async fn open(
     // A short name keeps the socket path far below the 108-byte sun_path limit.
     let dir = tempfile::Builder::new()
         .prefix("m")
-        .permissions(super::private_dir_mode())
+        .permissions(super::control_dir::private_mode())
         .tempdir_in(control_dir)
         .map_err(|e| {
             TransportError::Failed(format!(
@@ -140,12 +140,13 @@ pub async fn open(
     cmd.args(master_args(spec, &socket, &log))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        // Everything ssh says goes to the -E log (given first, so even option errors do);
+        // no pipe: the forked master would hold it open for its whole life.
+        .stderr(Stdio::null())
         .kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|e| {
         TransportError::Unreachable(format!("cannot run the ssh client (`ssh`): {e}"))
     })?;
-    let stderr = child.stderr.take();
     let patience = spec.connect_timeout + HANDSHAKE_GRACE;
     let connect_by = Instant::now() + patience;
     let limit = connect_by.min(deadline);
@@ -174,14 +175,7 @@ pub async fn open(
             log,
         });
     }
-    // ssh writes errors to the -E log; early option errors go to stderr.
-    let mut text = std::fs::read(&log).unwrap_or_default();
-    if let Some(mut e) = stderr {
-        use tokio::io::AsyncReadExt;
-        let mut buf = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_millis(200), e.read_to_end(&mut buf)).await;
-        text.extend_from_slice(&buf);
-    }
+    let text = std::fs::read(&log).unwrap_or_default();
     Err(TransportError::Unreachable(describe(
         &String::from_utf8_lossy(&text),
         status.code(),
