@@ -7,7 +7,6 @@ use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_ref
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
 use std::process::Stdio;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 #[derive(Debug, Default, Clone)]
@@ -55,27 +54,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Read a stream up to `cap` bytes; returns (bytes, exceeded).
-pub(crate) async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
-    mut r: R,
-    cap: usize,
-) -> std::io::Result<(Vec<u8>, bool)> {
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        let n = r.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok((buf, false));
-        }
-        if buf.len() + n > cap {
-            let keep = cap.saturating_sub(buf.len());
-            buf.extend_from_slice(&chunk[..keep]);
-            return Ok((buf, true));
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
 impl Transport for LocalTransport {
     fn run_script<'a>(
         &'a self,
@@ -109,29 +87,7 @@ impl Transport for LocalTransport {
             let stdin = child.stdin.take();
             let stdout = child.stdout.take();
             let stderr = child.stderr.take();
-            let work = async {
-                let write = async {
-                    if let Some(mut w) = stdin {
-                        // A script that exits early closes the pipe: not our error.
-                        let _ = w.write_all(script.as_bytes()).await;
-                        let _ = w.shutdown().await;
-                    }
-                };
-                let out = async {
-                    match stdout {
-                        Some(r) => read_capped(r, limits.output_cap).await,
-                        None => Ok((Vec::new(), false)),
-                    }
-                };
-                let err = async {
-                    match stderr {
-                        Some(r) => read_capped(r, 1024 * 1024).await,
-                        None => Ok((Vec::new(), false)),
-                    }
-                };
-                let ((), out, err) = tokio::join!(write, out, err);
-                (out, err)
-            };
+            let work = super::exchange(stdin, stdout, stderr, script, limits.output_cap);
             let deadline = tokio::time::Instant::from_std(limits.deadline);
             let (out, err) = match tokio::time::timeout_at(deadline, work).await {
                 Ok(v) => v,

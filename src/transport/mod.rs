@@ -8,6 +8,7 @@ pub mod ssh;
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Default cap on one host's output (stdout+stderr).
 pub const DEFAULT_OUTPUT_CAP: usize = 16 * 1024 * 1024;
@@ -61,6 +62,70 @@ pub trait Transport: Send + Sync {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
+}
+
+/// Read a stream up to `cap` bytes; returns (bytes, exceeded).
+async fn read_capped<R: AsyncRead + Unpin>(
+    mut r: R,
+    cap: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok((buf, false));
+        }
+        if buf.len() + n > cap {
+            let keep = cap.saturating_sub(buf.len());
+            buf.extend_from_slice(&chunk[..keep]);
+            return Ok((buf, true));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Cap on the stderr kept from one host's shell.
+pub const STDERR_CAP: usize = 1024 * 1024;
+
+/// What [`exchange`] collected: each stream's bytes and whether it hit its cap.
+type Captured = std::io::Result<(Vec<u8>, bool)>;
+
+/// The one round trip every transport makes with a started shell: write the script to its
+/// stdin (a shell that exits early closes the pipe: not an error) while reading stdout (up to
+/// `output_cap`) and stderr (up to [`STDERR_CAP`]) concurrently.
+pub(crate) async fn exchange<W, O, E>(
+    stdin: Option<W>,
+    stdout: Option<O>,
+    stderr: Option<E>,
+    script: &str,
+    output_cap: usize,
+) -> (Captured, Captured)
+where
+    W: AsyncWrite + Unpin,
+    O: AsyncRead + Unpin,
+    E: AsyncRead + Unpin,
+{
+    let write = async {
+        if let Some(mut w) = stdin {
+            let _ = w.write_all(script.as_bytes()).await;
+            let _ = w.shutdown().await;
+        }
+    };
+    let out = async {
+        match stdout {
+            Some(r) => read_capped(r, output_cap).await,
+            None => Ok((Vec::new(), false)),
+        }
+    };
+    let err = async {
+        match stderr {
+            Some(r) => read_capped(r, STDERR_CAP).await,
+            None => Ok((Vec::new(), false)),
+        }
+    };
+    let ((), out, err) = tokio::join!(write, out, err);
+    (out, err)
 }
 
 /// Recognize sudo's refusal in stderr (`sudo -n` with no NOPASSWD rule, or not in sudoers).

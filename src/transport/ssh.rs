@@ -17,7 +17,6 @@ mod master;
 pub use failure::ConnectFailure;
 pub use master::HostKeyPolicy;
 
-use super::local::read_capped;
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
@@ -27,13 +26,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
 
 /// Default idle time after which a pooled master is closed.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// stderr of the remote shell is kept up to this size (it only carries sudo/shell errors).
-const STDERR_CAP: usize = 1024 * 1024;
 
 /// CLI-level SSH settings.
 #[derive(Debug, Clone, Default)]
@@ -324,29 +319,7 @@ async fn run_on(
     let stdin = child.stdin().take();
     let stdout = child.stdout().take();
     let stderr = child.stderr().take();
-    let io = async {
-        let write = async {
-            if let Some(mut w) = stdin {
-                // A shell that exits early (sudo refused) closes the pipe: not our error.
-                let _ = w.write_all(script.as_bytes()).await;
-                let _ = w.shutdown().await;
-            }
-        };
-        let out = async {
-            match stdout {
-                Some(r) => read_capped(r, limits.output_cap).await,
-                None => Ok((Vec::new(), false)),
-            }
-        };
-        let err = async {
-            match stderr {
-                Some(r) => read_capped(r, STDERR_CAP).await,
-                None => Ok((Vec::new(), false)),
-            }
-        };
-        let ((), out, err) = tokio::join!(write, out, err);
-        (out, err)
-    };
+    let io = super::exchange(stdin, stdout, stderr, script, limits.output_cap);
     let timeout = || {
         RunError::Transport(TransportError::Timeout(format!(
             "probe on {} did not finish before the deadline",
