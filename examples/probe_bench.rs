@@ -550,7 +550,7 @@ fn main() {
             }
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: probe_bench [--mode batched|per-check|both|setup] [--iterations N]"
+                    "unknown argument {other:?}; usage: probe_bench [--mode batched|per-check|both|setup|script] [--iterations N]"
                 );
                 std::process::exit(2);
             }
@@ -574,7 +574,21 @@ fn main() {
     let checks = checks(&d, port, current_uid());
     let execs: Vec<Execution> = checks.iter().map(|c| c.exec.clone()).collect();
     let commands: usize = checks.iter().map(|c| c.per_attribute.len()).sum();
-    println!("checks: {} (per-check commands: {commands})", checks.len());
+    if mode == "script" {
+        // The batched script itself, for strace/hyperfine: `probe_bench --mode script
+        // --iterations 300 > s.sh &` keeps the tree, listener and agent for 300 s.
+        print!("{}", ProbeScript::build(&execs).text);
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(Duration::from_secs(iterations as u64));
+        if let Ok(mut a) = agent {
+            let _ = a.kill();
+            let _ = a.wait();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    } else {
+        println!("checks: {} (per-check commands: {commands})", checks.len());
+    }
     // `setup` measures nothing: strace subtracts its processes (the agent) from the others.
     // Runs alternate between the two ways so both see the same machine load.
     let ways: Vec<&str> = match mode.as_str() {

@@ -1,6 +1,7 @@
-//! kernel_module: `loaded` from ONE read of `/proc/modules` by the shell's `read` builtin,
-//! plus a builtin `[ -d /sys/module/<name> ]` test per module, which also sees modules built
-//! into the kernel (those that have parameters). No fork. Names compare with `-` and `_`
+//! kernel_module: `loaded` from ONE `cut -d ' ' -f 1 /proc/modules` (the shell's `read`
+//! builtin reads one byte per syscall: ~3.5 ms for 150 modules against ~1 ms), plus a
+//! builtin `[ -d /sys/module/<name> ]` test per module, which also sees modules built into
+//! the kernel (those that have parameters). Names compare with `-` and `_`
 //! as equal, as the kernel does.
 
 use super::quote::sh_quote;
@@ -38,7 +39,7 @@ impl Module for KernelModule {
     fn fragment(&self, probes: &[Probe]) -> String {
         let mut s = String::from(
             "if [ -r /proc/modules ]; then echo '@@PROC'; \
-             while read -r n _; do printf '%s\\n' \"$n\"; done </proc/modules; echo '@@PROCEND'; fi\n\
+             cut -d ' ' -f 1 /proc/modules && echo '@@PROCEND'; fi\n\
              if ! [ -r /proc/modules ] && ! [ -d /sys/module ]; then \
              echo '@@NA neither /proc/modules nor /sys/module exists'; fi\n",
         );
@@ -64,6 +65,22 @@ impl Module for KernelModule {
         let proc_end = lines.iter().position(|l| l == "@@PROCEND");
         let loaded: Vec<String> = match (proc_start, proc_end) {
             (Some(a), Some(b)) if a < b => lines[a + 1..b].iter().map(|l| canonical(l)).collect(),
+            // /proc/modules was readable but `cut` failed: the list is not the whole truth.
+            (Some(a), _) => {
+                let why: Vec<&str> = lines[a + 1..]
+                    .iter()
+                    .map(|l| l.trim())
+                    .filter(|l| !l.is_empty() && !l.starts_with('@'))
+                    .take(2)
+                    .collect();
+                return vec![
+                    Observation::Error(format!(
+                        "reading /proc/modules failed: {}",
+                        why.join("; ")
+                    ));
+                    probes.len()
+                ];
+            }
             _ => Vec::new(),
         };
         let mut in_sys = vec![false; probes.len()];
@@ -118,6 +135,14 @@ mod tests {
         assert_eq!(loaded(&obs[0]), Value::Bool(true));
         assert_eq!(loaded(&obs[1]), Value::Bool(true));
         assert_eq!(loaded(&obs[2]), Value::Bool(false));
+        let failed = KernelModule.parse(
+            b"@@PROC\ncut: /proc/modules: Input/output error\n@@END\n",
+            &p,
+        );
+        assert!(
+            matches!(&failed[0], Observation::Error(e) if e.contains("Input/output")),
+            "{failed:?}"
+        );
         let cut = KernelModule.parse(b"@@PROC\next4\n", &p);
         assert!(matches!(&cut[0], Observation::Error(_)));
         assert!(KernelModule.validate_subject("a/b").is_err());

@@ -1,5 +1,6 @@
-//! mount: mounted, fstype, options and device of mount points, from ONE read of
-//! `/proc/self/mounts` by the shell's `read` builtin (no fork). The last entry for a mount
+//! mount: mounted, fstype, options and device of mount points, from ONE `cat` of
+//! `/proc/self/mounts` (the shell's `read` builtin reads one byte per syscall: 300 mounts cost
+//! ~25 ms that way, ~1 ms with cat, and 20 mounts about the same). The last entry for a mount
 //! point wins (it is the one on top). Octal escapes (`\040` for space) are decoded.
 
 use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
@@ -55,7 +56,7 @@ impl Module for Mount {
     }
     fn fragment(&self, _probes: &[Probe]) -> String {
         "if [ -r /proc/self/mounts ]; then \
-         while IFS= read -r l; do printf '%s\\n' \"$l\"; done </proc/self/mounts; echo '@@END'; \
+         cat /proc/self/mounts && echo '@@END'; \
          else echo '@@NA /proc/self/mounts is not readable (not Linux?)'; fi"
             .to_string()
     }

@@ -1,16 +1,162 @@
-//! package: installed state and version from ONE `dpkg-query -W` (Debian family) or ONE
-//! `rpm -q` (RPM family) for all packages of the host; `not_applicable` when neither exists.
+//! package: installed state and version of all packages of the host with ONE read.
 //!
+//! Debian family: ONE `grep -A 13` over /var/lib/dpkg/status picks the wanted packages'
+//! paragraphs (dpkg writes Package first and Version at most 13 lines later); installed is the
+//! third word of `Status` (dpkg-query's `${db:Status-Status}`), `name:arch` matches that
+//! architecture's instance. ~1 ms of CPU where dpkg-query parses the whole database (~6 ms).
+//! Wherever the file may not be the whole truth, `dpkg-query -W` answers instead: pending
+//! journal entries in updates/, `DPKG_ADMINDIR`/`DPKG_ROOT` set
+//! (dpkg-query ignores dpkg.cfg's `admindir`), an unreadable status file, or no grep.
 //! dpkg-query's "no packages found" messages are not needed (a missing line means not
 //! installed), so its stderr is dropped; only a fatal status (≥ 2: database unreadable …)
-//! reruns it once to show the reason.
+//! reruns it once to show the reason. RPM family: ONE `rpm -q`. `not_applicable` when neither.
 
-use super::quote::sh_quote_all;
+use super::quote::{sh_quote, sh_quote_all};
 use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value, compare_versions};
 use std::cmp::Ordering;
 
 pub struct Package;
+
+/// Lines after `Package:` that reach `Version:` in a paragraph dpkg wrote: it writes the
+/// fields in a fixed order, and at most Essential, Protected, Status, Priority, Section,
+/// Installed-Size, Origin, Maintainer, Bugs, Architecture, Multi-Arch and Source come between.
+const WINDOW: usize = 13;
+
+/// dpkg's default database, which dpkg-query reads unless `DPKG_ADMINDIR` or `DPKG_ROOT`
+/// say otherwise (it ignores `admindir` in dpkg.cfg).
+const ADMINDIR: &str = "/var/lib/dpkg";
+/// The status file read directly.
+const STATUS: &str = "/var/lib/dpkg/status";
+
+/// `-e 'Package: <name>'` for each distinct package name (`:arch` is matched by the parser).
+fn status_patterns(probes: &[Probe]) -> String {
+    let mut names: Vec<&str> = probes
+        .iter()
+        .map(|p| p.subject.split(':').next().unwrap_or(""))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+        .iter()
+        .map(|n| format!("-e {}", sh_quote(&format!("Package: {n}"))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One paragraph of a wanted package in the status file.
+struct StatusRow {
+    name: String,
+    arch: String,
+    installed: bool,
+    version: Option<String>,
+    /// Set when the grep window ended before the paragraph said what is needed.
+    problem: Option<String>,
+}
+
+/// The paragraphs in `grep -H -A` output over the status file (lines `<file>:` for matches,
+/// `<file>-` for context, `--` between windows). A paragraph ends at its blank line, at the
+/// next `Package:` line or where its window ends.
+fn status_rows(lines: &[String]) -> Vec<StatusRow> {
+    let prefix_match = format!("{STATUS}:");
+    let prefix_context = format!("{STATUS}-");
+    let mut rows: Vec<StatusRow> = Vec::new();
+    // The open paragraph and what its Status line said.
+    let mut current: Option<(StatusRow, Option<bool>)> = None;
+    let close = |cur: &mut Option<(StatusRow, Option<bool>)>, rows: &mut Vec<StatusRow>| {
+        if let Some((mut row, status)) = cur.take() {
+            let complete = match status {
+                Some(installed) => !installed || row.version.is_some(),
+                None => false,
+            };
+            if !complete {
+                row.problem = Some(format!(
+                    "the dpkg status paragraph of {} is not in the field order dpkg writes \
+                     (no Status or Version within {} lines of Package)",
+                    row.name,
+                    WINDOW + 1
+                ));
+            }
+            rows.push(row);
+        }
+    };
+    for l in lines {
+        let Some(body) = l
+            .strip_prefix(&prefix_match)
+            .or_else(|| l.strip_prefix(&prefix_context))
+        else {
+            close(&mut current, &mut rows);
+            continue;
+        };
+        if let Some(name) = body.strip_prefix("Package: ") {
+            close(&mut current, &mut rows);
+            // Only matching lines open a paragraph: a `Package:` line in the context of
+            // another match belongs to a package nobody asked about.
+            if l.starts_with(&prefix_match) {
+                let row = StatusRow {
+                    name: name.to_string(),
+                    arch: String::new(),
+                    installed: false,
+                    version: None,
+                    problem: None,
+                };
+                current = Some((row, None));
+            }
+            continue;
+        }
+        if body.is_empty() {
+            close(&mut current, &mut rows);
+            continue;
+        }
+        let Some((row, status)) = current.as_mut() else {
+            continue;
+        };
+        if let Some(v) = body.strip_prefix("Status: ") {
+            // `want eflag status`: installed is dpkg-query's ${db:Status-Status}.
+            let installed = v.split_whitespace().nth(2) == Some("installed");
+            row.installed = installed;
+            *status = Some(installed);
+        } else if let Some(v) = body.strip_prefix("Architecture: ") {
+            row.arch = v.trim().to_string();
+        } else if let Some(v) = body.strip_prefix("Version: ") {
+            // dpkg-query shows no zero epoch.
+            let v = v.trim();
+            row.version = Some(v.strip_prefix("0:").unwrap_or(v).to_string());
+        }
+    }
+    close(&mut current, &mut rows);
+    rows
+}
+
+/// One package's observation from the status paragraphs: a subject `name` is every
+/// architecture's instance (like `dpkg-query -W name`), `name:arch` only that architecture's.
+fn from_status(subject: &str, rows: &[StatusRow]) -> Observation {
+    let (name, arch) = match subject.split_once(':') {
+        Some((n, a)) => (n, Some(a)),
+        None => (subject, None),
+    };
+    let mut version: Option<String> = None;
+    for r in rows.iter().filter(|r| r.name == name) {
+        if let Some(p) = &r.problem {
+            return Observation::Error(p.clone());
+        }
+        if !r.installed || arch.is_some_and(|a| a != r.arch) {
+            continue;
+        }
+        let v = r.version.clone().unwrap_or_default();
+        // Several installed instances (multi-arch): the highest version.
+        if version
+            .as_deref()
+            .is_none_or(|cur| compare_versions(&v, cur) == Ordering::Greater)
+        {
+            version = Some(v);
+        }
+    }
+    observed([
+        ("installed", Value::Bool(version.is_some())),
+        ("version", version.map(Value::String).unwrap_or(Value::Null)),
+    ])
+}
 
 impl Module for Package {
     fn kind(&self) -> ModuleKind {
@@ -38,15 +184,24 @@ impl Module for Package {
         let names = sh_quote_all(probes.iter().map(|p| p.subject.as_str()));
         format!(
             "if command -v dpkg-query >/dev/null 2>&1; then\n\
+             ds_q=\n\
+             if [ -n \"${{DPKG_ADMINDIR-}}${{DPKG_ROOT-}}\" ] || ! [ -r {STATUS} ] || ! command -v grep >/dev/null 2>&1; then ds_q=1; fi\n\
+             for ds_f in {ADMINDIR}/updates/[0-9]*; do if [ -e \"$ds_f\" ]; then ds_q=1; fi; break; done\n\
+             if [ -z \"$ds_q\" ]; then\n\
+             echo '@@TOOL dpkg-status'; grep -H -A {WINDOW} -F -x {patterns} -- {STATUS}; echo \"@@RC $?\"\n\
+             fi\n\
+             if [ -n \"$ds_q\" ]; then\n\
              echo '@@TOOL dpkg'\n\
              dpkg-query -W -f='${{binary:Package}}\\t${{db:Status-Status}}\\t${{Version}}\\n' -- {names} 2>/dev/null\n\
              rc=$?; echo \"@@RC $rc\"\n\
              if [ \"$rc\" -ge 2 ]; then dpkg-query -W -- {names} 2>&1 >/dev/null; fi\n\
+             fi\n\
              elif command -v rpm >/dev/null 2>&1; then\n\
              echo '@@TOOL rpm'\n\
              rpm -q --qf '%{{NAME}}\\tinstalled\\t%|EPOCH?{{%{{EPOCH}}:}}:{{}}|%{{VERSION}}-%{{RELEASE}}\\n' -- {names} 2>&1\n\
              echo \"@@RC $?\"\n\
-             else echo '@@NA no dpkg-query or rpm on this host'; fi"
+             else echo '@@NA no dpkg-query or rpm on this host'; fi",
+            patterns = status_patterns(probes),
         )
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
@@ -63,6 +218,38 @@ impl Module for Package {
             .iter()
             .find_map(|l| l.strip_prefix("@@RC "))
             .and_then(|r| r.trim().parse::<i32>().ok());
+        if tool == "dpkg-status" {
+            match rc {
+                None => {
+                    return vec![
+                        Observation::Error("dpkg status output cut short".into());
+                        probes.len()
+                    ];
+                }
+                Some(rc) if rc >= 2 => {
+                    let why: Vec<&str> = lines
+                        .iter()
+                        .filter(|l| !l.starts_with(STATUS) && !l.starts_with("@@"))
+                        .map(|l| l.trim())
+                        .filter(|l| !l.is_empty() && *l != "--")
+                        .take(3)
+                        .collect();
+                    return vec![
+                        Observation::Error(format!(
+                            "reading {STATUS} failed (grep exit {rc}): {}",
+                            why.join("; ")
+                        ));
+                        probes.len()
+                    ];
+                }
+                Some(_) => {}
+            }
+            let rows = status_rows(&lines);
+            return probes
+                .iter()
+                .map(|p| from_status(&p.subject, &rows))
+                .collect();
+        }
         let Some(rc) = rc else {
             return vec![Observation::Error("package query output cut short".into()); probes.len()];
         };
@@ -190,6 +377,131 @@ mod tests {
         assert!(matches!(&na[0], Observation::NotApplicable(_)));
         let cut = Package.parse(b"@@TOOL dpkg\nbash\tinst", &probes(&["bash"]));
         assert!(matches!(&cut[0], Observation::Error(_)));
+    }
+
+    #[test]
+    fn dpkg_status_real_output_matches_dpkg_query() {
+        // Captured with the fragment; `dpkg-query -W` on the same box answered: bash
+        // 5.2.15-2+b8, g++ 4:12.2.0-3, libc6:amd64 2.36-9+deb12u14, openssh-server
+        // 1:9.2p1-2+deb12u10, no libc6:i386, telnetd, rsh-server.
+        let out = include_bytes!("testdata/package/dpkg-status.out");
+        let p = probes(&[
+            "bash",
+            "openssh-server",
+            "libc6",
+            "libc6:amd64",
+            "bash:amd64",
+            "libc6:i386",
+            "telnetd",
+            "rsh-server",
+            "g++",
+        ]);
+        let obs = Package.parse(out, &p);
+        let v = |i: usize| attr(&obs[i], "version");
+        assert_eq!(v(0), Value::from("5.2.15-2+b8"));
+        assert_eq!(v(1), Value::from("1:9.2p1-2+deb12u10"));
+        assert_eq!(v(2), Value::from("2.36-9+deb12u14"), "multi-arch libc6");
+        assert_eq!(v(3), Value::from("2.36-9+deb12u14"), "libc6:amd64");
+        assert_eq!(v(4), Value::from("5.2.15-2+b8"), "bash:amd64");
+        for i in [5, 6, 7] {
+            assert_eq!(attr(&obs[i], "installed"), Value::Bool(false), "{i}");
+            assert_eq!(v(i), Value::Null);
+        }
+        assert_eq!(v(8), Value::from("4:12.2.0-3"), "g++ (regex characters)");
+        assert_eq!(attr(&obs[8], "installed"), Value::Bool(true));
+    }
+
+    #[test]
+    fn dpkg_status_states_architectures_and_cut_paragraphs() {
+        // Written in the status file's format (this box has no removed packages): a package
+        // in config-files state, two architectures of one package, a zero epoch, and a
+        // paragraph whose window ends before its Version.
+        let s = STATUS;
+        let out = format!(
+            "@@TOOL dpkg-status\n\
+             {s}:Package: gone\n{s}-Status: deinstall ok config-files\n{s}-Architecture: amd64\n\
+             {s}-Version: 1.0\n{s}-\n\
+             {s}:Package: libfoo\n{s}-Status: hold ok installed\n{s}-Architecture: amd64\n\
+             {s}-Multi-Arch: same\n{s}-Version: 0:2.0\n{s}-\n\
+             {s}:Package: libfoo\n{s}-Status: install ok installed\n{s}-Architecture: i386\n\
+             {s}-Multi-Arch: same\n{s}-Version: 2.1\n\
+             --\n\
+             {s}:Package: odd\n{s}-Status: install ok installed\n{s}-X-A: 1\n\
+             --\n\
+             {s}-Package: other\n{s}-Status: install ok installed\n\
+             @@RC 0\n"
+        );
+        let p = probes(&[
+            "gone",
+            "libfoo",
+            "libfoo:amd64",
+            "libfoo:i386",
+            "odd",
+            "other",
+        ]);
+        let obs = Package.parse(out.as_bytes(), &p);
+        assert_eq!(
+            attr(&obs[0], "installed"),
+            Value::Bool(false),
+            "config-files"
+        );
+        assert_eq!(
+            attr(&obs[1], "version"),
+            Value::from("2.1"),
+            "highest instance"
+        );
+        assert_eq!(
+            attr(&obs[2], "version"),
+            Value::from("2.0"),
+            "zero epoch dropped"
+        );
+        assert_eq!(attr(&obs[3], "version"), Value::from("2.1"));
+        assert!(
+            matches!(&obs[4], Observation::Error(e) if e.contains("field order")),
+            "{:?}",
+            obs[4]
+        );
+        // A Package line that is only context never opens a paragraph.
+        assert_eq!(attr(&obs[5], "installed"), Value::Bool(false));
+        let cut = Package.parse(
+            format!("@@TOOL dpkg-status\n{s}:Package: bash\n").as_bytes(),
+            &probes(&["bash"]),
+        );
+        assert!(matches!(&cut[0], Observation::Error(e) if e.contains("cut short")));
+        let failed = Package.parse(
+            format!("@@TOOL dpkg-status\ngrep: {s}: Input/output error\n@@RC 2\n").as_bytes(),
+            &probes(&["bash"]),
+        );
+        assert!(
+            matches!(&failed[0], Observation::Error(e) if e.contains("exit 2") && e.contains("Input/output")),
+            "{failed:?}"
+        );
+    }
+
+    /// The fragment on this host (Debian family): the status file is read unless something
+    /// moves dpkg's database, then dpkg-query answers.
+    #[test]
+    fn fragment_reads_status_or_falls_back_to_dpkg_query() {
+        if !std::path::Path::new(STATUS).exists() {
+            return;
+        }
+        let run = |env: &[(&str, &str)]| {
+            let p = probes(&["bash", "nosuchpackage"]);
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(Package.fragment(&p))
+                .envs(env.iter().copied())
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let obs = Package.parse(&out.stdout, &p);
+            assert_eq!(attr(&obs[0], "installed"), Value::Bool(true), "{text}");
+            assert_eq!(attr(&obs[1], "installed"), Value::Bool(false), "{text}");
+            text
+        };
+        assert!(run(&[]).starts_with("@@TOOL dpkg-status\n"));
+        assert!(run(&[("DPKG_ADMINDIR", ADMINDIR)]).starts_with("@@TOOL dpkg\n"));
+        assert!(run(&[("DPKG_ROOT", "/")]).starts_with("@@TOOL dpkg\n"));
     }
 
     #[test]
