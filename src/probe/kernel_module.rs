@@ -5,7 +5,7 @@
 //! as equal, as the kernel does.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
+use super::{Module, Observation, Probe, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct KernelModule;
@@ -51,16 +51,10 @@ impl Module for KernelModule {
         s
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        if let Some(why) = not_applicable(output) {
-            return vec![Observation::NotApplicable(why); probes.len()];
-        }
-        let lines = lossy_lines(output);
-        if !lines.iter().any(|l| l == "@@END") {
-            return vec![
-                Observation::Error("kernel module probe output cut short".into());
-                probes.len()
-            ];
-        }
+        let lines = match super::table_lines(output, probes.len(), "kernel module probe") {
+            Ok(lines) => lines,
+            Err(observations) => return observations,
+        };
         let proc_start = lines.iter().position(|l| l == "@@PROC");
         let proc_end = lines.iter().position(|l| l == "@@PROCEND");
         let loaded: Vec<String> = match (proc_start, proc_end) {

@@ -208,3 +208,24 @@ pub(crate) fn not_applicable(output: &[u8]) -> Option<String> {
         .iter()
         .find_map(|l| l.strip_prefix("@@NA ").map(|r| r.trim().to_string()))
 }
+
+/// The lines of a whole-table fragment (mounts, modules, sockets) that ends with `@@END`, or
+/// the observation every subject gets when the table is not there: `not_applicable` for an
+/// `@@NA` line, `error` ("<what> output cut short") when `@@END` never came.
+pub(crate) fn table_lines(
+    output: &[u8],
+    subjects: usize,
+    what: &str,
+) -> Result<Vec<String>, Vec<Observation>> {
+    if let Some(why) = not_applicable(output) {
+        return Err(vec![Observation::NotApplicable(why); subjects]);
+    }
+    let lines = lossy_lines(output);
+    if !lines.iter().any(|l| l == "@@END") {
+        return Err(vec![
+            Observation::Error(format!("{what} output cut short"));
+            subjects
+        ]);
+    }
+    Ok(lines)
+}

@@ -3,7 +3,7 @@
 //! ~25 ms that way, ~1 ms with cat, and 20 mounts about the same). The last entry for a mount
 //! point wins (it is the one on top). Octal escapes (`\040` for space) are decoded.
 
-use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
+use super::{Module, Observation, Probe, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Mount;
@@ -61,16 +61,10 @@ impl Module for Mount {
             .to_string()
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        if let Some(why) = not_applicable(output) {
-            return vec![Observation::NotApplicable(why); probes.len()];
-        }
-        let lines = lossy_lines(output);
-        if !lines.iter().any(|l| l == "@@END") {
-            return vec![
-                Observation::Error("/proc/self/mounts output cut short".into());
-                probes.len()
-            ];
-        }
+        let lines = match super::table_lines(output, probes.len(), "/proc/self/mounts") {
+            Ok(lines) => lines,
+            Err(observations) => return observations,
+        };
         let entries: Vec<(String, String, String, String)> = lines
             .iter()
             .filter_map(|l| {

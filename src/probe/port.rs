@@ -8,7 +8,7 @@
 //! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
 //! ::) also counts. Addresses are decoded as a little-endian host prints them (x86, arm64).
 
-use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
+use super::{Module, Observation, Probe, observed};
 use crate::model::{ModuleKind, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -142,16 +142,10 @@ impl Module for Port {
             .to_string()
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        if let Some(why) = not_applicable(output) {
-            return vec![Observation::NotApplicable(why); probes.len()];
-        }
-        let lines = lossy_lines(output);
-        if !lines.iter().any(|l| l == "@@END") {
-            return vec![
-                Observation::Error("listening sockets output cut short".into());
-                probes.len()
-            ];
-        }
+        let lines = match super::table_lines(output, probes.len(), "listening sockets") {
+            Ok(lines) => lines,
+            Err(observations) => return observations,
+        };
         let ss_end = lines.iter().position(|l| l.starts_with("@@SSRC "));
         let all = match ss_end {
             Some(e) if lines[e] == "@@SSRC 0" => {
