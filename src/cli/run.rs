@@ -4,7 +4,7 @@
 
 use super::common::{ExecArgs, SelectArgs, SourceArgs, StoreArgs};
 use crate::exec::{Event, execute_stream};
-use crate::model::{RunMeta, Scope};
+use crate::model::RunMeta;
 use crate::report::{Format, HostResultCounts, reporter};
 use crate::store::StoreWriter;
 use clap::Args;
@@ -56,23 +56,12 @@ pub fn run(args: RunArgs) -> i32 {
         );
         return super::EXIT_USAGE;
     }
-    let now = chrono::Utc::now();
-    let meta = RunMeta {
-        id: RunMeta::new_id(now),
-        started_at: now,
-        scope: Scope {
-            environment: selection.environment.clone().unwrap_or_default(),
-            hosts: selection.hosts.clone(),
-            categories: selection.categories.clone(),
-            checks: selection.checks.clone(),
-        },
-        driftscope_version: env!("CARGO_PKG_VERSION").to_string(),
-        user: whoami::username().unwrap_or_else(|_| "unknown".into()),
-        client_host: gethostname::gethostname().to_string_lossy().into_owned(),
-        checkset_hash: loaded.checkset_hash.clone(),
-        host_count: plans.host_count(),
-        execution_count: plans.execution_count,
-    };
+    let meta = RunMeta::begin(
+        selection.scope(None),
+        loaded.checkset_hash.clone(),
+        plans.host_count(),
+        plans.execution_count,
+    );
     let expected: HostResultCounts = plans
         .host_counts()
         .map(|(h, n)| (h.to_string(), n))

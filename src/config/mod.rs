@@ -76,6 +76,23 @@ pub struct Selection {
     pub checks: Vec<String>,
 }
 
+impl Selection {
+    /// The run scope this selection stands for; `environment` fills in when the selection
+    /// names none (a single loaded environment).
+    pub fn scope(&self, environment: Option<&str>) -> crate::model::Scope {
+        crate::model::Scope {
+            environment: self
+                .environment
+                .clone()
+                .or_else(|| environment.map(str::to_string))
+                .unwrap_or_default(),
+            hosts: self.hosts.clone(),
+            categories: self.categories.clone(),
+            checks: self.checks.clone(),
+        }
+    }
+}
+
 /// Validated inventory + checks.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {

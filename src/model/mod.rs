@@ -319,6 +319,28 @@ pub struct RunMeta {
 }
 
 impl RunMeta {
+    /// Metadata of a run starting now on this machine: a new id, this driftscope's version,
+    /// the local user and host name.
+    pub fn begin(
+        scope: Scope,
+        checkset_hash: String,
+        host_count: usize,
+        execution_count: usize,
+    ) -> RunMeta {
+        let now = chrono::Utc::now();
+        RunMeta {
+            id: RunMeta::new_id(now),
+            started_at: now,
+            scope,
+            driftscope_version: env!("CARGO_PKG_VERSION").to_string(),
+            user: whoami::username().unwrap_or_else(|_| "unknown".into()),
+            client_host: gethostname::gethostname().to_string_lossy().into_owned(),
+            checkset_hash,
+            host_count,
+            execution_count,
+        }
+    }
+
     /// A new run id: sortable UTC timestamp plus a random suffix.
     pub fn new_id(now: chrono::DateTime<chrono::Utc>) -> String {
         let nanos = now.timestamp_subsec_nanos();

@@ -10,7 +10,7 @@ use super::theme::Theme;
 use super::{TuiContext, ui};
 use crate::config::Selection;
 use crate::exec::{Event, ExecOptions, TransportSet, execute};
-use crate::model::{ExecKey, HostPlan, RunMeta, Scope};
+use crate::model::{ExecKey, HostPlan, RunMeta};
 use crate::store::StoreWriter;
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
@@ -359,28 +359,13 @@ fn start_run(req: RunRequest, services: &Services) -> Result<(ActiveRun, Targets
     if plans.is_empty() {
         return Err("nothing to run for this scope (no host has a matching check)".into());
     }
-    let now = chrono::Utc::now();
-    let sel = &req.selection;
-    let meta = RunMeta {
-        id: RunMeta::new_id(now),
-        started_at: now,
-        scope: Scope {
-            environment: sel
-                .environment
-                .clone()
-                .or_else(|| plans.first().map(|p| p.environment.clone()))
-                .unwrap_or_default(),
-            hosts: sel.hosts.clone(),
-            categories: sel.categories.clone(),
-            checks: sel.checks.clone(),
-        },
-        driftscope_version: env!("CARGO_PKG_VERSION").to_string(),
-        user: whoami::username().unwrap_or_else(|_| "unknown".into()),
-        client_host: gethostname::gethostname().to_string_lossy().into_owned(),
-        checkset_hash: services.planner.checkset_hash(),
-        host_count: plans.len(),
-        execution_count: plans.iter().map(|p| p.executions.len()).sum(),
-    };
+    let meta = RunMeta::begin(
+        req.selection
+            .scope(plans.first().map(|p| p.environment.as_str())),
+        services.planner.checkset_hash(),
+        plans.len(),
+        plans.iter().map(|p| p.executions.len()).sum(),
+    );
     let targets: Targets = plans
         .iter()
         .flat_map(|p| {
