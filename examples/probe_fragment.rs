@@ -1,8 +1,11 @@
 //! Print one module's probe fragment, for capturing real outputs as test fixtures:
 //! `cargo run --example probe_fragment -- file '/etc/passwd#mode,contains' /tmp | sh`
 //! Each subject may carry `#attr,attr` naming the attributes a check would expect.
+//! A module that wants files read whole gets its shared read after a `@@READS` line, the
+//! capture form `Module::parse` takes.
 
 use driftscope::model::ModuleKind;
+use driftscope::probe::reads::{self, CAPTURE_SEPARATOR};
 use driftscope::probe::{Probe, module};
 
 fn main() {
@@ -17,5 +20,10 @@ fn main() {
             None => Probe::new(&a, &[]),
         })
         .collect();
-    println!("{{\n{}\n}} 2>&1 </dev/null", module(kind).fragment(&probes));
+    let m = module(kind);
+    println!("{{\n{}\n}} 2>&1 </dev/null", m.fragment(&probes));
+    let wanted = m.reads(&probes);
+    if !wanted.is_empty() {
+        println!("echo '{CAPTURE_SEPARATOR}'\n{}", reads::fragment(&wanted));
+    }
 }

@@ -1,5 +1,6 @@
 //! No module parser panics on any output: arbitrary bytes, and every prefix of a real captured
-//! output (a host that died mid-probe). Each always returns one observation per subject.
+//! output (a host that died mid-probe, also inside the shared read that follows a `@@READS`
+//! line). Each always returns one observation per subject.
 
 use driftscope::model::ModuleKind;
 use driftscope::probe::{Probe, module};
@@ -64,6 +65,10 @@ fn fixtures() -> Vec<(ModuleKind, &'static [u8])> {
         (
             ModuleKind::Process,
             &include_bytes!("../src/probe/testdata/process/proc.out")[..],
+        ),
+        (
+            ModuleKind::Process,
+            &include_bytes!("../src/probe/testdata/process/proc-users.out")[..],
         ),
         (
             ModuleKind::Service,

@@ -3,9 +3,12 @@
 //!
 //! Executions are grouped by module (modules that read the same thing share one section, e.g.
 //! `directory` rides on `file`'s stat); each section probes all its distinct subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
-//! lines, so a missing or garbled section becomes `error` for exactly its checks.
+//! lines, so a missing or garbled section becomes `error` for exactly its checks. The files
+//! that modules want read whole are read last by ONE shared `grep` ([`super::reads`]) in a
+//! section of its own (`@@DS:<nonce>:B:R`); a module whose files it did not reach reports
+//! that for exactly the checks concerned.
 
-use super::{Observation, Probe, module};
+use super::{Observation, Probe, Read, Reads, module};
 use crate::model::{Execution, ModuleKind, Outcome, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,6 +25,9 @@ pub struct ProbeScript {
     nonce: String,
     sections: Vec<Section>,
 }
+
+/// The id of the shared-read section in its frame markers.
+const READ_SECTION: &str = "R";
 
 #[derive(Debug, Clone)]
 struct Section {
@@ -72,16 +78,23 @@ impl ProbeScript {
         }
         let mut text = String::from(PROLOGUE);
         let mut sections = Vec::new();
-        for (n, (kind, probes)) in by_module.into_iter().enumerate() {
-            let fragment = module(kind).fragment(&probes);
-            // A brace group (no subshell fork); stderr joins stdout so parsers see errors.
+        let mut reads: Vec<Read> = Vec::new();
+        // A brace group (no subshell fork); stderr joins stdout so parsers see errors.
+        let mut push = |id: &str, fragment: &str| {
             text.push_str(&format!(
-                "printf '\\n@@DS:{nonce}:B:{n}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{n}:%s\\n' \"$?\"\n"
+                "printf '\\n@@DS:{nonce}:B:{id}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{id}:%s\\n' \"$?\"\n"
             ));
+        };
+        for (n, (kind, probes)) in by_module.into_iter().enumerate() {
+            push(&n.to_string(), &module(kind).fragment(&probes));
+            reads.extend(module(kind).reads(&probes));
             sections.push(Section {
                 module: kind,
                 probes,
             });
+        }
+        if !reads.is_empty() {
+            push(READ_SECTION, &super::reads::fragment(&reads));
         }
         ProbeScript {
             text,
@@ -90,24 +103,29 @@ impl ProbeScript {
         }
     }
 
-    /// Split output into per-section payloads; `None` where a section never completed.
+    /// Split output into per-section payloads, the shared read's last; `None` where a
+    /// section never completed.
     fn split<'a>(&self, stdout: &'a [u8]) -> Vec<Option<Vec<&'a [u8]>>> {
         let begin = format!("@@DS:{}:B:", self.nonce);
         let end = format!("@@DS:{}:E:", self.nonce);
-        let mut done: Vec<Option<Vec<&[u8]>>> = vec![None; self.sections.len()];
+        let slots = self.sections.len() + 1;
+        let slot = |id: &str| match id {
+            READ_SECTION => Some(self.sections.len()),
+            n => n.parse::<usize>().ok().filter(|n| *n < self.sections.len()),
+        };
+        let mut done: Vec<Option<Vec<&[u8]>>> = vec![None; slots];
         let mut current: Option<(usize, Vec<&[u8]>)> = None;
         for line in stdout.split(|b| *b == b'\n') {
             if let Some(rest) = line.strip_prefix(begin.as_bytes()) {
                 current = std::str::from_utf8(rest)
                     .ok()
-                    .and_then(|s| s.parse::<usize>().ok())
-                    .filter(|n| *n < self.sections.len())
+                    .and_then(slot)
                     .map(|n| (n, Vec::new()));
             } else if let Some(rest) = line.strip_prefix(end.as_bytes()) {
                 let idx = std::str::from_utf8(rest)
                     .ok()
                     .and_then(|s| s.split(':').next())
-                    .and_then(|s| s.parse::<usize>().ok());
+                    .and_then(slot);
                 if let Some((n, mut lines)) = current.take()
                     && idx == Some(n)
                 {
@@ -127,7 +145,14 @@ impl ProbeScript {
     /// Read the host's output back into one verdict per execution (same order).
     /// `stdout` may be truncated or garbled: affected checks get `error`, never a panic.
     pub fn interpret(&self, stdout: &[u8], executions: &[Execution]) -> Vec<Verdict> {
-        let payloads = self.split(stdout);
+        let mut payloads = self.split(stdout);
+        // A shared read that is missing or cut short parses as incomplete: modules report
+        // the files it did not reach.
+        let reads = payloads
+            .pop()
+            .flatten()
+            .map(|lines| Reads::parse(&lines.join(&b'\n')))
+            .unwrap_or_default();
         // (module, subject) → observation
         let mut observed: BTreeMap<(ModuleKind, &str), Observation> = BTreeMap::new();
         for (section, payload) in self.sections.iter().zip(payloads) {
@@ -135,7 +160,8 @@ impl ProbeScript {
             let obs = match payload {
                 Some(lines) => {
                     let joined = lines.join(&b'\n');
-                    let mut v = module(section.module).parse(&joined, &section.probes);
+                    let mut v =
+                        module(section.module).parse_reads(&joined, &section.probes, &reads);
                     v.resize(
                         n,
                         Observation::Error("module parser returned too few results".into()),
@@ -256,17 +282,36 @@ mod tests {
 
     #[test]
     fn a_section_cut_short_is_error_for_its_checks_only() {
-        let execs = vec![sysctl_exec("a.b", "1")];
+        let execs = vec![
+            sysctl_exec("a.b", "1"),
+            exec_on(ModuleKind::User, "root", "exists", Value::Bool(true)),
+        ];
         let script = ProbeScript::build_with_nonce(&execs, "N".into());
-        let ok = b"\n@@DS:N:B:0\n/proc/sys/a/b:1\n@@END\n\n@@DS:N:E:0:0\n";
-        assert_eq!(script.interpret(ok, &execs)[0].outcome, Outcome::Pass);
-        let cut = b"\n@@DS:N:B:0\n/proc/sys/a/b:1\n@@END\n";
-        let v = &script.interpret(cut, &execs)[0];
-        assert_eq!(v.outcome, Outcome::Error);
-        assert!(v.reason.as_deref().unwrap_or("").contains("cut short"));
+        assert!(script.text.contains("@@DS:N:B:R"), "{}", script.text);
+        let user = "\n@@DS:N:B:1\nroot:x:0:0:root:/root:/bin/sh\n@@RC 0\n\n@@DS:N:E:1:0\n";
+        let sysctl = "\n@@DS:N:B:0\n@@END\n\n@@DS:N:E:0:0\n";
+        let read = "\n@@DS:N:B:R\n/proc/sys/a/b\x001:1\n\n@@READEND\n\n@@DS:N:E:R:0\n";
+        let ok = format!("{sysctl}{user}{read}");
+        let v = script.interpret(ok.as_bytes(), &execs);
+        assert_eq!(v[0].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[1].outcome, Outcome::Pass, "{v:?}");
+        // The sysctl section itself cut short.
+        let cut = format!("{user}\n@@DS:N:B:0\n");
+        let v = &script.interpret(cut.as_bytes(), &execs);
+        assert_eq!(v[0].outcome, Outcome::Error);
+        assert!(v[0].reason.as_deref().unwrap_or("").contains("cut short"));
+        assert_eq!(v[1].outcome, Outcome::Pass);
+        // The shared read cut short: only what needed it is an error.
+        let cut = format!("{sysctl}{user}\n@@DS:N:B:R\n/proc/sys/a/b");
+        let v = &script.interpret(cut.as_bytes(), &execs);
+        assert_eq!(v[0].outcome, Outcome::Error);
+        assert!(v[0].reason.as_deref().unwrap_or("").contains("cut short"), "{v:?}");
+        assert_eq!(v[1].outcome, Outcome::Pass);
         // A forged marker with another nonce is content, not framing.
-        let forged = b"\n@@DS:N:B:0\n@@DS:X:E:0:0\n/proc/sys/a/b:2\n@@END\n\n@@DS:N:E:0:0\n";
-        assert_eq!(script.interpret(forged, &execs)[0].outcome, Outcome::Fail);
+        let forged = format!(
+            "{sysctl}{user}\n@@DS:N:B:R\n@@DS:X:E:R:0\n/proc/sys/a/b\x001:2\n@@READEND\n\n@@DS:N:E:R:0\n"
+        );
+        assert_eq!(script.interpret(forged.as_bytes(), &execs)[0].outcome, Outcome::Fail);
     }
 
     #[test]

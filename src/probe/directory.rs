@@ -47,7 +47,7 @@ impl Module for Directory {
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
         let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
-        parse_all(output, &plain)
+        parse_all(output, &plain, &super::Reads::default())
             .into_iter()
             .map(|o| match o {
                 Observation::Observed(a) => Observation::Observed(as_directory(&a)),

@@ -4,24 +4,20 @@
 //! - shell builtins (`[ -e ]`, `[ -L ]`, `[ -r ]`) classify every path (exists, broken link,
 //!   missing, permission denied) — no fork;
 //! - ONE `stat` (lstat) for all paths, plus ONE `stat -L` when some path is a symlink;
-//! - ONE `grep -a -Z -H -n ''` (capped) for the paths whose checks name `contains` or
-//!   `not_contains`, ONE `sha256sum -z` for those naming `sha256` — only when wanted.
+//! - the host's shared read ([`super::reads`], one capped `grep` for all modules) reads the
+//!   paths whose checks name `contains` or `not_contains`; ONE `sha256sum -z` for those
+//!   naming `sha256` — only when wanted.
 //!
 //! Records are NUL-separated and begin with the path exactly as given, so paths with spaces,
 //! quotes or newlines parse unambiguously. Attributes describe the file a path resolves to
 //! (like `test -f` and `cat`); `type` and `link_target` describe the path itself.
 
 use super::quote::{sh_quote, sh_quote_all};
-use super::{AttrVerdict, Attributes, Module, Observation, Probe};
+use super::{AttrVerdict, Attributes, Module, Observation, Probe, Read, Reads};
 use crate::model::{Matcher, ModuleKind, Value};
 use regex::Regex;
 
 pub struct File;
-
-/// Per-file line cap for content reads (grep -m).
-pub const CONTENT_MAX_LINES: usize = 20_000;
-/// Cap on all content bytes of one host's file section.
-pub const CONTENT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 const CONTENT_ATTRS: [&str; 2] = ["contains", "not_contains"];
 
@@ -54,17 +50,6 @@ pub(crate) fn stat_fragment(probes: &[Probe]) -> String {
         "echo '@@STAT'\nQUOTING_STYLE=literal stat --printf {fmt} -- {all} 2>/dev/null\n\
          if [ $ds_links = 1 ]; then echo '@@STATL'; QUOTING_STYLE=literal stat -L --printf {fmt} -- {all} 2>/dev/null; fi\n"
     ));
-    let content: Vec<&str> = probes
-        .iter()
-        .filter(|p| wants_content(p))
-        .map(|p| p.subject.as_str())
-        .collect();
-    if !content.is_empty() {
-        s.push_str(&format!(
-            "echo '@@GREP'\ngrep -a -Z -H -n -m {CONTENT_MAX_LINES} '' -- {} 2>/dev/null | head -c {CONTENT_MAX_BYTES}\nprintf '\\n@@GREPEND\\n'\n",
-            sh_quote_all(content)
-        ));
-    }
     let sha: Vec<&str> = probes
         .iter()
         .filter(|p| p.wants("sha256"))
@@ -103,7 +88,7 @@ struct Parsed {
     saw_statl: bool,
     content: Vec<Vec<(usize, String)>>,
     content_truncated: Vec<bool>,
-    saw_grep: bool,
+    read_complete: bool,
     sha: Vec<Option<String>>,
     saw_sha: bool,
     saw_end: bool,
@@ -166,7 +151,7 @@ fn parse_stat_records(
     }
 }
 
-fn parse_output(out: &[u8], probes: &[Probe]) -> Parsed {
+fn parse_output(out: &[u8], probes: &[Probe], reads: &Reads) -> Parsed {
     let n = probes.len();
     let mut p = Parsed {
         status: vec![None; n],
@@ -196,59 +181,7 @@ fn parse_output(out: &[u8], probes: &[Probe]) -> Parsed {
         p.saw_statl = true;
         parse_stat_records(out, &mut pos, probes, &mut p.stat);
     }
-    // 2. grep records: `<path>\0<line number>:<line>\n`.
-    if seek_marker(out, &mut pos, b"@@GREP\n") {
-        let end = find(&out[pos..], b"\n@@GREPEND\n").map(|e| pos + e);
-        let body_end = end.unwrap_or(out.len());
-        let mut total = 0usize;
-        let mut last = None;
-        while pos < body_end {
-            let rest = &out[pos..body_end];
-            // Which content path starts here? Longest first (a path may prefix another).
-            let hit = probes
-                .iter()
-                .enumerate()
-                .filter(|(_, pr)| {
-                    rest.len() > pr.subject.len()
-                        && rest.starts_with(pr.subject.as_bytes())
-                        && rest[pr.subject.len()] == 0
-                })
-                .max_by_key(|(_, pr)| pr.subject.len());
-            let Some((idx, pr)) = hit else {
-                break;
-            };
-            let after = &rest[pr.subject.len() + 1..];
-            let line_end = after
-                .iter()
-                .position(|b| *b == b'\n')
-                .unwrap_or(after.len());
-            let line = &after[..line_end];
-            let (num, text) = match line.iter().position(|b| *b == b':') {
-                Some(c) => (
-                    String::from_utf8_lossy(&line[..c]).parse().unwrap_or(0),
-                    String::from_utf8_lossy(&line[c + 1..]).into_owned(),
-                ),
-                None => (0, String::from_utf8_lossy(line).into_owned()),
-            };
-            total += pr.subject.len() + 1 + line_end + 1;
-            p.content[idx].push((num, text));
-            last = Some(idx);
-            pos += pr.subject.len() + 1 + line_end + 1;
-        }
-        p.saw_grep = end.is_some();
-        for (i, lines) in p.content.iter().enumerate() {
-            if lines.len() >= CONTENT_MAX_LINES {
-                p.content_truncated[i] = true;
-            }
-        }
-        if total >= CONTENT_MAX_BYTES
-            && let Some(i) = last
-        {
-            p.content_truncated[i] = true;
-        }
-        pos = end.map(|e| e + 1).unwrap_or(out.len());
-    }
-    // 3. sha256sum -z records: `<64 hex>  <path>\0`.
+    // 2. sha256sum -z records: `<64 hex>  <path>\0`.
     if seek_marker(out, &mut pos, b"@@SHA\n") {
         p.saw_sha = true;
         let body_end = find(&out[pos..], b"@@END\n")
@@ -266,6 +199,17 @@ fn parse_output(out: &[u8], probes: &[Probe]) -> Parsed {
         pos = body_end;
     }
     p.saw_end = find(&out[pos.min(out.len())..], b"@@END").is_some();
+    // 3. contents, from the shared read.
+    p.read_complete = reads.complete();
+    for (i, probe) in probes.iter().enumerate() {
+        if let Some(lines) = reads.lines(&probe.subject) {
+            p.content[i] = lines
+                .iter()
+                .map(|(n, l)| (*n, String::from_utf8_lossy(l).into_owned()))
+                .collect();
+        }
+        p.content_truncated[i] = reads.truncated(&probe.subject);
+    }
     p
 }
 
@@ -384,7 +328,7 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
     if wants_content(probe) {
         if let Some(why) = &unreadable {
             set_error(&mut a, &CONTENT_ATTRS, why.clone());
-        } else if !p.saw_grep {
+        } else if !p.read_complete {
             set_error(
                 &mut a,
                 &CONTENT_ATTRS,
@@ -424,8 +368,17 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
     Observation::Observed(a)
 }
 
-pub(crate) fn parse_all(output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-    let parsed = parse_output(output, probes);
+/// The paths the shared read must read for these probes.
+pub(crate) fn content_reads(probes: &[Probe]) -> Vec<Read> {
+    probes
+        .iter()
+        .filter(|p| wants_content(p))
+        .map(|p| Read::Content(p.subject.clone()))
+        .collect()
+}
+
+pub(crate) fn parse_all(output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
+    let parsed = parse_output(output, probes, reads);
     probes
         .iter()
         .enumerate()
@@ -633,8 +586,15 @@ impl Module for File {
     fn fragment(&self, probes: &[Probe]) -> String {
         stat_fragment(probes)
     }
+    fn reads(&self, probes: &[Probe]) -> Vec<Read> {
+        content_reads(probes)
+    }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        parse_all(output, probes)
+        let (own, reads) = super::reads::split_capture(output);
+        parse_all(own, probes, &reads)
+    }
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
+        parse_all(output, probes, reads)
     }
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
         match attribute {
@@ -694,7 +654,7 @@ mod tests {
     fn real_output_as_nobody() {
         let out = include_bytes!("testdata/file/nobody.out");
         let p = fixture_probes();
-        let obs = parse_all(out, &p);
+        let obs = File.parse(out, &p);
         let a = attrs(&obs[0]);
         assert_eq!(a["type"], "file");
         assert_eq!(a["mode"], "0644");
@@ -745,7 +705,7 @@ mod tests {
     #[test]
     fn real_output_as_root_reads_what_nobody_could_not() {
         let out = include_bytes!("testdata/file/root.out");
-        let obs = parse_all(out, &fixture_probes());
+        let obs = File.parse(out, &fixture_probes());
         assert_eq!(attrs(&obs[6])["exists"], true, "secret/key");
         let k = attrs(&obs[7]);
         assert_eq!(k["mode"], "0600");
@@ -755,7 +715,7 @@ mod tests {
     #[test]
     fn contains_miss_shows_the_nearest_line() {
         let out = include_bytes!("testdata/file/nobody.out");
-        let obs = parse_all(out, &fixture_probes());
+        let obs = File.parse(out, &fixture_probes());
         let a = attrs(&obs[0]);
         let hit = File.evaluate(
             a,
@@ -808,10 +768,10 @@ mod tests {
         let p = fixture_probes();
         let full = include_bytes!("testdata/file/nobody.out");
         for cut in [0, 10, 40, 200, full.len() / 2, full.len() - 3] {
-            let obs = parse_all(&full[..cut], &p);
+            let obs = File.parse(&full[..cut], &p);
             assert_eq!(obs.len(), p.len());
         }
-        let obs = parse_all(b"\xff\xfe@@STAT\n@S\0/x\0zz", &p);
+        let obs = File.parse(b"\xff\xfe@@STAT\n@S\0/x\0zz", &p);
         assert!(obs.iter().all(|o| matches!(o, Observation::Error(_))));
     }
 

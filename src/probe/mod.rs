@@ -11,6 +11,7 @@
 
 pub mod batch;
 pub mod quote;
+pub mod reads;
 
 mod command;
 mod directory;
@@ -27,6 +28,7 @@ mod sysctl;
 mod user;
 
 use crate::model::{Matcher, ModuleKind, Value};
+pub use reads::{Read, Reads};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Observed attributes of one subject, e.g. `{"exists": true, "mode": "0644", "owner": "root"}`.
@@ -106,10 +108,25 @@ pub trait Module: Sync {
     /// possible (one tool invocation for all subjects where the tool allows).
     fn fragment(&self, probes: &[Probe]) -> String;
 
-    /// Parse the fragment's output (stdout and stderr interleaved, as the batch framed
-    /// it) into one observation per probe, same order. Must not panic on any input,
-    /// including non-UTF-8 bytes and truncated output.
+    /// Files this module's probes need read whole (contents, /proc/sys values, the process
+    /// table). The batch reads the files of ALL modules of a host with one capped `grep`
+    /// ([`reads::fragment`]) and hands the result to [`Module::parse_reads`]. Default: none.
+    fn reads(&self, _probes: &[Probe]) -> Vec<Read> {
+        Vec::new()
+    }
+
+    /// Parse a standalone capture into one observation per probe, same order: the fragment's
+    /// output (stdout and stderr interleaved, as the batch framed it), followed — for a
+    /// module with [`Module::reads`] — by a [`reads::CAPTURE_SEPARATOR`] line and the shared
+    /// read (see [`reads::split_capture`]); this is the form of the test fixtures. Must not
+    /// panic on any input, including non-UTF-8 bytes and truncated output.
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation>;
+
+    /// Parse the fragment's output with the host's shared read: what the batch calls.
+    /// Default (modules without reads): [`Module::parse`].
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
+        self.parse(output, probes)
+    }
 
     /// Evaluate one attribute. Default: look the attribute up and apply the matcher.
     /// Modules with computed attributes (file `contains`) override this.

@@ -1,35 +1,43 @@
-//! process: running processes from ONE `ps` for all subjects of the host.
+//! process: the host's processes from its shared read ([`super::reads`]) of
+//! `/proc/<pid>/comm` and `/proc/<pid>/cmdline` — no `ps`. When a check names `users`, ONE
+//! `grep` adds each process's `Uid:` status line, and the effective uids are named from
+//! `/etc/passwd` (also in the shared read; a uid it does not list shows as the number).
+//! Hosts without `/proc` fall back to ONE `ps`.
 //!
 //! Subject `name` matches the process name exactly (like `pgrep -x`: the kernel's 15-byte
 //! `comm`, or the basename of argv[0] for longer names); subject `args:<regex>` matches the
 //! full command line with a Rust regex (evaluated here, so the regex never reaches the host
-//! and cannot match the probe itself). `ps` prints fixed-width columns, so names with spaces
-//! parse.
+//! and cannot match the probe itself).
 
-use super::{Module, Observation, Probe, lossy_lines, observed};
+use super::reads::{OWN_GREP_ARGS, OWN_HEAD_ARGS};
+use super::{Module, Observation, Probe, Read, Reads, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 use regex::Regex;
+use std::collections::BTreeMap;
 
 pub struct Process;
 
 const USER_W: usize = 32;
 const COMM_W: usize = 16;
-/// The process listing without users: one grep over /proc/<pid>/{comm,cmdline}.
-const OWN_GREP: &str = "grep -a -H -s ''";
-/// How our own grep shows up in its own output (cmdline, NULs as spaces).
-const OWN_GREP_ARGS: &str = "grep -a -H -s  /proc/";
-/// How our own `ps` shows up in its output.
+/// The process table's files in the shared read.
+const COMM_GLOB: &str = "/proc/[0-9]*/comm";
+const CMDLINE_GLOB: &str = "/proc/[0-9]*/cmdline";
+const PASSWD: &str = "/etc/passwd";
+/// How the probe's own `ps` and `Uid:` grep show up in a listing.
 const OWN_PS_ARGS: &str = "ps -e -ww -o pid= -o user:32= -o comm:16= -o args=";
+const OWN_UID_GREP_ARGS: &str = "grep -H -s -m 1 ^Uid: /proc/";
 
-/// One `ps` row.
+/// One process.
 #[derive(Debug, Clone, PartialEq)]
 struct Row {
     pid: u32,
+    /// Effective user; empty when not read.
     user: String,
     comm: String,
     args: String,
 }
 
+/// One fixed-width `ps` row (the fallback without /proc).
 fn parse_row(line: &[u8]) -> Option<Row> {
     let start = line.iter().position(|b| *b != b' ')?;
     let digits = line[start..]
@@ -54,44 +62,33 @@ fn parse_row(line: &[u8]) -> Option<Row> {
     })
 }
 
-/// Rows from `grep -H ''` over /proc/<pid>/comm and /proc/<pid>/cmdline (NUL-separated
-/// arguments; a newline inside an argument continues on the next output line, prefixed again).
-fn proc_rows(lines: &[&[u8]]) -> Vec<Row> {
-    let mut by_pid: std::collections::BTreeMap<u32, (String, Vec<u8>)> = Default::default();
-    let mut last: Option<u32> = None;
-    for line in lines {
-        let parsed = line.strip_prefix(b"/proc/").and_then(|rest| {
-            let slash = rest.iter().position(|b| *b == b'/')?;
-            let pid: u32 = std::str::from_utf8(&rest[..slash]).ok()?.parse().ok()?;
-            let rest = &rest[slash + 1..];
-            if let Some(v) = rest.strip_prefix(b"comm:") {
-                Some((pid, true, v))
-            } else {
-                rest.strip_prefix(b"cmdline:").map(|v| (pid, false, v))
-            }
-        });
-        match parsed {
-            Some((pid, true, v)) => {
-                by_pid.entry(pid).or_default().0 = String::from_utf8_lossy(v).into_owned();
-                last = None;
-            }
-            Some((pid, false, v)) => {
-                let entry = by_pid.entry(pid).or_default();
-                if last == Some(pid) {
-                    // grep prefixes every line, also the rest of an argument after a newline.
-                    entry.1.push(b'\n');
-                    entry.1.extend_from_slice(v);
-                } else {
-                    entry.1 = v.to_vec();
-                }
-                last = Some(pid);
-            }
-            None => {
-                if let Some(entry) = last.and_then(|p| by_pid.get_mut(&p)) {
-                    entry.1.push(b'\n');
-                    entry.1.extend_from_slice(line);
+/// `/proc/<pid>/<file>` → (pid, file).
+fn proc_file(path: &[u8]) -> Option<(u32, &[u8])> {
+    let rest = path.strip_prefix(b"/proc/")?;
+    let slash = rest.iter().position(|b| *b == b'/')?;
+    let pid = std::str::from_utf8(&rest[..slash]).ok()?.parse().ok()?;
+    Some((pid, &rest[slash + 1..]))
+}
+
+/// Rows from the shared read of /proc/<pid>/comm and /proc/<pid>/cmdline (NUL-separated
+/// arguments; a newline inside an argument continues on the next numbered line).
+fn proc_rows(reads: &Reads) -> Vec<Row> {
+    let mut by_pid: BTreeMap<u32, (String, Vec<u8>)> = BTreeMap::new();
+    for (path, lines) in reads.under("/proc/") {
+        let Some((pid, file)) = proc_file(path) else {
+            continue;
+        };
+        match file {
+            b"comm" => {
+                if let Some((_, comm)) = lines.first() {
+                    by_pid.entry(pid).or_default().0 = String::from_utf8_lossy(comm).into_owned();
                 }
             }
+            b"cmdline" => {
+                let joined: Vec<&[u8]> = lines.iter().map(|(_, l)| l.as_slice()).collect();
+                by_pid.entry(pid).or_default().1 = joined.join(&b'\n');
+            }
+            _ => {}
         }
     }
     by_pid
@@ -117,6 +114,34 @@ fn proc_rows(lines: &[&[u8]]) -> Vec<Row> {
             }
         })
         .collect()
+}
+
+/// pid → effective uid from `/proc/<pid>/status:Uid:\t<real>\t<effective>\t…` lines.
+fn effective_uids(lines: &[String]) -> BTreeMap<u32, u32> {
+    lines
+        .iter()
+        .filter_map(|l| {
+            let (path, rest) = l.split_once(":Uid:")?;
+            let (pid, _) = proc_file(path.as_bytes())?;
+            let euid = rest.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, euid))
+        })
+        .collect()
+}
+
+/// uid → name from /etc/passwd lines (the first entry of a uid wins, as for getpwuid).
+fn passwd_names(reads: &Reads) -> BTreeMap<u32, String> {
+    let mut names = BTreeMap::new();
+    for (_, line) in reads.lines(PASSWD).map(Vec::as_slice).unwrap_or_default() {
+        let line = String::from_utf8_lossy(line);
+        let mut f = line.split(':');
+        if let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next())
+            && let Ok(uid) = uid.parse::<u32>()
+        {
+            names.entry(uid).or_insert_with(|| name.to_string());
+        }
+    }
+    names
 }
 
 enum Selector {
@@ -162,66 +187,92 @@ impl Module for Process {
         selector(subject).map(|_| ())
     }
     fn fragment(&self, probes: &[Probe]) -> String {
-        if probes.iter().any(|p| p.wants("users")) {
-            format!(
-                "echo \"@@SELF $$\"; echo '@@PS'; ps -e -ww -o pid= -o user:{USER_W}= -o comm:{COMM_W}= -o args= 2>&1; echo \"@@RC $?\""
-            )
+        let uids = if probes.iter().any(|p| p.wants("users")) {
+            "echo '@@UID'; grep -H -s -m 1 '^Uid:' /proc/[0-9]*/status; echo \"@@RC $?\""
         } else {
-            // Without `users`, grep reads every comm and cmdline: a third of ps's CPU.
-            format!(
-                "echo \"@@SELF $$\"; echo '@@PROC'; {OWN_GREP} /proc/[0-9]*/comm /proc/[0-9]*/cmdline; echo \"@@RC $?\""
-            )
+            "echo '@@RC 0'"
+        };
+        format!(
+            "echo \"@@SELF $$\"\nif [ -r /proc/self/cmdline ]; then echo '@@PROC'; {uids}\n\
+             else echo '@@PS'; ps -e -ww -o pid= -o user:{USER_W}= -o comm:{COMM_W}= -o args= 2>&1; echo \"@@RC $?\"; fi"
+        )
+    }
+    fn reads(&self, probes: &[Probe]) -> Vec<Read> {
+        let mut r = vec![Read::Glob(COMM_GLOB), Read::Glob(CMDLINE_GLOB)];
+        if probes.iter().any(|p| p.wants("users")) {
+            r.push(Read::System(PASSWD.into()));
         }
+        r
     }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let (own, reads) = super::reads::split_capture(output);
+        self.parse_reads(own, probes, &reads)
+    }
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let raw: Vec<&[u8]> = output.split(|b| *b == b'\n').collect();
         let lines = lossy_lines(output);
+        let error = |why: String| vec![Observation::Error(why); probes.len()];
         let Some(rc_at) = lines.iter().position(|l| l.starts_with("@@RC ")) else {
-            return vec![Observation::Error("ps output cut short".into()); probes.len()];
+            return error("process probe output cut short".into());
         };
-        let proc_mode = lines.iter().position(|l| l == "@@PROC");
-        let start = lines
-            .iter()
-            .position(|l| l == "@@PS")
-            .or(proc_mode)
-            .map_or(0, |s| s + 1);
+        let ps_at = lines.iter().position(|l| l == "@@PS");
         let rc: i32 = lines[rc_at][5..].trim().parse().unwrap_or(-1);
+        let uid_at = lines.iter().position(|l| l == "@@UID");
         // grep -s still exits 2 when a process vanished between glob and read.
-        let tolerated = if proc_mode.is_some() {
-            rc <= 2 && rc_at > start
-        } else {
-            rc == 0
+        let tolerated = match (ps_at, uid_at) {
+            (Some(_), _) => rc == 0,
+            (None, Some(at)) => rc <= 2 && rc_at > at + 1,
+            (None, None) => rc == 0,
         };
         if !tolerated {
+            let start = ps_at.or(uid_at).map_or(0, |s| s + 1);
             let why = if rc == 127 {
                 "ps (or grep) is not installed".to_string()
             } else {
-                let msg: Vec<&str> = lines[start..rc_at]
+                let msg: Vec<&str> = lines[start.min(rc_at)..rc_at]
                     .iter()
                     .map(|s| s.trim())
                     .take(2)
                     .collect();
                 format!("ps failed (exit {rc}): {}", msg.join("; "))
             };
-            return vec![Observation::Error(why); probes.len()];
+            return error(why);
         }
-        // The probe's own shell and its ps are not the host's processes.
+        let rows: Vec<Row> = match ps_at {
+            Some(at) => raw[at + 1..rc_at].iter().filter_map(|l| parse_row(l)).collect(),
+            None if !reads.complete() => {
+                return error("the process table was not read (output cut short)".into());
+            }
+            None if reads.cut().is_some_and(|p| p.starts_with(b"/proc/")) => {
+                return error("the process table exceeded the read cap".into());
+            }
+            None => {
+                let mut rows = proc_rows(reads);
+                if let Some(at) = uid_at {
+                    let uids = effective_uids(&lines[at + 1..rc_at]);
+                    let names = passwd_names(reads);
+                    for r in &mut rows {
+                        if let Some(uid) = uids.get(&r.pid) {
+                            r.user = names.get(uid).cloned().unwrap_or_else(|| uid.to_string());
+                        }
+                    }
+                }
+                rows
+            }
+        };
+        let users_read = ps_at.is_some() || uid_at.is_some();
+        // The probe's own shell and its readers are not the host's processes.
         let own_pid: Option<u32> = lines
             .iter()
             .find_map(|l| l.strip_prefix("@@SELF "))
             .and_then(|p| p.trim().parse().ok());
-        let body = &raw[start..rc_at.min(raw.len())];
-        let rows: Vec<Row> = if proc_mode.is_some() {
-            proc_rows(body)
-        } else {
-            body.iter().filter_map(|l| parse_row(l)).collect()
-        };
         let rows: Vec<Row> = rows
             .into_iter()
             .filter(|r| {
                 Some(r.pid) != own_pid
-                    && !r.args.starts_with(OWN_PS_ARGS)
-                    && !r.args.starts_with(OWN_GREP_ARGS)
+                    && ![OWN_PS_ARGS, OWN_UID_GREP_ARGS, OWN_GREP_ARGS, OWN_HEAD_ARGS]
+                        .iter()
+                        .any(|own| r.args.starts_with(own))
             })
             .collect();
         probes
@@ -244,10 +295,10 @@ impl Module for Process {
                     ("count", Value::from(hits.len())),
                     (
                         "users",
-                        if proc_mode.is_some() {
-                            Value::Null // not asked for: not read
-                        } else {
+                        if users_read {
                             Value::Array(users.into_iter().map(Value::String).collect())
+                        } else {
+                            Value::Null // not asked for: not read
                         },
                     ),
                 ])
@@ -332,8 +383,51 @@ mod tests {
             "the probe's own grep is not counted"
         );
         assert_eq!(get(7, "running"), json!(false));
-        let frag = Process.fragment(&p);
-        assert!(!frag.contains("ps -e"), "{frag}");
+        // Nobody wants `users`: neither the status lines nor /etc/passwd are read.
+        assert!(!Process.fragment(&p).contains("status"));
+        assert!(!Process.reads(&p).contains(&Read::System(PASSWD.into())));
+    }
+
+    #[test]
+    fn real_proc_listing_with_users() {
+        // Captured as nobody while, besides the processes above, `setpriv --reuid=4242 sleep
+        // 302` ran (uid 4242 is not in /etc/passwd); checks wanted `users`.
+        let out = include_bytes!("testdata/process/proc-users.out");
+        let p: Vec<Probe> = [
+            "we ird",
+            "sleep",
+            "args:^sleep 302$",
+            "kthreadd",
+            "grep",
+            "head",
+        ]
+        .iter()
+        .map(|s| Probe::new(s, &["users"]))
+        .collect();
+        let obs = Process.parse(out, &p);
+        let get = |i: usize, a: &str| match &obs[i] {
+            Observation::Observed(m) => m[a].clone(),
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(get(0, "users"), json!(["nobody"]));
+        assert_eq!(get(1, "count"), json!(3));
+        assert_eq!(
+            get(1, "users"),
+            json!(["4242", "nobody"]),
+            "a uid /etc/passwd does not list shows as the number"
+        );
+        assert_eq!(get(2, "users"), json!(["4242"]));
+        assert_eq!(get(3, "users"), json!(["root"]), "kernel threads are root's");
+        assert_eq!(get(4, "running"), json!(false), "the shared read's grep");
+        assert_eq!(get(5, "running"), json!(false), "the shared read's head");
+        // Without the shared read, or with it cut short, nothing is guessed.
+        let (own, _) = super::super::reads::split_capture(out);
+        let obs = Process.parse(own, &p);
+        assert!(
+            matches!(&obs[0], Observation::Error(e) if e.contains("not read")),
+            "{:?}",
+            obs[0]
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! sysctl: read `/proc/sys/<key with dots as slashes>` directly — no `sysctl` binary, and
-//! no fork per key: the shell's `read` builtin reads each file.
+//! no fork of its own: shell builtins classify each key, the host's shared read
+//! ([`super::reads`]) reads the values with full-size reads.
 
 use super::quote::sh_quote;
-use super::{Attributes, Module, Observation, Probe};
+use super::{Attributes, Module, Observation, Probe, Read, Reads};
 use crate::model::{ModuleKind, Value};
 
 pub struct Sysctl;
@@ -52,9 +53,10 @@ impl Module for Sysctl {
         Ok(())
     }
     fn fragment(&self, probes: &[Probe]) -> String {
-        // Builtins classify each key (`@<i> denied|missing`); ONE `grep -H ''` reads every
-        // readable file with a full-size read. (The shell's `read` builtin reads one byte at a
-        // time, and integer sysctls answer a read at offset > 0 with EOF: "4096" reads as "4".)
+        // Builtins classify each key (`@<i> denied|missing`); the shared read reads every
+        // readable file with a full-size read. (The shell's `read` builtin reads one byte at
+        // a time, and integer sysctls answer a read at offset > 0 with EOF: "4096" reads as
+        // "4".)
         let mut s = String::new();
         for (i, probe) in probes.iter().enumerate() {
             let p = sh_quote(&proc_path(&probe.subject));
@@ -62,62 +64,62 @@ impl Module for Sysctl {
                 "if ! [ -r {p} ]; then if [ -e {p} ]; then echo '@{i} denied'; else echo '@{i} missing'; fi; fi\n"
             ));
         }
-        let paths = super::quote::sh_quote_all(
-            probes
-                .iter()
-                .map(|p| proc_path(&p.subject))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
-        );
-        s.push_str(&format!("grep -H -s '' -- {paths}; echo '@@END'"));
+        s.push_str("echo '@@END'");
         s
     }
+    fn reads(&self, probes: &[Probe]) -> Vec<Read> {
+        probes
+            .iter()
+            .map(|p| Read::System(proc_path(&p.subject)))
+            .collect()
+    }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let (own, reads) = super::reads::split_capture(output);
+        self.parse_reads(own, probes, &reads)
+    }
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let lines = super::lossy_lines(output);
         if !lines.iter().any(|l| l == "@@END") {
             return vec![Observation::Error("sysctl probe output cut short".into()); probes.len()];
         }
-        let mut out: Vec<Option<Observation>> = vec![None; probes.len()];
-        for (i, status, _) in super::tagged_lines(output, probes.len()) {
-            let path = proc_path(&probes[i].subject);
-            out[i] = Some(match status.as_str() {
-                "missing" => {
-                    let mut a = Attributes::new();
-                    a.insert("exists".into(), Value::Bool(false));
-                    a.insert("value".into(), Value::Null);
-                    Observation::Observed(a)
+        let mut status: Vec<Option<String>> = vec![None; probes.len()];
+        for (i, s, _) in super::tagged_lines(output, probes.len()) {
+            status[i] = Some(s);
+        }
+        probes
+            .iter()
+            .zip(status)
+            .map(|(probe, status)| {
+                let path = proc_path(&probe.subject);
+                let mut a = Attributes::new();
+                match status.as_deref() {
+                    Some("missing") => {
+                        a.insert("exists".into(), Value::Bool(false));
+                        a.insert("value".into(), Value::Null);
+                        return Observation::Observed(a);
+                    }
+                    Some(_) => {
+                        return Observation::Error(format!("permission denied reading {path}"));
+                    }
+                    None => {}
                 }
-                _ => Observation::Error(format!("permission denied reading {path}")),
-            });
-        }
-        let paths: Vec<String> = probes.iter().map(|p| proc_path(&p.subject)).collect();
-        for line in &lines {
-            // `<path>:<value line>`; /proc/sys paths hold no `:`. Multi-line values keep the
-            // first line; multi-value sysctls (tabs) are normalized to single spaces.
-            let Some((path, value)) = line.split_once(':') else {
-                continue;
-            };
-            let Some(i) = paths.iter().position(|p| p == path) else {
-                continue;
-            };
-            if out[i].is_some() {
-                continue;
-            }
-            let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
-            let mut a = Attributes::new();
-            a.insert("exists".into(), Value::Bool(true));
-            a.insert("value".into(), Value::String(v));
-            out[i] = Some(Observation::Observed(a));
-        }
-        out.into_iter()
-            .zip(&paths)
-            .map(|(o, path)| {
-                o.unwrap_or_else(|| {
-                    Observation::Error(format!(
+                // Multi-line values keep the first line; multi-value sysctls (tabs) are
+                // normalized to single spaces.
+                match reads.lines(&path).and_then(|l| l.first()) {
+                    Some((_, value)) => {
+                        let value = String::from_utf8_lossy(value);
+                        let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+                        a.insert("exists".into(), Value::Bool(true));
+                        a.insert("value".into(), Value::String(v));
+                        Observation::Observed(a)
+                    }
+                    None if !reads.complete() => {
+                        Observation::Error(format!("{path} was not read (output cut short)"))
+                    }
+                    None => Observation::Error(format!(
                         "{path} exists but reading it gave no value (write-only?)"
-                    ))
-                })
+                    )),
+                }
             })
             .collect()
     }
@@ -160,6 +162,12 @@ mod tests {
         );
         let cut = Sysctl.parse(b"/proc/sys/kernel/ostype:Linux\n", &probes);
         assert!(cut.iter().all(|o| matches!(o, Observation::Error(_))));
+        // The section ran but the shared read never came back: readable keys are errors,
+        // what the builtins already answered stands.
+        let (own, _) = crate::probe::reads::split_capture(out);
+        let obs = Sysctl.parse(own, &probes);
+        assert!(matches!(&obs[0], Observation::Error(e) if e.contains("cut short")));
+        assert!(matches!(&obs[1], Observation::Observed(a) if a["exists"] == Value::Bool(false)));
     }
 
     #[test]
