@@ -410,3 +410,26 @@ fn one_script_answers_many_checks_per_module() {
         "{verdicts:?}"
     );
 }
+
+#[test]
+fn the_probe_does_not_see_its_own_processes() {
+    // Several sections that start processes: the script runs in two concurrent lanes (two
+    // forks of the probe shell) with a shared read (grep | head) and a forwarding cat.
+    let sh_s = r"args:^(/bin/|/usr/bin/)?sh -s$";
+    let execs = vec![
+        exec("process", sh_s, json!({"count": 0, "users": []})),
+        exec("process", "args:^grep -a -Z", json!({"count": 0})),
+        exec("process", "args:^head -c", json!({"count": 0})),
+        exec("process", "args:^cat$", json!({"count": 0})),
+        exec("file", "/etc/passwd", json!({"contains": "^root:"})),
+        exec("user", "root", json!({"uid": 0})),
+        exec("sysctl", "kernel.ostype", json!({"value": "Linux"})),
+    ];
+    let script = ProbeScript::build(&execs);
+    assert!(script.text.contains("} | {"), "two lanes:\n{}", script.text);
+    let verdicts = run(&execs);
+    assert!(
+        verdicts.iter().all(|v| v.outcome == Outcome::Pass),
+        "{verdicts:#?}"
+    );
+}

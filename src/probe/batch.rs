@@ -28,6 +28,65 @@ pub struct ProbeScript {
 
 /// The id of the shared-read section in its frame markers.
 const READ_SECTION: &str = "R";
+/// What the shared read costs in [`super::Module::cost`] units (grep and head).
+const READ_COST: u32 = 2;
+
+/// One framed section of the script and its estimated cost.
+struct Part {
+    text: String,
+    cost: u32,
+}
+
+/// One section's fragment framed by its begin/end markers: a brace group (no subshell fork)
+/// whose stderr joins stdout, so parsers see errors.
+fn frame(nonce: &str, id: &str, fragment: &str) -> String {
+    format!(
+        "printf '\\n@@DS:{nonce}:B:{id}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{id}:%s\\n' \"$?\"\n"
+    )
+}
+
+/// Lay the sections out in two lanes that run concurrently, balanced by cost: the piped
+/// lane runs in a subshell whose output waits in a pipe; the direct lane writes to stdout,
+/// holds the shared read (the largest output), and then forwards the pipe with `cat`. A
+/// section's output is never interleaved with another's, and only the processes of the
+/// moment compete for the host's cores. Fewer than two sections that start processes: one
+/// lane, no pipe.
+fn lay_out(parts: Vec<Part>, read: Option<Part>) -> String {
+    let busy = parts
+        .iter()
+        .chain(read.iter())
+        .filter(|p| p.cost > 0)
+        .count();
+    if busy < 2 {
+        return parts
+            .iter()
+            .chain(read.iter())
+            .map(|p| p.text.as_str())
+            .collect();
+    }
+    let mut by_cost: Vec<usize> = (0..parts.len()).collect();
+    by_cost.sort_by_key(|&i| std::cmp::Reverse(parts[i].cost));
+    let (mut piped, mut direct) = (Vec::new(), Vec::new());
+    let (mut piped_load, mut direct_load) = (0, read.as_ref().map_or(0, |r| r.cost));
+    for i in by_cost {
+        if piped_load <= direct_load {
+            piped.push(i);
+            piped_load += parts[i].cost;
+        } else {
+            direct.push(i);
+            direct_load += parts[i].cost;
+        }
+    }
+    piped.sort_unstable();
+    direct.sort_unstable();
+    let lane = |ids: &[usize]| -> String { ids.iter().map(|&i| parts[i].text.as_str()).collect() };
+    format!(
+        "{{\n{}}} | {{\n{}{}cat\n}}\n",
+        lane(&piped),
+        lane(&direct),
+        read.as_ref().map_or("", |r| r.text.as_str())
+    )
+}
 
 #[derive(Debug, Clone)]
 struct Section {
@@ -76,26 +135,26 @@ impl ProbeScript {
                 p.wants.extend(e.expect.iter().map(|(a, _)| a.clone()));
             }
         }
-        let mut text = String::from(PROLOGUE);
         let mut sections = Vec::new();
         let mut reads: Vec<Read> = Vec::new();
-        // A brace group (no subshell fork); stderr joins stdout so parsers see errors.
-        let mut push = |id: &str, fragment: &str| {
-            text.push_str(&format!(
-                "printf '\\n@@DS:{nonce}:B:{id}\\n'\n{{\n{fragment}\n}} 2>&1 </dev/null\nprintf '\\n@@DS:{nonce}:E:{id}:%s\\n' \"$?\"\n"
-            ));
-        };
+        let mut parts = Vec::new();
         for (n, (kind, probes)) in by_module.into_iter().enumerate() {
-            push(&n.to_string(), &module(kind).fragment(&probes));
-            reads.extend(module(kind).reads(&probes));
+            let m = module(kind);
+            parts.push(Part {
+                text: frame(&nonce, &n.to_string(), &m.fragment(&probes)),
+                cost: m.cost(&probes),
+            });
+            reads.extend(m.reads(&probes));
             sections.push(Section {
                 module: kind,
                 probes,
             });
         }
-        if !reads.is_empty() {
-            push(READ_SECTION, &super::reads::fragment(&reads));
-        }
+        let read = (!reads.is_empty()).then(|| Part {
+            text: frame(&nonce, READ_SECTION, &super::reads::fragment(&reads)),
+            cost: READ_COST,
+        });
+        let text = format!("{PROLOGUE}{}", lay_out(parts, read));
         ProbeScript {
             text,
             nonce,
@@ -305,13 +364,41 @@ mod tests {
         let cut = format!("{sysctl}{user}\n@@DS:N:B:R\n/proc/sys/a/b");
         let v = &script.interpret(cut.as_bytes(), &execs);
         assert_eq!(v[0].outcome, Outcome::Error);
-        assert!(v[0].reason.as_deref().unwrap_or("").contains("cut short"), "{v:?}");
+        assert!(
+            v[0].reason.as_deref().unwrap_or("").contains("cut short"),
+            "{v:?}"
+        );
         assert_eq!(v[1].outcome, Outcome::Pass);
         // A forged marker with another nonce is content, not framing.
         let forged = format!(
             "{sysctl}{user}\n@@DS:N:B:R\n@@DS:X:E:R:0\n/proc/sys/a/b\x001:2\n@@READEND\n\n@@DS:N:E:R:0\n"
         );
-        assert_eq!(script.interpret(forged.as_bytes(), &execs)[0].outcome, Outcome::Fail);
+        assert_eq!(
+            script.interpret(forged.as_bytes(), &execs)[0].outcome,
+            Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn sections_that_start_processes_run_in_two_lanes() {
+        // Builtins only (sysctl) plus the shared read: one lane, no pipe.
+        let one = ProbeScript::build(&[sysctl_exec("a.b", "1")]);
+        assert!(!one.text.contains("} | {"), "{}", one.text);
+        assert!(!one.text.contains("cat"), "{}", one.text);
+        // Two sections that start processes and the read: the read and the forwarding cat
+        // in the direct lane, the rest balanced by cost.
+        let execs = vec![
+            sysctl_exec("a.b", "1"),
+            exec_on(ModuleKind::User, "root", "exists", Value::Bool(true)),
+            exec_on(ModuleKind::Group, "root", "exists", Value::Bool(true)),
+            exec_on(ModuleKind::Package, "bash", "installed", Value::Bool(true)),
+        ];
+        let two = ProbeScript::build_with_nonce(&execs, "N".into());
+        let (piped, direct) = two.text.split_once("} | {").expect("two lanes");
+        assert!(direct.contains("@@DS:N:B:R") && direct.ends_with("cat\n}\n"));
+        let count = |lane: &str| lane.matches(":B:").count();
+        assert_eq!(count(piped) + count(direct), 5);
+        assert!(count(piped) >= 2, "{piped}");
     }
 
     #[test]

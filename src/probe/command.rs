@@ -4,17 +4,37 @@
 //! READ-ONLY BY CONVENTION: driftscope cannot tell a harmless command from a harmful one; a
 //! check's command must only read state (`uname -s`, `df -P /`). It runs with stdin from
 //! /dev/null, in a subshell (an `exit` or `cd` cannot affect the rest of the probe), and costs
-//! its own forks (one subshell plus the command's; two when a check names `stderr`, which is
-//! otherwise not captured), so prefer a dedicated module when one fits.
+//! its own forks: a line of plain words (`df -P /`) is the subshell that execs the program;
+//! any other line goes through `eval`, one fork more; naming `stderr` (otherwise not
+//! captured) adds a second subshell. Prefer a dedicated module when one fits.
 //!
 //! Output is length-prefixed (`@C <i> <status> <bytes>` then the bytes), so any output,
 //! including lines that look like markers, parses exactly.
 
-use super::quote::sh_quote;
+use super::quote::{sh_quote, sh_quote_all};
 use super::{Module, Observation, Probe, finish, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Command;
+
+/// Words that start or continue a compound command.
+const RESERVED: [&str; 13] = [
+    "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in",
+];
+
+/// The words of a command line that is ONE simple command of plain words — letters, digits
+/// and `-_./:,+%@` only: nothing the shell would quote, expand, redirect, assign or treat as
+/// an operator or reserved word. Such a line means exactly its words, so the probe runs them
+/// without `eval` and the capturing subshell execs the program directly.
+fn plain_words(line: &str) -> Option<Vec<&str>> {
+    let words: Vec<&str> = line.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    let plain = |w: &&str| {
+        w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+%@".contains(c))
+    };
+    let first = words.first()?;
+    (!RESERVED.contains(first) && words.iter().all(plain)).then_some(words)
+}
 
 /// Per command: `(status, stdout)` and `stderr` once their records arrived.
 type Captured = (Option<(i64, Vec<u8>)>, Option<Vec<u8>>);
@@ -75,24 +95,33 @@ impl Module for Command {
         }
         Ok(())
     }
+    fn cost(&self, probes: &[Probe]) -> u32 {
+        probes.len() as u32 // one subshell (and usually one program) per command
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         let mut s = String::new();
         for (i, p) in probes.iter().enumerate() {
-            let c = sh_quote(&p.subject);
+            // What runs inside the capturing subshell: the plain words themselves, or the
+            // command line through `eval` (which forks once more before a program runs).
+            let run = match plain_words(&p.subject) {
+                Some(words) => sh_quote_all(words),
+                None => {
+                    s.push_str(&format!("ds_c={}\n", sh_quote(&p.subject)));
+                    "eval \"$ds_c\"".to_string()
+                }
+            };
             if p.wants("stderr") {
                 // fd 3 = the section's output; inner $(…) captures stdout, its stderr goes to
                 // the outer $(…) through fd 4: two subshells.
                 s.push_str(&format!(
-                    "ds_c={c}\n\
-                     ds_e=$( {{ ds_o=$(eval \"$ds_c\" 2>&4 4>&- 3>&-); ds_s=$?; \
+                    "ds_e=$( {{ ds_o=$({run} 2>&4 4>&- 3>&-); ds_s=$?; \
                      printf '@C {i} %s %s\\n%s\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\" >&3; }} 4>&1 )\n\
                      printf '@E {i} %s\\n%s\\n' \"${{#ds_e}}\" \"$ds_e\"\n"
                 ));
             } else {
                 // Nobody asked for stderr: one subshell, stderr dropped.
                 s.push_str(&format!(
-                    "ds_c={c}\n\
-                     ds_o=$(eval \"$ds_c\" 2>/dev/null 3>&-); ds_s=$?\n\
+                    "ds_o=$({run} 2>/dev/null 3>&-); ds_s=$?\n\
                      printf '@C {i} %s %s\\n%s\\n@E {i} 0\\n\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\"\n"
                 ));
             }
@@ -199,6 +228,58 @@ mod tests {
                 ("stderr", json!(""))
             ])
         );
+    }
+
+    #[test]
+    fn plain_command_lines_run_without_eval_and_mean_the_same() {
+        assert_eq!(plain_words("df  -P /"), Some(vec!["df", "-P", "/"]));
+        for not_plain in [
+            "echo $HOME",
+            "uname -s; id",
+            "ls /etc/*.conf",
+            "A=1 env",
+            "cat < /etc/hostname",
+            "if true",
+            "echo 'quoted'",
+            "",
+        ] {
+            assert_eq!(plain_words(not_plain), None, "{not_plain}");
+        }
+        let p = vec![
+            Probe::new("id -u", &["stdout"]),
+            Probe::new("echo $HOME", &["stdout"]),
+            Probe::new("no-such-command-ds", &["exit_status", "stderr"]),
+            Probe::new("uname -s", &["stdout", "stderr"]),
+        ];
+        let frag = Command.fragment(&p);
+        assert_eq!(frag.matches("eval").count(), 1, "{frag}");
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&frag)
+            .env("HOME", "/home/ds")
+            .output()
+            .unwrap();
+        let obs = Command.parse(&out.stdout, &p);
+        let get = |i: usize, a: &str| match &obs[i] {
+            Observation::Observed(m) => m[a].clone(),
+            o => panic!("{i}: {o:?}"),
+        };
+        let uid = String::from_utf8(
+            std::process::Command::new("id")
+                .arg("-u")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert_eq!(get(0, "stdout"), json!(uid.trim()));
+        assert_eq!(get(1, "stdout"), json!("/home/ds"));
+        assert!(
+            matches!(&obs[2], Observation::Error(e) if e.contains("no-such-command-ds: not found")),
+            "{:?}",
+            obs[2]
+        );
+        assert_eq!(get(3, "stdout"), json!("Linux"));
     }
 
     #[test]

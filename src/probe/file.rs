@@ -583,6 +583,9 @@ impl Module for File {
             _ => Ok(()),
         }
     }
+    fn cost(&self, probes: &[Probe]) -> u32 {
+        1 + u32::from(probes.iter().any(|p| p.wants("sha256")))
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         stat_fragment(probes)
     }

@@ -103,6 +103,12 @@ pub trait Module: Sync {
         self.kind()
     }
 
+    /// Roughly how many processes the fragment starts for these probes (0 for builtins
+    /// only). The batch balances a host's sections over two concurrent lanes with it.
+    fn cost(&self, _probes: &[Probe]) -> u32 {
+        1
+    }
+
     /// ONE POSIX sh fragment probing all `probes` (distinct subjects, in this order). It must
     /// be read-only, must quote every subject with `sh_quote`, and should fork as little as
     /// possible (one tool invocation for all subjects where the tool allows).

@@ -186,6 +186,9 @@ impl Module for Process {
     fn validate_subject(&self, subject: &str) -> Result<(), String> {
         selector(subject).map(|_| ())
     }
+    fn cost(&self, probes: &[Probe]) -> u32 {
+        u32::from(probes.iter().any(|p| p.wants("users")))
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         let uids = if probes.iter().any(|p| p.wants("users")) {
             "echo '@@UID'; grep -H -s -m 1 '^Uid:' /proc/[0-9]*/status; echo \"@@RC $?\""
@@ -239,7 +242,10 @@ impl Module for Process {
             return error(why);
         }
         let rows: Vec<Row> = match ps_at {
-            Some(at) => raw[at + 1..rc_at].iter().filter_map(|l| parse_row(l)).collect(),
+            Some(at) => raw[at + 1..rc_at]
+                .iter()
+                .filter_map(|l| parse_row(l))
+                .collect(),
             None if !reads.complete() => {
                 return error("the process table was not read (output cut short)".into());
             }
@@ -266,10 +272,19 @@ impl Module for Process {
             .iter()
             .find_map(|l| l.strip_prefix("@@SELF "))
             .and_then(|p| p.trim().parse().ok());
+        // Copies of the probe shell (same name and command line: the batch's concurrent
+        // lanes, or another driftscope probe) are not counted either.
+        let own_shell = rows
+            .iter()
+            .find(|r| Some(r.pid) == own_pid)
+            .map(|r| (r.comm.clone(), r.args.clone()));
         let rows: Vec<Row> = rows
             .into_iter()
             .filter(|r| {
                 Some(r.pid) != own_pid
+                    && own_shell
+                        .as_ref()
+                        .is_none_or(|(comm, args)| r.comm != *comm || r.args != *args)
                     && ![OWN_PS_ARGS, OWN_UID_GREP_ARGS, OWN_GREP_ARGS, OWN_HEAD_ARGS]
                         .iter()
                         .any(|own| r.args.starts_with(own))
@@ -417,7 +432,11 @@ mod tests {
             "a uid /etc/passwd does not list shows as the number"
         );
         assert_eq!(get(2, "users"), json!(["4242"]));
-        assert_eq!(get(3, "users"), json!(["root"]), "kernel threads are root's");
+        assert_eq!(
+            get(3, "users"),
+            json!(["root"]),
+            "kernel threads are root's"
+        );
         assert_eq!(get(4, "running"), json!(false), "the shared read's grep");
         assert_eq!(get(5, "running"), json!(false), "the shared read's head");
         // Without the shared read, or with it cut short, nothing is guessed.

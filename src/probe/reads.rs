@@ -152,10 +152,7 @@ impl Reads {
 /// shared read of what the module asked for) into the two parts.
 pub fn split_capture(capture: &[u8]) -> (&[u8], Reads) {
     let sep = format!("\n{CAPTURE_SEPARATOR}\n");
-    match capture
-        .windows(sep.len())
-        .position(|w| w == sep.as_bytes())
-    {
+    match capture.windows(sep.len()).position(|w| w == sep.as_bytes()) {
         Some(at) => (&capture[..at], Reads::parse(&capture[at + sep.len()..])),
         None => (capture, Reads::default()),
     }

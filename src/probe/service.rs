@@ -57,6 +57,9 @@ impl Module for Service {
         };
         AttrVerdict { ok, actual }
     }
+    fn cost(&self, _probes: &[Probe]) -> u32 {
+        3 // systemctl talks to systemd over D-Bus
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         let units = sh_quote_all(probes.iter().map(|p| p.subject.as_str()));
         format!(

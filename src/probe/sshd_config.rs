@@ -190,6 +190,9 @@ impl Module for SshdConfig {
         }
         Ok(())
     }
+    fn cost(&self, _probes: &[Probe]) -> u32 {
+        3 // sshd -T loads host keys and the whole configuration
+    }
     fn fragment(&self, _probes: &[Probe]) -> String {
         format!(
             r#"ds_sshd() {{

@@ -52,6 +52,9 @@ impl Module for Sysctl {
         }
         Ok(())
     }
+    fn cost(&self, _probes: &[Probe]) -> u32 {
+        0 // builtins; the values come from the shared read
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         // Builtins classify each key (`@<i> denied|missing`); the shared read reads every
         // readable file with a full-size read. (The shell's `read` builtin reads one byte at
