@@ -413,8 +413,8 @@ fn one_script_answers_many_checks_per_module() {
 
 #[test]
 fn the_probe_does_not_see_its_own_processes() {
-    // Several sections that start processes: the script runs in two concurrent lanes (two
-    // forks of the probe shell) with a shared read (grep | head) and a forwarding cat.
+    // Several sections that start processes: the script reads the process table (grep |
+    // head) and then runs in two concurrent lanes (two forks of the probe shell, a cat).
     let sh_s = r"args:^(/bin/|/usr/bin/)?sh -s$";
     let execs = vec![
         exec("process", sh_s, json!({"count": 0, "users": []})),

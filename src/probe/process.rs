@@ -451,7 +451,8 @@ mod tests {
 
     #[test]
     fn the_probe_itself_is_not_counted() {
-        let out = b"@@SELF 41\n@@PS\n   41 root                             sh               sh -s\n   42 root                             ps               ps -e -ww -o pid= -o user:32= -o comm:16= -o args=\n   43 root                             sh               /bin/sh /usr/bin/x\n@@RC 0\n";
+        // 44 is a lane of the probe (a fork of its shell): ps runs inside one.
+        let out = b"@@SELF 41\n@@PS\n   41 root                             sh               sh -s\n   42 root                             ps               ps -e -ww -o pid= -o user:32= -o comm:16= -o args=\n   43 root                             sh               /bin/sh /usr/bin/x\n   44 root                             sh               sh -s\n@@RC 0\n";
         let p = vec![Probe::new("sh", &["count"]), Probe::new("ps", &["count"])];
         let obs = Process.parse(out, &p);
         assert_eq!(
