@@ -16,6 +16,8 @@ pub const MAX_LINES: usize = 20_000;
 pub const MAX_BYTES: usize = 4 * 1024 * 1024;
 /// The line that ends a shared read which ran to its end.
 const END: &str = "@@READEND";
+/// The line that says the byte cap applies (the read pipes through `head -c`).
+const CAPPED: &str = "@@READCAP";
 /// The line that separates a module's own output from its shared read in a fixture capture.
 pub const CAPTURE_SEPARATOR: &str = "@@READS";
 
@@ -53,15 +55,25 @@ impl Read {
     }
 }
 
-/// The shell text reading `reads` (in any order, duplicates allowed) with one `grep`.
+/// The shell text reading `reads` (in any order, duplicates allowed) with one `grep`. The
+/// byte cap (`head -c`) is only there when a check names a file: the system files and the
+/// process table are of bounded size, and one process less matters on every host.
 pub fn fragment(reads: &[Read]) -> String {
     let mut reads = reads.to_vec();
     reads.sort_by_key(Read::rank);
     let mut seen = std::collections::HashSet::new();
     reads.retain(|r| seen.insert(r.clone()));
     let words: Vec<String> = reads.iter().map(Read::word).collect();
+    let (note, cap) = if reads.iter().any(|r| matches!(r, Read::Content(_))) {
+        (
+            format!("echo '{CAPPED}'\n"),
+            format!(" | head -c {MAX_BYTES}"),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     format!(
-        "grep -a -Z -H -n -m {MAX_LINES} '' -- {} 2>/dev/null | head -c {MAX_BYTES}\nprintf '\\n{END}\\n'",
+        "{note}grep -a -Z -H -n -m {MAX_LINES} '' -- {} 2>/dev/null{cap}\nprintf '\\n{END}\\n'",
         words.join(" ")
     )
 }
@@ -85,10 +97,15 @@ impl Reads {
         let mut reads = Reads::default();
         let mut total = 0usize;
         let mut last: Option<Vec<u8>> = None;
+        let mut capped = false;
         for line in output.split(|b| *b == b'\n') {
             if line == END.as_bytes() {
                 reads.complete = true;
                 break;
+            }
+            if line == CAPPED.as_bytes() {
+                capped = true;
+                continue;
             }
             let Some(nul) = line.iter().position(|b| *b == 0) else {
                 continue;
@@ -111,7 +128,7 @@ impl Reads {
                 .push((num, rest[colon + 1..].to_vec()));
             last = Some(path.to_vec());
         }
-        if total >= MAX_BYTES {
+        if capped && total >= MAX_BYTES {
             reads.cut = last;
         }
         reads
@@ -172,13 +189,16 @@ mod tests {
         ]);
         assert!(
             f.starts_with(&format!(
-                "grep -a -Z -H -n -m 20000 '' -- '/proc/sys/kernel/ostype' /proc/[0-9]*/comm '/etc/app.conf' 2>/dev/null | head -c {MAX_BYTES}"
+                "echo '@@READCAP'\ngrep -a -Z -H -n -m 20000 '' -- '/proc/sys/kernel/ostype' /proc/[0-9]*/comm '/etc/app.conf' 2>/dev/null | head -c {MAX_BYTES}"
             )),
             "{f}"
         );
         // The listing filter in the process module relies on these.
-        assert!(f.starts_with(&OWN_GREP_ARGS.replace("  ", " '' ")));
+        assert!(f.contains(&OWN_GREP_ARGS.replace("  ", " '' ")));
         assert!(f.contains(&format!("| {OWN_HEAD_ARGS}\n")));
+        // No file named by a check: no byte cap, no head process.
+        let f = fragment(&[Read::System("/proc/sys/kernel/ostype".into())]);
+        assert!(!f.contains("head"), "{f}");
     }
 
     #[test]
@@ -212,10 +232,15 @@ mod tests {
             out.extend_from_slice(&line);
             out.push(b'\n');
         }
-        out.extend_from_slice(b"@@READEND\n");
-        let r = Reads::parse(&out);
+        let mut capped = b"@@READCAP\n".to_vec();
+        capped.extend_from_slice(&out);
+        capped.extend_from_slice(b"@@READEND\n");
+        let r = Reads::parse(&capped);
         assert!(r.complete());
         assert!(r.truncated("/big"));
+        // Without the cap (no file named by a check) that much is not cut.
+        out.extend_from_slice(b"@@READEND\n");
+        assert!(!Reads::parse(&out).truncated("/big"));
     }
 
     #[test]
