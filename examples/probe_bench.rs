@@ -514,20 +514,16 @@ fn run_per_check(checks: &[Check]) -> usize {
         .count()
 }
 
-/// CPU time (user + system) of all waited-for children so far, from /proc/self/stat.
+/// CPU time (user + system) of all waited-for children so far (getrusage: microseconds,
+/// not the 10 ms clock ticks of /proc/self/stat).
 fn children_cpu() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1.to_string();
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // after the comm: state is field 3; cutime = 16, cstime = 17 (1-based overall)
-            let cu: u64 = f.get(13)?.parse().ok()?;
-            let cs: u64 = f.get(14)?.parse().ok()?;
-            Some(cu + cs)
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
