@@ -184,10 +184,7 @@ mod tests {
     fn real_output_exit_codes_and_forged_markers() {
         let out = include_bytes!("testdata/command/nobody.out");
         let obs = Command.parse(out, &subjects());
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{i}: {o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "stdout"), json!("Linux"));
         assert_eq!(get(0, "exit_status"), json!(0));
         assert_eq!(get(1, "exit_status"), json!(3));
@@ -260,10 +257,7 @@ mod tests {
             .output()
             .unwrap();
         let obs = Command.parse(&out.stdout, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{i}: {o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         let uid = String::from_utf8(
             std::process::Command::new("id")
                 .arg("-u")

@@ -77,10 +77,7 @@ mod tests {
             .map(|n| Probe::new(n, &["gid"]))
             .collect();
         let obs = Group.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "gid"), json!(0));
         assert_eq!(get(1, "gid"), json!(42));
         assert_eq!(get(2, "exists"), json!(false));

@@ -211,6 +211,15 @@ pub(crate) fn observed<const N: usize>(pairs: [(&str, Value); N]) -> Observation
     Observation::Observed(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// Test helper: attribute `attribute` of observation `i`, which must be `Observed`.
+#[cfg(test)]
+pub(crate) fn observed_attr(obs: &[Observation], i: usize, attribute: &str) -> Value {
+    match &obs[i] {
+        Observation::Observed(m) => m.get(attribute).cloned().unwrap_or(Value::Null),
+        o => panic!("subject {i} was not observed: {o:?}"),
+    }
+}
+
 /// Fill unanswered slots with an error naming the subject.
 pub(crate) fn finish(slots: Vec<Option<Observation>>, what: &str) -> Vec<Observation> {
     slots

@@ -120,10 +120,7 @@ mod tests {
             .map(|s| Probe::new(s, &["mounted"]))
             .collect();
         let obs = Mount.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "fstype"), json!("proc"));
         assert!(get(0, "options").as_array().unwrap().contains(&json!("rw")));
         assert_eq!(get(1, "mounted"), json!(true));

@@ -249,10 +249,7 @@ mod tests {
         .map(|s| Probe::new(s, &["listening"]))
         .collect();
         let obs = Port.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "listening"), json!(true));
         assert_eq!(get(0, "addresses"), json!(["0.0.0.0"]));
         assert_eq!(get(1, "addresses"), json!(["::1"]));

@@ -343,10 +343,7 @@ mod tests {
         .map(|s| Probe::new(s, &["running"]))
         .collect();
         let obs = Process.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "running"), json!(true), "comm with a space");
         assert_eq!(get(0, "users"), json!(["nobody"]));
         assert!(get(1, "count").as_u64().unwrap() >= 1);
@@ -376,10 +373,7 @@ mod tests {
         .map(|s| Probe::new(s, &["running"]))
         .collect();
         let obs = Process.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "running"), json!(true), "comm with a space");
         assert_eq!(get(0, "users"), Value::Null);
         assert!(get(1, "count").as_u64().unwrap() >= 2);
@@ -420,10 +414,7 @@ mod tests {
         .map(|s| Probe::new(s, &["users"]))
         .collect();
         let obs = Process.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(get(0, "users"), json!(["nobody"]));
         assert_eq!(get(1, "count"), json!(3));
         assert_eq!(

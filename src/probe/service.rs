@@ -163,10 +163,7 @@ mod tests {
             .map(|s| Probe::new(s, &["active"]))
             .collect();
         let obs = Service.parse(out, &p);
-        let get = |i: usize, a: &str| match &obs[i] {
-            Observation::Observed(m) => m[a].clone(),
-            o => panic!("{o:?}"),
-        };
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
         assert_eq!(
             (get(0, "active"), get(0, "enabled")),
             (json!(true), json!(true))
