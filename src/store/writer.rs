@@ -2,10 +2,17 @@
 //! batched transactions (every [`WriterOptions::batch_results`] results or
 //! [`WriterOptions::flush_interval`], whichever comes first, and at the end of a run).
 //!
-//! A batch that cannot be committed (disk full, lock held too long …) is rolled back, its results
-//! are counted as lost, the run is marked `incomplete` with that count, and the writer keeps
-//! going with the next batch. A process killed mid-run loses at most the uncommitted batch; the
-//! run is marked `incomplete` when the database is next opened.
+//! Another process holding the write lock (a `prune --vacuum`, a second writer) never stalls
+//! the executor and loses nothing while the run goes on: each commit waits only
+//! [`LOCK_POLL`] for the lock; when it is still held, the batch stays pending, the writer keeps
+//! taking events into it (up to [`MAX_PENDING`] results, then the sender waits) and retries
+//! every [`LOCK_RETRY`]. Only when the stream has ended and the lock is still held after
+//! [`WriterOptions::busy_timeout`] do the pending results count as lost.
+//!
+//! A batch that cannot be committed for any other reason (disk full …) is rolled back, its
+//! results are counted as lost, the run is marked `incomplete` with that count, and the writer
+//! keeps going with the next batch. A process killed mid-run loses at most the uncommitted
+//! batch; the run is marked `incomplete` when the database is next opened.
 
 use super::codec::{FastMap, FastSet, outcome_code, severity_code, stable_hash, to_ms};
 use super::packed::{Msg, PackedResult};
@@ -20,10 +27,19 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// How long one commit waits for another process's write lock before the writer goes back to
+/// taking events (the batch stays pending).
+pub const LOCK_POLL: Duration = Duration::from_millis(50);
+/// How often a pending batch retries while the lock is held.
+pub const LOCK_RETRY: Duration = Duration::from_millis(200);
+/// Results kept pending behind a held lock before `send` waits (backpressure).
+pub const MAX_PENDING: usize = 250_000;
+
 /// Knobs of the writer; [`Default`] is what `driftscope run` uses.
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
-    /// How long to wait for another writer's lock before a batch counts as lost.
+    /// How long the end of a run waits for a write lock another process holds before the
+    /// results still pending count as lost (opening the history waits as long).
     pub busy_timeout: Duration,
     /// Commit after this many results.
     pub batch_results: usize,
@@ -187,6 +203,8 @@ impl StoreWriter {
                 .map_err(err)?;
         }
         conn.set_prepared_statement_cache_capacity(32);
+        // Commits wait briefly and retry later, so a held lock never stalls the executor.
+        conn.busy_timeout(LOCK_POLL).map_err(err)?;
         let queue = Arc::new(Queue::new(opts.channel_capacity));
         let rx = queue.clone();
         let writer = Writer {
@@ -289,6 +307,7 @@ struct CheckRow {
     sop: Option<String>,
 }
 
+#[derive(Clone)]
 struct RunState {
     key: String,
     meta: Arc<RunMeta>,
@@ -319,18 +338,47 @@ impl Writer {
         let mut batch_results = 0usize;
         let mut deadline: Option<Instant> = None;
         let mut spare = Vec::new();
+        // Since when another process has held the write lock over a pending batch.
+        let mut blocked: Option<Instant> = None;
         loop {
+            if let Some(since) = blocked
+                && batch_results >= MAX_PENDING
+            {
+                // Enough pending: the sender waits until the lock is ours again, or until the
+                // busy timeout says the pending results are lost.
+                std::thread::sleep(LOCK_RETRY);
+                if self.flush(&mut batch) == Flush::Blocked
+                    && since.elapsed() >= self.opts.busy_timeout
+                {
+                    self.drop_batch(&mut batch, None);
+                }
+                if batch.is_empty() {
+                    (batch_results, deadline, blocked) = (0, None, None);
+                }
+                continue;
+            }
             let events = match queue.take(deadline, spare) {
                 Take::Events(events) => events,
                 Take::Timeout => {
-                    self.flush(&mut batch);
-                    batch_results = 0;
-                    deadline = None;
                     spare = Vec::new();
+                    match self.flush(&mut batch) {
+                        Flush::Done => (batch_results, deadline, blocked) = (0, None, None),
+                        Flush::Blocked => {
+                            blocked.get_or_insert_with(Instant::now);
+                            deadline = Some(Instant::now() + LOCK_RETRY);
+                        }
+                    }
                     continue;
                 }
                 Take::Closed => {
-                    self.flush(&mut batch);
+                    // The stream ended: wait for a held lock up to the busy timeout.
+                    let give_up = Instant::now() + self.opts.busy_timeout;
+                    while self.flush(&mut batch) == Flush::Blocked && Instant::now() < give_up {
+                        std::thread::sleep(LOCK_RETRY.min(give_up - Instant::now()));
+                    }
+                    if !batch.is_empty() {
+                        self.drop_batch(&mut batch, None);
+                    }
                     break;
                 }
             };
@@ -346,10 +394,15 @@ impl Writer {
                 if deadline.is_none() {
                     deadline = Some(Instant::now() + self.opts.flush_interval);
                 }
-                if batch_results >= self.opts.batch_results || flush_now {
-                    self.flush(&mut batch);
-                    batch_results = 0;
-                    deadline = None;
+                // Behind a held lock, only the retry timer flushes.
+                if blocked.is_none() && (batch_results >= self.opts.batch_results || flush_now) {
+                    match self.flush(&mut batch) {
+                        Flush::Done => (batch_results, deadline) = (0, None),
+                        Flush::Blocked => {
+                            blocked = Some(Instant::now());
+                            deadline = Some(Instant::now() + LOCK_RETRY);
+                        }
+                    }
                 }
             }
             spare = events;
@@ -381,50 +434,104 @@ impl Writer {
         }
     }
 
-    fn flush(&mut self, batch: &mut Vec<Msg>) {
+    /// Commit `batch` in one transaction. A write lock another process holds leaves the
+    /// batch pending (`Blocked`, writer state as before the attempt); any other failure counts
+    /// its results as lost.
+    fn flush(&mut self, batch: &mut Vec<Msg>) -> Flush {
         if batch.is_empty() {
-            return;
+            return Flush::Done;
         }
         let n_results = batch.iter().filter(|e| matches!(e, Msg::Result(_))).count() as u64;
-        let run_before = self.state.run.as_ref().map(|r| (r.key.clone(), r.db_id));
-        let result = apply(&self.conn, &mut self.state, batch);
-        match result {
+        let before = self.state.run.clone();
+        match apply(&self.conn, &mut self.state, batch) {
             Ok(orphans) => {
                 self.state.report.results_written += n_results - orphans;
                 self.state.report.results_lost += orphans;
+                batch.clear();
+                Flush::Done
+            }
+            Err(e) if is_locked(&e) => {
+                self.forget_ids();
+                self.state.run = before;
+                Flush::Blocked
             }
             Err(e) => {
-                self.note_error(&e);
-                self.state.report.results_lost += n_results;
-                // Ids handed out inside the rolled-back transaction are void.
-                self.state.envs.clear();
-                self.state.last_env = None;
-                self.state.hosts.clear();
-                self.state.checks.clear();
-                self.state.vals.clear();
+                self.drop_batch(batch, Some((&e, before)));
+                Flush::Done
+            }
+        }
+    }
+
+    /// Ids handed out inside a rolled-back transaction are void.
+    fn forget_ids(&mut self) {
+        self.state.envs.clear();
+        self.state.last_env = None;
+        self.state.hosts.clear();
+        self.state.checks.clear();
+        self.state.vals.clear();
+    }
+
+    /// Give up on `batch`: count its results as lost and mark the run incomplete. `failed`:
+    /// the error of the attempt that was rolled back and the run state from before it (`None`
+    /// when giving up on a batch a held lock kept pending: the state is already that).
+    fn drop_batch(
+        &mut self,
+        batch: &mut Vec<Msg>,
+        failed: Option<(&rusqlite::Error, Option<RunState>)>,
+    ) {
+        let n_results = batch.iter().filter(|e| matches!(e, Msg::Result(_))).count() as u64;
+        match failed {
+            Some((e, before)) => {
+                self.note_error(e);
+                self.forget_ids();
+                let run_before = before.map(|r| (r.key, r.db_id));
                 if let Some(run) = &mut self.state.run {
                     run.envs_written.clear();
                     run.hosts_written.clear();
                     run.pending = OutcomeCounts::default();
-                    run.lost += n_results;
                     run.finished = false;
                     if run_before.as_ref().map(|(k, _)| k) == Some(&run.key) {
                         run.db_id = run_before.and_then(|(_, id)| id);
                     } else {
                         run.db_id = None;
                     }
-                    if let Some(id) = run.db_id {
-                        // Best effort; if even this fails the next open marks it incomplete.
-                        let _ = self.conn.execute(
-                            "UPDATE runs SET status = 'incomplete', results_lost = ?2 WHERE id = ?1",
-                            params![id, run.lost as i64],
-                        );
-                    }
                 }
+            }
+            None => {
+                let e = rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    None,
+                );
+                self.note_error(&e);
+            }
+        }
+        self.state.report.results_lost += n_results;
+        if let Some(run) = &mut self.state.run {
+            run.lost += n_results;
+            if let Some(id) = run.db_id {
+                // Best effort; if even this fails the next open marks it incomplete.
+                let _ = self.conn.execute(
+                    "UPDATE runs SET status = 'incomplete', results_lost = ?2 WHERE id = ?1",
+                    params![id, run.lost as i64],
+                );
             }
         }
         batch.clear();
     }
+}
+
+/// What became of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    Done,
+    /// Another process holds the write lock: the batch is still pending.
+    Blocked,
+}
+
+/// The write lock is held by another connection (or process).
+fn is_locked(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 /// Write one batch in one transaction. Returns the number of results that had no run to
