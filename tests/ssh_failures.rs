@@ -8,7 +8,7 @@ mod fleet_run;
 mod sshd_fleet;
 
 use driftscope::exec::Event;
-use driftscope::model::{HostPhase, Outcome};
+use driftscope::model::{ExecKey, HostPhase, Matcher, ModuleKind, Outcome, ProbeTarget, Value};
 use driftscope::transport::Transport;
 use driftscope::transport::ssh::{SshOptions, SshTransport};
 use fleet_run::{RunResult, baseline_checks, opts, plans, run, run_watching, summary};
@@ -220,6 +220,42 @@ async fn a_hanging_probe_times_out_at_the_deadline() {
         "the run waited for the hang: {:?}",
         r.wall
     );
+    assert_nothing_left(ssh, fleet).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_that_hangs_on_the_host_is_killed_there_at_the_deadline() {
+    let fleet = Fleet::start(vec![HostSpec::named("u01"), HostSpec::named("u02")]);
+    let ssh = transport(&fleet);
+    // u02's probe hangs inside its script (a command check that never ends in time).
+    let mut hang = baseline_checks()[0].clone();
+    hang.key = ExecKey("hang".into());
+    hang.target = ProbeTarget {
+        module: ModuleKind::Command,
+        subject: "sleep 41.25".into(),
+    };
+    hang.expect = vec![("exit_status".into(), Matcher::Equals(Value::from(0)))];
+    let mut plans = plans(fleet.all_hosts(), &baseline_checks());
+    if let Some(p) = plans.iter_mut().find(|p| p.host.name == "u02") {
+        p.executions.push(hang);
+    }
+    let r = run(plans, ssh.clone(), opts(8, Duration::from_secs(3))).await;
+    assert!(r.finished());
+    assert_passed(&r, &["u01"]);
+    assert_eq!(r.host_outcome("u02"), Outcome::Timeout, "{:?}", summary(&r));
+    // The probe's processes on u02 are gone long before the sleep would have ended (closing
+    // the SSH connection alone leaves them running: nothing there reads a hang-up).
+    let hung = |f: &Fleet| -> Vec<(u32, String, String)> {
+        f.processes_of("u02")
+            .into_iter()
+            .filter(|p| p.2.contains("41.25"))
+            .collect()
+    };
+    let until = Instant::now() + Duration::from_secs(15);
+    while !hung(&fleet).is_empty() && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(hung(&fleet).is_empty(), "left on u02: {:?}", hung(&fleet));
     assert_nothing_left(ssh, fleet).await;
 }
 

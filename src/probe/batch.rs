@@ -13,10 +13,13 @@ use crate::model::{Execution, ModuleKind, Outcome, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Script prologue: a predictable environment, nothing written anywhere.
+/// Script prologue: a predictable environment, nothing written anywhere. It first prints the
+/// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
+/// whose deadline passes can end what the probe started on the host.
 const PROLOGUE: &str = "LC_ALL=C; export LC_ALL\n\
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n\
-umask 077\n";
+umask 077\n\
+ds_pg=; read -r ds_pg ds_pg ds_pg ds_pg ds_pg ds_x < /proc/$$/stat 2>/dev/null; echo \"@@PID $$ ${ds_pg:-$$}\"\n";
 
 /// The script for one host plus what is needed to read its output back.
 #[derive(Debug, Clone)]
