@@ -242,7 +242,9 @@ impl Module for Process {
             return error(why);
         }
         let rows: Vec<Row> = match ps_at {
-            Some(at) => raw[at + 1..rc_at]
+            Some(at) => raw
+                .get(at + 1..rc_at)
+                .unwrap_or_default()
                 .iter()
                 .filter_map(|l| parse_row(l))
                 .collect(),
@@ -255,7 +257,7 @@ impl Module for Process {
             None => {
                 let mut rows = proc_rows(reads);
                 if let Some(at) = uid_at {
-                    let uids = effective_uids(&lines[at + 1..rc_at]);
+                    let uids = effective_uids(lines.get(at + 1..rc_at).unwrap_or_default());
                     let names = passwd_names(reads);
                     for r in &mut rows {
                         if let Some(uid) = uids.get(&r.pid) {
@@ -462,6 +464,14 @@ mod tests {
         let p = vec![Probe::new("sshd", &[])];
         let obs = Process.parse(b"@@PS\nsh: 1: ps: not found\n@@RC 127\n", &p);
         assert!(matches!(&obs[0], Observation::Error(e) if e.contains("not installed")));
+        // Markers out of order (garbled output) are an answer, never a panic.
+        for garbled in [
+            &b"@@RC 0\n@@PS\n"[..],
+            b"@@RC 1\n@@PROC\n@@UID\n",
+            b"@@PROC\n@@RC 0\n@@UID\n",
+        ] {
+            assert_eq!(Process.parse(garbled, &p).len(), 1);
+        }
         let obs = Process.parse(b"@@PS\n    1 root", &p);
         assert!(matches!(&obs[0], Observation::Error(_)));
         let e = Process.validate_subject("args:(").unwrap_err();
