@@ -1,6 +1,7 @@
 //! No module parser panics on any output: arbitrary bytes, and every prefix of a real captured
 //! output (a host that died mid-probe, also inside the shared read that follows a `@@READS`
-//! line). Each always returns one observation per subject.
+//! line), and the framing lines of every module in any order. Each always returns one
+//! observation per subject.
 
 use driftscope::model::ModuleKind;
 use driftscope::probe::{Probe, module};
@@ -101,6 +102,65 @@ fn every_prefix_of_real_output_parses() {
         for cut in (0..=out.len()).step_by(step) {
             let obs = module(kind).parse(&out[..cut], &p);
             assert_eq!(obs.len(), p.len(), "{kind} cut at {cut}");
+        }
+    }
+}
+
+/// The lines fragments frame their output with, plus a few of each module's data lines:
+/// shuffled, repeated or missing, they are what a garbled or hostile output looks like to a
+/// parser that searches for markers.
+const MARKER_LINES: &[&str] = &[
+    "@@RC 0",
+    "@@RC 1",
+    "@@RC 2",
+    "@@RC 127",
+    "@@PS",
+    "@@PROC",
+    "@@UID",
+    "@@SELF 1",
+    "@@END",
+    "@@STAT",
+    "@@STATL",
+    "@@SHA",
+    "@@TOOL dpkg",
+    "@@TOOL dpkg-status",
+    "@@TOOL rpm",
+    "@@NA x",
+    "@@SS",
+    "@@SSRC 0",
+    "@@T",
+    "@@TRC 0",
+    "@@NOSSHD",
+    "@@READS",
+    "@@READEND",
+    "@@READCAP",
+    "@0 E",
+    "@0 M",
+    "@1 R",
+    "@0 missing",
+    "@C 0 0 3",
+    "@E 0 0",
+    "/proc/1/status:Uid:\t0\t0\t0\t0",
+    "/proc/1/comm\x001:sshd",
+    "/etc/passwd\x001:root:x:0:0::/root:/bin/sh",
+    "/proc/sys/kernel/ostype\x001:Linux",
+    "    1 root                             sshd             sshd",
+    "root:x:0:0:root:/root:/bin/bash",
+    "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*",
+    "",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn markers_in_any_order_never_panic(picks in prop::collection::vec(0usize..MARKER_LINES.len(), 0..40)) {
+        let out: Vec<u8> = picks
+            .iter()
+            .flat_map(|i| format!("{}\n", MARKER_LINES[*i]).into_bytes())
+            .collect();
+        for kind in ModuleKind::ALL {
+            let p = probes(kind);
+            prop_assert_eq!(module(kind).parse(&out, &p).len(), p.len());
         }
     }
 }
