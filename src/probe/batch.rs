@@ -4,9 +4,10 @@
 //! Executions are grouped by module (modules that read the same thing share one section, e.g.
 //! `directory` rides on `file`'s stat); each section probes all its distinct subjects. Each section is framed by `@@DS:<nonce>:B:<n>` / `@@DS:<nonce>:E:<n>:<status>`
 //! lines, so a missing or garbled section becomes `error` for exactly its checks. The files
-//! that modules want read whole are read last by ONE shared `grep` ([`super::reads`]) in a
+//! that modules want read whole are read first by ONE shared `grep` ([`super::reads`]) in a
 //! section of its own (`@@DS:<nonce>:B:R`); a module whose files it did not reach reports
-//! that for exactly the checks concerned.
+//! that for exactly the checks concerned. The other sections then run in two concurrent
+//! lanes ([`lay_out`]).
 
 use super::{Observation, Probe, Read, Reads, module};
 use crate::model::{Execution, ModuleKind, Outcome, Value};
@@ -31,8 +32,6 @@ pub struct ProbeScript {
 
 /// The id of the shared-read section in its frame markers.
 const READ_SECTION: &str = "R";
-/// What the shared read costs in [`super::Module::cost`] units (grep and head).
-const READ_COST: u32 = 2;
 
 /// One framed section of the script and its estimated cost.
 struct Part {
@@ -54,8 +53,7 @@ fn frame(nonce: &str, id: &str, fragment: &str) -> String {
 /// direct lane writes to stdout and then forwards the pipe with `cat`. A section's output is
 /// never interleaved with another's. Fewer than two sections that start processes: one
 /// lane, no pipe.
-fn lay_out(parts: Vec<Part>, read: Option<Part>) -> String {
-    let read = read.map_or(String::new(), |r| r.text);
+fn lay_out(parts: Vec<Part>, read: String) -> String {
     let busy = parts.iter().filter(|p| p.cost > 0).count();
     if busy < 2 {
         return read + &parts.iter().map(|p| p.text.as_str()).collect::<String>();
@@ -145,10 +143,11 @@ impl ProbeScript {
                 probes,
             });
         }
-        let read = (!reads.is_empty()).then(|| Part {
-            text: frame(&nonce, READ_SECTION, &super::reads::fragment(&reads)),
-            cost: READ_COST,
-        });
+        let read = if reads.is_empty() {
+            String::new()
+        } else {
+            frame(&nonce, READ_SECTION, &super::reads::fragment(&reads))
+        };
         let text = format!("{PROLOGUE}{}", lay_out(parts, read));
         ProbeScript {
             text,
@@ -380,8 +379,8 @@ mod tests {
         let one = ProbeScript::build(&[sysctl_exec("a.b", "1")]);
         assert!(!one.text.contains("} | {"), "{}", one.text);
         assert!(!one.text.contains("cat"), "{}", one.text);
-        // Two sections that start processes and the read: the read and the forwarding cat
-        // in the direct lane, the rest balanced by cost.
+        // Sections that start processes: the read first and alone, then two lanes balanced
+        // by cost, the forwarding cat at the end of the direct one.
         let execs = vec![
             sysctl_exec("a.b", "1"),
             exec_on(ModuleKind::User, "root", "exists", Value::Bool(true)),
