@@ -34,4 +34,4 @@ echo "| batched | $bat_f | $bat_e |"
 echo "| per-check | $per_f | $per_e |"
 echo
 echo "## wall time (median of $iterations runs each, load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-"$bin" --mode both --iterations "$iterations"
+"$bin" --mode all --iterations "$iterations"

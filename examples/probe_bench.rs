@@ -6,14 +6,16 @@
 //!   evaluated (`ProbeScript::interpret`);
 //! - `per-check`: the testinfra way, one `sh -c` per checked attribute.
 //!
-//! `probe_bench --mode batched|per-check|both --iterations N` prints each run's pass count and
-//! the median wall time. benches/probe_forks.sh runs it under strace to count forks.
+//! `probe_bench --mode batched|sequential|per-check|both|all --iterations N` prints each way's
+//! pass count, median wall time and CPU, and the speedups against per-check (`sequential` is
+//! the batched script without its two concurrent lanes; `both` = batched and per-check, `all`
+//! adds sequential). benches/probe_forks.sh runs it under strace to count forks.
 //! Uses std::process (no tokio) so strace counts only probe processes, not runtime threads.
 
 use driftscope::model::{
     CheckKind, ExecKey, Execution, Matcher, ModuleKind, Outcome, ProbeTarget, Severity,
 };
-use driftscope::probe::batch::ProbeScript;
+use driftscope::probe::batch::{Layout, ProbeScript};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -445,8 +447,8 @@ fn make_tree(d: &str, port: u16) -> std::io::Result<()> {
     )
 }
 
-fn run_batched(execs: &[Execution]) -> usize {
-    let script = ProbeScript::build(execs);
+fn run_batched(execs: &[Execution], layout: Layout) -> usize {
+    let script = ProbeScript::build_with_layout(execs, layout);
     let child = Command::new("/bin/sh")
         .arg("-s")
         .stdin(Stdio::piped())
@@ -546,7 +548,7 @@ fn main() {
             }
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: probe_bench [--mode batched|per-check|both|setup|script] [--iterations N]"
+                    "unknown argument {other:?}; usage: probe_bench [--mode batched|sequential|per-check|both|all|setup|script] [--iterations N]"
                 );
                 std::process::exit(2);
             }
@@ -589,7 +591,8 @@ fn main() {
     // Runs alternate between the two ways so both see the same machine load.
     let ways: Vec<&str> = match mode.as_str() {
         "both" => vec!["batched", "per-check"],
-        "batched" | "per-check" => vec![mode.as_str()],
+        "all" => vec!["batched", "sequential", "per-check"],
+        "batched" | "sequential" | "per-check" => vec![mode.as_str()],
         _ => vec![],
     };
     let mut times = vec![Vec::new(); ways.len()];
@@ -599,10 +602,10 @@ fn main() {
         for (w, way) in ways.iter().enumerate() {
             let cpu0 = children_cpu();
             let t = Instant::now();
-            passed[w] = if *way == "batched" {
-                run_batched(&execs)
-            } else {
-                run_per_check(&checks)
+            passed[w] = match *way {
+                "batched" => run_batched(&execs, Layout::Lanes),
+                "sequential" => run_batched(&execs, Layout::Sequential),
+                _ => run_per_check(&checks),
             };
             times[w].push(t.elapsed());
             cpu[w] += children_cpu() - cpu0;
@@ -632,12 +635,14 @@ fn main() {
             cpu.as_secs_f64() * 1000.0
         );
     }
-    if let [(_, _, b, bc), (_, _, p, pc)] = rows.as_slice() {
-        println!(
-            "speedup (per-check / batched): wall {:.1}x, CPU {:.1}x",
-            p.as_secs_f64() / b.as_secs_f64().max(1e-9),
-            pc.as_secs_f64() / bc.as_secs_f64().max(1e-9)
-        );
+    if let Some((_, _, p, pc)) = rows.iter().find(|r| r.0 == "per-check") {
+        for (m, _, b, bc) in rows.iter().filter(|r| r.0 != "per-check") {
+            println!(
+                "speedup (per-check / {m}): wall {:.1}x, CPU {:.1}x",
+                p.as_secs_f64() / b.as_secs_f64().max(1e-9),
+                pc.as_secs_f64() / bc.as_secs_f64().max(1e-9)
+            );
+        }
     }
     if let Ok(mut a) = agent {
         let _ = a.kill();

@@ -33,6 +33,16 @@ pub struct ProbeScript {
 /// The id of the shared-read section in its frame markers.
 const READ_SECTION: &str = "R";
 
+/// How a script runs its sections after the shared read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// Two concurrent lanes balanced by cost ([`lay_out`]); what [`ProbeScript::build`] uses.
+    #[default]
+    Lanes,
+    /// One after the other (the benchmark's comparison: less CPU, more wall clock).
+    Sequential,
+}
+
 /// One framed section of the script and its estimated cost.
 struct Part {
     text: String,
@@ -53,9 +63,9 @@ fn frame(nonce: &str, id: &str, fragment: &str) -> String {
 /// direct lane writes to stdout and then forwards the pipe with `cat`. A section's output is
 /// never interleaved with another's. Fewer than two sections that start processes: one
 /// lane, no pipe.
-fn lay_out(parts: Vec<Part>, read: String) -> String {
+fn lay_out(parts: Vec<Part>, read: String, layout: Layout) -> String {
     let busy = parts.iter().filter(|p| p.cost > 0).count();
-    if busy < 2 {
+    if busy < 2 || layout == Layout::Sequential {
         return read + &parts.iter().map(|p| p.text.as_str()).collect::<String>();
     }
     let mut by_cost: Vec<usize> = (0..parts.len()).collect();
@@ -109,10 +119,20 @@ fn fresh_nonce() -> String {
 impl ProbeScript {
     /// Build the script for these executions (any order; duplicates share a probe).
     pub fn build(executions: &[Execution]) -> ProbeScript {
-        Self::build_with_nonce(executions, fresh_nonce())
+        Self::build_with_layout(executions, Layout::default())
     }
 
+    /// [`ProbeScript::build`] with the sections laid out as `layout` says.
+    pub fn build_with_layout(executions: &[Execution], layout: Layout) -> ProbeScript {
+        Self::build_with(executions, fresh_nonce(), layout)
+    }
+
+    #[cfg(test)]
     fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
+        Self::build_with(executions, nonce, Layout::default())
+    }
+
+    fn build_with(executions: &[Execution], nonce: String, layout: Layout) -> ProbeScript {
         let mut by_module: BTreeMap<ModuleKind, Vec<Probe>> = BTreeMap::new();
         for e in executions {
             let section = module(e.target.module).section();
@@ -148,7 +168,7 @@ impl ProbeScript {
         } else {
             frame(&nonce, READ_SECTION, &super::reads::fragment(&reads))
         };
-        let text = format!("{PROLOGUE}{}", lay_out(parts, read));
+        let text = format!("{PROLOGUE}{}", lay_out(parts, read, layout));
         ProbeScript {
             text,
             nonce,
@@ -400,6 +420,10 @@ mod tests {
         let count = |lane: &str| lane.matches(":B:").count();
         // user, group, package: 1 each; sysctl: 0 — two and two.
         assert_eq!((count(piped), count(direct)), (2, 2), "{lanes}");
+        // The benchmark's sequential layout: the same sections, no pipe.
+        let seq = ProbeScript::build_with_layout(&execs, Layout::Sequential);
+        assert!(!seq.text.contains("} | {"), "{}", seq.text);
+        assert_eq!(seq.text.matches(":B:").count(), 5);
     }
 
     #[test]
