@@ -1,14 +1,16 @@
-//! kernel_module: `loaded` from ONE `cut -d ' ' -f 1 /proc/modules` (the shell's `read`
-//! builtin reads one byte per syscall: ~3.5 ms for 150 modules against ~1 ms), plus a
-//! builtin `[ -d /sys/module/<name> ]` test per module, which also sees modules built into
-//! the kernel (those that have parameters). Names compare with `-` and `_`
-//! as equal, as the kernel does.
+//! kernel_module: `loaded` from `/proc/modules` in the host's shared read (no process of its
+//! own; the shell's `read` builtin reads one byte per syscall: ~3.5 ms for 150 modules), plus
+//! a builtin `[ -d /sys/module/<name> ]` test per module, which also sees modules built into
+//! the kernel (those that have parameters). Names compare with `-` and `_` as equal, as the
+//! kernel does.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, observed};
+use super::{Module, Observation, Probe, Read, Reads, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct KernelModule;
+
+const MODULES: &str = "/proc/modules";
 
 fn canonical(name: &str) -> String {
     name.replace('-', "_")
@@ -36,10 +38,12 @@ impl Module for KernelModule {
         }
         Ok(())
     }
+    fn cost(&self, _probes: &[Probe]) -> u32 {
+        0 // builtin tests; /proc/modules comes from the shared read
+    }
     fn fragment(&self, probes: &[Probe]) -> String {
         let mut s = String::from(
-            "if [ -r /proc/modules ]; then echo '@@PROC'; \
-             cut -d ' ' -f 1 /proc/modules && echo '@@PROCEND'; fi\n\
+            "if [ -r /proc/modules ]; then echo '@@PROC'; fi\n\
              if ! [ -r /proc/modules ] && ! [ -d /sys/module ]; then \
              echo '@@NA neither /proc/modules nor /sys/module exists'; fi\n",
         );
@@ -50,32 +54,38 @@ impl Module for KernelModule {
         s.push_str("echo '@@END'");
         s
     }
+    fn reads(&self, _probes: &[Probe]) -> Vec<Read> {
+        vec![Read::System(MODULES.into())]
+    }
     fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        let (own, reads) = super::reads::split_capture(output);
+        self.parse_reads(own, probes, &reads)
+    }
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let lines = match super::table_lines(output, probes.len(), "kernel module probe") {
             Ok(lines) => lines,
             Err(observations) => return observations,
         };
-        let proc_start = lines.iter().position(|l| l == "@@PROC");
-        let proc_end = lines.iter().position(|l| l == "@@PROCEND");
-        let loaded: Vec<String> = match (proc_start, proc_end) {
-            (Some(a), Some(b)) if a < b => lines[a + 1..b].iter().map(|l| canonical(l)).collect(),
-            // /proc/modules was readable but `cut` failed: the list is not the whole truth.
-            (Some(a), _) => {
-                let why: Vec<&str> = lines[a + 1..]
-                    .iter()
-                    .map(|l| l.trim())
-                    .filter(|l| !l.is_empty() && !l.starts_with('@'))
-                    .take(2)
-                    .collect();
+        // `<name> <size> <refs> …` per line; readable but not read: the list is unknown.
+        let loaded: Vec<String> = match reads.lines(MODULES) {
+            _ if !lines.iter().any(|l| l == "@@PROC") => Vec::new(),
+            Some(table) => table
+                .iter()
+                .filter_map(|(_, l)| {
+                    let l = String::from_utf8_lossy(l);
+                    l.split(' ').next().map(canonical)
+                })
+                .collect(),
+            // No module loaded at all reads as an empty file.
+            None if reads.complete() => Vec::new(),
+            None => {
                 return vec![
-                    Observation::Error(format!(
-                        "reading /proc/modules failed: {}",
-                        why.join("; ")
-                    ));
+                    Observation::Error(
+                        "/proc/modules was not read (output cut short)".into()
+                    );
                     probes.len()
                 ];
             }
-            _ => Vec::new(),
         };
         let mut in_sys = vec![false; probes.len()];
         for (i, status, _) in super::tagged_lines(output, probes.len()) {
@@ -120,7 +130,8 @@ mod tests {
 
     #[test]
     fn proc_modules_names_compare_dash_and_underscore_alike() {
-        let out = b"@@PROC\nusb_storage\next4\n@@PROCEND\n@@END\n";
+        // Written in the capture form (this box's kernel has no /proc/modules).
+        let out = b"@@PROC\n@@END\n@@READS\n/proc/modules\x001:usb_storage 81920 0 - Live 0x0\n/proc/modules\x002:ext4 1024000 2 - Live 0x0\n\n@@READEND\n";
         let p: Vec<Probe> = ["usb-storage", "ext4", "cramfs"]
             .iter()
             .map(|s| Probe::new(s, &[]))
@@ -129,15 +140,13 @@ mod tests {
         assert_eq!(loaded(&obs[0]), Value::Bool(true));
         assert_eq!(loaded(&obs[1]), Value::Bool(true));
         assert_eq!(loaded(&obs[2]), Value::Bool(false));
-        let failed = KernelModule.parse(
-            b"@@PROC\ncut: /proc/modules: Input/output error\n@@END\n",
-            &p,
-        );
+        // Readable, but the shared read never came back: unknown, not "not loaded".
+        let unread = KernelModule.parse(b"@@PROC\n@@END\n", &p);
         assert!(
-            matches!(&failed[0], Observation::Error(e) if e.contains("Input/output")),
-            "{failed:?}"
+            matches!(&unread[0], Observation::Error(e) if e.contains("cut short")),
+            "{unread:?}"
         );
-        let cut = KernelModule.parse(b"@@PROC\next4\n", &p);
+        let cut = KernelModule.parse(b"@@PROC\n", &p);
         assert!(matches!(&cut[0], Observation::Error(_)));
         assert!(KernelModule.validate_subject("a/b").is_err());
     }
