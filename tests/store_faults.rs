@@ -108,15 +108,24 @@ fn reopening_keeps_the_history_and_migrations_are_idempotent() {
     assert_eq!(count(&db, "SELECT count(*) FROM vals"), 2);
 }
 
-#[test]
-fn a_lock_held_beyond_the_busy_timeout_is_a_clear_error_and_counted_loss() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("h.db");
+/// A history with one run in `dir`, and another connection holding its write lock (an open
+/// `BEGIN IMMEDIATE` transaction) until it is rolled back or dropped.
+fn history_locked_by_another_writer(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, rusqlite::Connection) {
+    let db = dir.join("h.db");
     write_runs(&db, &[RunSpec::new("r1", "prod", 2, vec![pass("h", "c")])]);
     let holder = rusqlite::Connection::open(&db).unwrap();
     holder
         .execute_batch("BEGIN IMMEDIATE; INSERT INTO envs (name) VALUES ('held');")
         .unwrap();
+    (db, holder)
+}
+
+#[test]
+fn a_lock_held_beyond_the_busy_timeout_is_a_clear_error_and_counted_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, holder) = history_locked_by_another_writer(dir.path());
     let opts = WriterOptions {
         busy_timeout: Duration::from_millis(200),
         ..WriterOptions::default()
@@ -399,12 +408,7 @@ fn readers_browse_while_a_writer_holds_the_write_lock() {
 #[test]
 fn a_run_survives_a_lock_that_is_released_mid_run() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("h.db");
-    write_runs(&db, &[RunSpec::new("r1", "prod", 2, vec![pass("h", "c")])]);
-    let holder = rusqlite::Connection::open(&db).unwrap();
-    holder
-        .execute_batch("BEGIN IMMEDIATE; INSERT INTO envs (name) VALUES ('held');")
-        .unwrap();
+    let (db, holder) = history_locked_by_another_writer(dir.path());
     let opts = WriterOptions {
         busy_timeout: Duration::from_millis(100),
         ..WriterOptions::default()
@@ -444,12 +448,7 @@ fn a_run_survives_a_lock_that_is_released_mid_run() {
 #[test]
 fn a_held_lock_never_stalls_the_sender_and_loses_nothing_it_releases() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("h.db");
-    write_runs(&db, &[RunSpec::new("r1", "prod", 2, vec![pass("h", "c")])]);
-    let holder = rusqlite::Connection::open(&db).unwrap();
-    holder
-        .execute_batch("BEGIN IMMEDIATE; INSERT INTO envs (name) VALUES ('held');")
-        .unwrap();
+    let (db, holder) = history_locked_by_another_writer(dir.path());
     // A queue of 8 events: a writer stuck waiting for the lock would make `send` wait.
     let opts = WriterOptions {
         busy_timeout: Duration::from_secs(30),
