@@ -17,12 +17,8 @@ pub struct ChecksArgs {
 }
 
 pub fn run(args: ChecksArgs) -> i32 {
-    let loaded = match args.sources.load() {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let selection = match args.select.selection(&loaded) {
-        Ok(s) => s,
+    let (loaded, selection) = match args.select.load_selected(&args.sources) {
+        Ok(ls) => ls,
         Err(code) => return code,
     };
     // Validates the selection (unknown host/category/check → exit 2).

@@ -68,6 +68,14 @@ pub struct SelectArgs {
 }
 
 impl SelectArgs {
+    /// Load `sources` and resolve this selection over them: what `run`, `checks` and the TUI
+    /// start from. `Err` is the exit code, the error already printed.
+    pub fn load_selected(&self, sources: &SourceArgs) -> Result<(Loaded, Selection), i32> {
+        let loaded = sources.load()?;
+        let selection = self.selection(&loaded)?;
+        Ok((loaded, selection))
+    }
+
     /// The selection, with the environment resolved: when several environments are loaded
     /// and none is chosen that is a usage error (a run covers one environment).
     pub fn selection(&self, loaded: &Loaded) -> Result<Selection, i32> {

@@ -51,12 +51,8 @@ pub struct TuiArgs {
 }
 
 fn open_tui(a: TuiArgs) -> i32 {
-    let loaded = match a.sources.load() {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let selection = match a.select.selection(&loaded) {
-        Ok(s) => s,
+    let (loaded, selection) = match a.select.load_selected(&a.sources) {
+        Ok(ls) => ls,
         Err(code) => return code,
     };
     crate::tui::main(crate::tui::TuiContext {

@@ -36,12 +36,8 @@ fn want_color() -> bool {
 }
 
 pub fn run(args: RunArgs) -> i32 {
-    let loaded = match args.sources.load() {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    let selection = match args.select.selection(&loaded) {
-        Ok(s) => s,
+    let (loaded, selection) = match args.select.load_selected(&args.sources) {
+        Ok(ls) => ls,
         Err(code) => return code,
     };
     // Hosts are expanded one at a time as the executor gets to them.
