@@ -12,7 +12,7 @@
 //! including lines that look like markers, parses exactly.
 
 use super::quote::{sh_quote, sh_quote_all};
-use super::{Module, Observation, Probe, finish, observed};
+use super::{Module, Observation, Probe, Reads, finish, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Command;
@@ -128,7 +128,7 @@ impl Module for Command {
         }
         format!("{{\n{s}}} 3>&1")
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let mut out: Vec<Captured> = vec![(None, None); probes.len()];
         for (kind, i, status, body) in records(output) {
             let Some(slot) = out.get_mut(i) else { continue };

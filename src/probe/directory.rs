@@ -3,7 +3,7 @@
 //! when the path resolves to a directory, otherwise it shows what is there instead.
 
 use super::file::{evaluate_mode, parse_all, stat_fragment, validate_path};
-use super::{AttrVerdict, Attributes, Module, Observation, Probe};
+use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads};
 use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
@@ -45,7 +45,7 @@ impl Module for Directory {
         let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
         stat_fragment(&plain)
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let plain: Vec<Probe> = probes.iter().map(|p| Probe::new(&p.subject, &[])).collect();
         parse_all(output, &plain, &super::Reads::default())
             .into_iter()

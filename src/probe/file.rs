@@ -592,10 +592,6 @@ impl Module for File {
     fn reads(&self, probes: &[Probe]) -> Vec<Read> {
         content_reads(probes)
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let (own, reads) = super::reads::split_capture(output);
-        parse_all(own, probes, &reads)
-    }
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         parse_all(output, probes, reads)
     }

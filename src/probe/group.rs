@@ -4,7 +4,7 @@
 
 use super::quote::sh_quote_all;
 use super::user::{group_rows, validate_account_name};
-use super::{Module, Observation, Probe, finish, lossy_lines, observed};
+use super::{Module, Observation, Probe, Reads, finish, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Group;
@@ -26,7 +26,7 @@ impl Module for Group {
         let names = sh_quote_all(probes.iter().map(|p| p.subject.as_str()));
         format!("getent group -- {names} 2>/dev/null; echo \"@@RC $?\"")
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let lines = lossy_lines(output);
         let Some(rc_at) = lines.iter().position(|l| l.starts_with("@@RC ")) else {
             return finish(vec![None; probes.len()], "getent group");

@@ -57,10 +57,6 @@ impl Module for KernelModule {
     fn reads(&self, _probes: &[Probe]) -> Vec<Read> {
         vec![Read::System(MODULES.into())]
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let (own, reads) = super::reads::split_capture(output);
-        self.parse_reads(own, probes, &reads)
-    }
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let lines = match super::table_lines(output, probes.len(), "kernel module probe") {
             Ok(lines) => lines,

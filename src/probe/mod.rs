@@ -121,17 +121,20 @@ pub trait Module: Sync {
         Vec::new()
     }
 
-    /// Parse a standalone capture into one observation per probe, same order: the fragment's
-    /// output (stdout and stderr interleaved, as the batch framed it), followed — for a
-    /// module with [`Module::reads`] — by a [`reads::CAPTURE_SEPARATOR`] line and the shared
-    /// read (see [`reads::split_capture`]); this is the form of the test fixtures. Must not
-    /// panic on any input, including non-UTF-8 bytes and truncated output.
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation>;
+    /// Parse the fragment's output (stdout and stderr interleaved, as the batch framed it)
+    /// with the host's shared read into one observation per probe, same order: what the batch
+    /// calls. Must not panic on any input, including non-UTF-8 bytes and truncated output.
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation>;
 
-    /// Parse the fragment's output with the host's shared read: what the batch calls.
-    /// Default (modules without reads): [`Module::parse`].
-    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
-        self.parse(output, probes)
+    /// Parse a standalone capture, the form of the test fixtures: the fragment's output,
+    /// followed — for a module with [`Module::reads`] — by a [`reads::CAPTURE_SEPARATOR`]
+    /// line and the shared read (see [`reads::split_capture`]).
+    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+        if self.reads(probes).is_empty() {
+            return self.parse_reads(output, probes, &Reads::default());
+        }
+        let (own, reads) = reads::split_capture(output);
+        self.parse_reads(own, probes, &reads)
     }
 
     /// Evaluate one attribute. Default: look the attribute up and apply the matcher.

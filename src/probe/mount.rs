@@ -68,10 +68,6 @@ impl Module for Mount {
     fn reads(&self, _probes: &[Probe]) -> Vec<Read> {
         vec![Read::System(MOUNTS.into())]
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let (own, reads) = super::reads::split_capture(output);
-        self.parse_reads(own, probes, &reads)
-    }
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         if let Err(observations) = super::table_lines(output, probes.len(), "mount probe") {
             return observations;

@@ -12,7 +12,7 @@
 //! reruns it once to show the reason. RPM family: ONE `rpm -q`. `not_applicable` when neither.
 
 use super::quote::{sh_quote, sh_quote_all};
-use super::{Module, Observation, Probe, lossy_lines, not_applicable, observed};
+use super::{Module, Observation, Probe, Reads, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value, compare_versions};
 use std::cmp::Ordering;
 
@@ -204,7 +204,7 @@ impl Module for Package {
             patterns = status_patterns(probes),
         )
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         if let Some(why) = not_applicable(output) {
             return vec![Observation::NotApplicable(why); probes.len()];
         }

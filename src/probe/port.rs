@@ -8,7 +8,7 @@
 //! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
 //! ::) also counts. Addresses are decoded as a little-endian host prints them (x86, arm64).
 
-use super::{Module, Observation, Probe, observed};
+use super::{Module, Observation, Probe, Reads, observed};
 use crate::model::{ModuleKind, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -141,7 +141,7 @@ impl Module for Port {
          echo '@@END'"
             .to_string()
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let lines = match super::table_lines(output, probes.len(), "listening sockets") {
             Ok(lines) => lines,
             Err(observations) => return observations,

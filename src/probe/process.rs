@@ -207,10 +207,6 @@ impl Module for Process {
         }
         r
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let (own, reads) = super::reads::split_capture(output);
-        self.parse_reads(own, probes, &reads)
-    }
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let raw: Vec<&[u8]> = output.split(|b| *b == b'\n').collect();
         let lines = lossy_lines(output);

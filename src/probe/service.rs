@@ -8,7 +8,8 @@
 
 use super::quote::sh_quote_all;
 use super::{
-    AttrVerdict, Attributes, Module, Observation, Probe, lossy_lines, not_applicable, observed,
+    AttrVerdict, Attributes, Module, Observation, Probe, Reads, lossy_lines, not_applicable,
+    observed,
 };
 use crate::model::{Matcher, ModuleKind, Value};
 use std::collections::BTreeMap;
@@ -69,7 +70,7 @@ impl Module for Service {
              else echo '@@NA systemd is not running on this host (no /run/systemd/system)'; fi"
         )
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         if let Some(why) = not_applicable(output) {
             return vec![Observation::NotApplicable(why); probes.len()];
         }

@@ -9,7 +9,7 @@
 //! holds it), and a keyword set nowhere falls back to OpenSSH's compiled-in default.
 //! `not_applicable` when the host has neither sshd nor /etc/ssh/sshd_config.
 
-use super::{Module, Observation, Probe, lossy_lines, observed};
+use super::{Module, Observation, Probe, Reads, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 use std::collections::BTreeMap;
 
@@ -226,7 +226,7 @@ fi
 echo '@@END'"#
         )
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let lines = lossy_lines(output);
         if let Some(why) = super::not_applicable(output) {
             return vec![Observation::NotApplicable(why); probes.len()];

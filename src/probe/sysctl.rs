@@ -76,10 +76,6 @@ impl Module for Sysctl {
             .map(|p| Read::System(proc_path(&p.subject)))
             .collect()
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
-        let (own, reads) = super::reads::split_capture(output);
-        self.parse_reads(own, probes, &reads)
-    }
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         let lines = super::lossy_lines(output);
         if !lines.iter().any(|l| l == "@@END") {

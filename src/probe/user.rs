@@ -6,7 +6,7 @@
 //! groups the host enumerates.
 
 use super::quote::sh_quote_all;
-use super::{Module, Observation, Probe, finish, lossy_lines, observed};
+use super::{Module, Observation, Probe, Reads, finish, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct User;
@@ -66,7 +66,7 @@ impl Module for User {
         }
         s
     }
-    fn parse(&self, output: &[u8], probes: &[Probe]) -> Vec<Observation> {
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], _reads: &Reads) -> Vec<Observation> {
         let lines = lossy_lines(output);
         let Some(rc_at) = lines.iter().position(|l| l.starts_with("@@RC ")) else {
             return finish(vec![None; probes.len()], "getent passwd");
