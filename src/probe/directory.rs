@@ -3,7 +3,7 @@
 //! when the path resolves to a directory, otherwise it shows what is there instead.
 
 use super::file::{evaluate_mode, parse_all, stat_fragment, validate_path};
-use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads};
+use super::{AttrVerdict, Attributes, Module, Observation, Probe, Programs, Reads};
 use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
@@ -27,6 +27,9 @@ fn as_directory(a: &Attributes) -> Attributes {
 impl Module for Directory {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Directory
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["stat"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["exists", "mode", "owner", "group"]

@@ -8,7 +8,7 @@
 //! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
 //! ::) also counts. Addresses are decoded as a little-endian host prints them (x86, arm64).
 
-use super::{Module, Observation, Probe, Reads, observed};
+use super::{Module, Observation, Probe, Programs, Reads, observed};
 use crate::model::{ModuleKind, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -121,6 +121,9 @@ fn ss_listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
 impl Module for Port {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Port
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["ss", "grep"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["listening", "addresses"]
