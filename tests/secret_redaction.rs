@@ -168,17 +168,36 @@ fn a_secret_never_reaches_the_history_or_any_output() {
     // Content-derived values are redacted; metadata is not.
     let hit = get("token.hit");
     assert_eq!(hit["outcome"], "pass", "{hit}");
-    assert!(hit["actual"]["contains"].as_str().unwrap().starts_with("[redacted:"), "{hit}");
+    assert!(
+        hit["actual"]["contains"]
+            .as_str()
+            .unwrap()
+            .starts_with("[redacted:"),
+        "{hit}"
+    );
     assert_eq!(hit["actual"]["mode"], "0644");
     let digest = get("token.digest");
     assert_eq!(digest["outcome"], "fail");
-    assert!(digest["actual"]["sha256"].as_str().unwrap().starts_with("[redacted:"));
+    assert!(
+        digest["actual"]["sha256"]
+            .as_str()
+            .unwrap()
+            .starts_with("[redacted:")
+    );
     let size = std::fs::metadata(f.path("token.txt")).unwrap().len();
     assert_eq!(digest["actual"]["size"], size, "the size stays visible");
     let cmd = get("token.command");
     assert_eq!(cmd["outcome"], "fail");
-    assert_eq!(cmd["actual"]["exit_status"], 0, "the exit status stays visible");
-    assert!(cmd["actual"]["stdout"].as_str().unwrap().starts_with("[redacted:"));
+    assert_eq!(
+        cmd["actual"]["exit_status"], 0,
+        "the exit status stays visible"
+    );
+    assert!(
+        cmd["actual"]["stdout"]
+            .as_str()
+            .unwrap()
+            .starts_with("[redacted:")
+    );
     // The same secret hashes the same in the next run (the history's salt).
     let again = f.run("json");
     let stdout_of = |s: &str| {
@@ -191,8 +210,14 @@ fn a_secret_never_reaches_the_history_or_any_output() {
     let key_actual = key["actual"]["contains"].to_string();
     assert!(!key_actual.contains("nearest"), "{key_actual}");
     let plain = get("plain.miss")["actual"]["contains"].to_string();
-    assert!(plain.contains("nearest: line 1: password_hint_near_line="), "{plain}");
-    assert!(plain.contains('…') && !plain.contains(&"x".repeat(200)), "{plain}");
+    assert!(
+        plain.contains("nearest: line 1: password_hint_near_line="),
+        "{plain}"
+    );
+    assert!(
+        plain.contains('…') && !plain.contains(&"x".repeat(200)),
+        "{plain}"
+    );
 
     for format in ["text", "junit"] {
         assert_clean(format, f.run(format).as_bytes(), &bad);
@@ -201,7 +226,15 @@ fn a_secret_never_reaches_the_history_or_any_output() {
     for args in [
         vec!["history", "--db", &db, "--format", "json"],
         vec!["history", "--db", &db],
-        vec!["show", "a", "token.command", "--db", &db, "--format", "json"],
+        vec![
+            "show",
+            "a",
+            "token.command",
+            "--db",
+            &db,
+            "--format",
+            "json",
+        ],
         vec!["show", "a", "token.miss", "--db", &db],
         vec!["drift", "--db", &db, "--all", "--format", "json"],
         vec!["status", "--db", &db, "--format", "json"],
@@ -212,7 +245,11 @@ fn a_secret_never_reaches_the_history_or_any_output() {
     // The database files themselves, WAL included.
     for entry in std::fs::read_dir(f.dir.path()).unwrap() {
         let p = entry.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().starts_with("history.db") {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("history.db")
+        {
             assert_clean(&p.display().to_string(), &std::fs::read(&p).unwrap(), &bad);
         }
     }
@@ -227,7 +264,10 @@ fn a_secret_never_reaches_the_history_or_any_output() {
             .unwrap_or_else(|| panic!("{id} not listed:\n{listing}"))
             .to_string()
     };
-    assert!(line("token.command").ends_with("runs: user command · secret"), "{listing}");
+    assert!(
+        line("token.command").ends_with("runs: user command · secret"),
+        "{listing}"
+    );
     assert!(line("token.hit").ends_with("· secret"), "{listing}");
     assert!(!line("keyfile.miss").contains("runs:"), "{listing}");
     // The salt sits beside the history, private.
