@@ -4,9 +4,11 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod age;
 mod matcher;
 mod outcome;
 
+pub use age::parse_age;
 pub use matcher::{Matcher, MatcherError, compare_versions, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 
