@@ -14,6 +14,7 @@ mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
+pub use template::value_text;
 
 use crate::model::{Check, Environment, Host, HostPlan, ModuleKind, TransportKind, Value};
 use crate::probe::module;

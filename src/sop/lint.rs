@@ -1,0 +1,1 @@
+//! `driftscope checks --lint`: the check library and its SOPs agree.
