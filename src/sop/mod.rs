@@ -140,6 +140,8 @@ pub struct Section {
     pub body: String,
     /// 1-based line of the section's heading in the file.
     pub line: usize,
+    /// 1-based line in the file of the body's first line.
+    pub body_line: usize,
 }
 
 impl Sop {
@@ -164,6 +166,7 @@ impl Sop {
                 kind: s.kind,
                 body: fill(&s.body, values),
                 line: s.line,
+                body_line: s.body_line,
             })
             .collect()
     }

@@ -139,7 +139,9 @@ fn parse_sections(file: &str, lines: &[&str], start: usize) -> Result<Vec<Sectio
     let mut in_fence = false;
     let finish = |sections: &mut Vec<Section>, body: &mut Vec<&str>| {
         if let Some(last) = sections.last_mut() {
-            last.body = body.join("\n").trim_matches('\n').to_string();
+            let leading = body.iter().take_while(|l| l.trim().is_empty()).count();
+            last.body_line = last.line + 1 + leading;
+            last.body = body[leading..].join("\n").trim_end().to_string();
         }
         body.clear();
     };
@@ -174,6 +176,7 @@ fn parse_sections(file: &str, lines: &[&str], start: usize) -> Result<Vec<Sectio
                     kind,
                     body: String::new(),
                     line: number,
+                    body_line: number + 1,
                 });
             }
             (_, Some(want)) => {
@@ -283,6 +286,7 @@ Page.
                 .contains("## not a heading")
         );
         assert_eq!(sop.sections[0].line, 11);
+        assert_eq!(sop.sections[1].body_line, 15, "the line after the heading");
     }
 
     fn err(text: &str) -> String {
