@@ -816,9 +816,10 @@ fn collect_strings(v: &Value, f: &mut dyn FnMut(&str)) {
     }
 }
 
+/// A placeholder or a `{{`/`}}` escape anywhere in the value: it is checked once rendered.
 fn value_has_placeholder(v: &Value) -> bool {
     let mut found = false;
-    collect_strings(v, &mut |s| found |= !template::placeholders(s).is_empty());
+    collect_strings(v, &mut |s| found |= template::is_template(s));
     found
 }
 
