@@ -165,3 +165,108 @@ fn slash_form_sysctl_keys_read_the_path_as_written() {
         ),
     ]);
 }
+
+#[test]
+fn a_command_expected_to_exit_127_is_answered_and_its_stderr_does_not_depend_on_other_checks() {
+    let absent = "ds-no-such-program-16";
+    let verdicts = expect_outcomes(&[
+        // How Goss files (and `goss add`) assert that a program is absent.
+        (
+            exec("command", absent, json!({"exit_status": 127})),
+            Outcome::Pass,
+        ),
+        (
+            exec("command", absent, json!({"exit_status": 0})),
+            Outcome::Fail,
+        ),
+        // A check that does not name exit_status cannot be answered: error, as before.
+        (
+            exec("command", absent, json!({"stdout": ""})),
+            Outcome::Error,
+        ),
+    ]);
+    assert!(
+        verdicts[2]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("command not found")),
+        "{:?}",
+        verdicts[2].reason
+    );
+    // stderr is the same whatever else the script probes (it used to carry the script's
+    // line number: `/bin/sh: 106: foobar: not found`).
+    let with_stderr = exec(
+        "command",
+        absent,
+        json!({"stderr": {"matches": "not found"}, "exit_status": 127}),
+    );
+    let alone = expect_outcomes(&[(with_stderr.clone(), Outcome::Pass)]);
+    let mut crowd: Vec<(driftscope::model::Execution, Outcome)> = (0..12)
+        .map(|i| {
+            (
+                exec(
+                    "command",
+                    &format!("echo {i}"),
+                    json!({"stdout": i.to_string()}),
+                ),
+                Outcome::Pass,
+            )
+        })
+        .collect();
+    crowd.push((
+        exec("file", "/etc/passwd", json!({"exists": true})),
+        Outcome::Pass,
+    ));
+    crowd.push((with_stderr, Outcome::Pass));
+    let crowded = expect_outcomes(&crowd);
+    let stderr = |v: &driftscope::probe::batch::Verdict| v.actual["stderr"].clone();
+    assert_eq!(
+        stderr(&alone[0]),
+        json!(format!("sh: 1: {absent}: not found"))
+    );
+    assert_eq!(stderr(&alone[0]), stderr(crowded.last().expect("verdict")));
+}
+
+#[test]
+fn an_ipv4_wildcard_listener_does_not_serve_ipv6_addresses() {
+    use socket2::{Domain, Socket, Type};
+    use std::net::SocketAddr;
+    let v4 = std::net::TcpListener::bind("0.0.0.0:0").expect("bind 0.0.0.0");
+    let p4 = v4.local_addr().expect("addr").port();
+    let listen = |v6only: bool| {
+        let s = Socket::new(Domain::IPV6, Type::STREAM, None).expect("socket");
+        s.set_only_v6(v6only).expect("v6only");
+        s.bind(&"[::]:0".parse::<SocketAddr>().expect("addr").into())
+            .expect("bind ::");
+        s.listen(8).expect("listen");
+        let port = s
+            .local_addr()
+            .expect("addr")
+            .as_socket()
+            .expect("inet")
+            .port();
+        (s, port)
+    };
+    let (_dual, pd) = listen(false);
+    let (_only6, p6) = listen(true);
+    // What connecting says, for the record: the verdicts below must agree with it.
+    let connects = |addr: &str| std::net::TcpStream::connect(addr).is_ok();
+    assert!(!connects(&format!("[::1]:{p4}")) && connects(&format!("127.0.0.1:{p4}")));
+    assert!(connects(&format!("127.0.0.1:{pd}")) && connects(&format!("[::1]:{pd}")));
+    assert!(!connects(&format!("127.0.0.1:{p6}")) && connects(&format!("[::1]:{p6}")));
+    let port = |subject: String, listening: bool| {
+        (
+            exec("port", &subject, json!({"listening": listening})),
+            Outcome::Pass,
+        )
+    };
+    expect_outcomes(&[
+        port(format!("tcp/[::1]:{p4}"), false),
+        port(format!("tcp/127.0.0.1:{p4}"), true),
+        port(format!("tcp/{p4}"), true),
+        port(format!("tcp/127.0.0.1:{pd}"), true),
+        port(format!("tcp/[::1]:{pd}"), true),
+        port(format!("tcp/127.0.0.1:{p6}"), false),
+        port(format!("tcp/[::1]:{p6}"), true),
+    ]);
+}

@@ -318,10 +318,14 @@ fn evaluate_clear(e: &Execution, obs: &Observation) -> Verdict {
             let mut actual = serde_json::Map::new();
             let mut failed = Vec::new();
             let mut errors = Vec::new();
+            let waived = attrs
+                .get(super::ERRORS_WAIVED_BY)
+                .and_then(Value::as_str)
+                .is_some_and(|w| e.expect.iter().any(|(a, _)| a == w));
             for (attr, matcher) in &e.expect {
                 // A module may answer the subject but not one attribute (e.g. a file's
                 // mode is known, its content unreadable): that check is an error.
-                if let Some(why) = attrs.get(&super::attr_error_key(attr)) {
+                if !waived && let Some(why) = attrs.get(&super::attr_error_key(attr)) {
                     errors.push(why.as_str().unwrap_or("attribute unavailable").to_string());
                     continue;
                 }
