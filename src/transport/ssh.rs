@@ -111,9 +111,14 @@ pub struct SshTransport {
     slots: Mutex<HashMap<Destination, Slot>>,
     /// Set with `keep_connections`: masters live there and outlive this launch.
     kept: Option<KeptRoot>,
+    /// Kills of cancelled probes still under way ([`KillOnDrop`]); `close` waits for them
+    /// before it stops the masters they run over.
+    pending_kills: PendingKills,
     /// Declared last: removed after every master in `slots` was stopped on drop.
     control_dir: control_dir::ControlDir,
 }
+
+type PendingKills = Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>;
 
 /// What went wrong running the script over an established master.
 enum RunError {
@@ -139,6 +144,7 @@ impl SshTransport {
             kept,
             opts,
             slots: Mutex::new(HashMap::new()),
+            pending_kills: PendingKills::default(),
             control_dir: control_dir::ControlDir::new(parent),
         }
     }
@@ -252,7 +258,7 @@ impl SshTransport {
         let dest = Destination::of(host);
         let (pooled, reused) = self.master_for(host, &dest, &limits, false).await?;
         phase(HostPhase::Probing);
-        match run_on(&pooled, host, script, &limits).await {
+        match run_on(&pooled, host, script, &limits, &self.pending_kills).await {
             Ok(out) => Ok(out),
             Err(RunError::MasterGone(why)) if reused => {
                 // The pooled master died since last use (host rebooted, ssh killed …).
@@ -260,8 +266,12 @@ impl SshTransport {
                 self.evict(&dest, &pooled).await;
                 drop(pooled);
                 let (pooled, _) = self.master_for(host, &dest, &limits, true).await?;
-                self.finish(&dest, &pooled, run_on(&pooled, host, script, &limits).await)
-                    .await
+                self.finish(
+                    &dest,
+                    &pooled,
+                    run_on(&pooled, host, script, &limits, &self.pending_kills).await,
+                )
+                .await
             }
             other => self.finish(&dest, &pooled, other).await,
         }
@@ -294,6 +304,13 @@ impl SshTransport {
     }
 
     async fn close_all(&self) {
+        let kills: Vec<_> = match self.pending_kills.lock() {
+            Ok(mut k) => k.drain(..).collect(),
+            Err(_) => Vec::new(),
+        };
+        for kill in kills {
+            let _ = tokio::time::timeout(Duration::from_secs(4), kill).await;
+        }
         if self.kept.is_some() {
             // Kept masters stay for the next launch; ControlPersist ends them.
             if let Ok(mut s) = self.slots.lock() {
@@ -362,12 +379,41 @@ fn remote_command(host: &Host) -> &'static str {
     }
 }
 
+/// While armed, dropping this (the run was cancelled: Ctrl-C, the executor's own deadline)
+/// kills what the probe started on the host, over the still-open master, from a task of its
+/// own, as the deadline path does in line.
+struct KillOnDrop {
+    armed: bool,
+    pooled: Arc<Pooled>,
+    host: Host,
+    head: Arc<Mutex<Vec<u8>>>,
+    pending: PendingKills,
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (pooled, host, head) = (self.pooled.clone(), self.host.clone(), self.head.clone());
+        let task = rt.spawn(async move { kill_remote(&pooled, &host, &head).await });
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.retain(|t| !t.is_finished());
+            pending.push(task);
+        }
+    }
+}
+
 /// Run the script once over an established master.
 async fn run_on(
-    pooled: &Pooled,
+    pooled: &Arc<Pooled>,
     host: &Host,
     script: &str,
     limits: &Limits,
+    pending: &PendingKills,
 ) -> Result<ScriptOutput, RunError> {
     let deadline: tokio::time::Instant = limits.deadline.into();
     let cmd = remote_command(host);
@@ -394,6 +440,13 @@ async fn run_on(
         }
     };
     let head = Arc::new(Mutex::new(Vec::new()));
+    let mut cancelled = KillOnDrop {
+        armed: true,
+        pooled: pooled.clone(),
+        host: host.clone(),
+        head: head.clone(),
+        pending: pending.clone(),
+    };
     let stdin = child.stdin().take();
     let stdout = child.stdout().take().map(|inner| Head {
         inner,
@@ -408,6 +461,7 @@ async fn run_on(
         )))
     };
     let Ok((out, err)) = tokio::time::timeout_at(deadline, io).await else {
+        cancelled.armed = false;
         kill_remote(pooled, host, &head).await;
         return Err(timeout());
     };
@@ -440,10 +494,12 @@ async fn run_on(
             return Err(RunError::Transport(TransportError::Failed(why)));
         }
         Err(_) => {
+            cancelled.armed = false;
             kill_remote(pooled, host, &head).await;
             return Err(timeout());
         }
     };
+    cancelled.armed = false;
     if host.become_root
         && let Some(why) = sudo_refusal(&stderr)
     {
