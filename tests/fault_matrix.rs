@@ -773,6 +773,9 @@ fn print(rows: &[Row]) -> String {
     t
 }
 
+/// One row: runs its fault and judges it.
+type RowFn = fn() -> Row;
+
 #[test]
 fn the_fault_matrix() {
     if !sshd_fleet::is_root() {
@@ -780,7 +783,7 @@ fn the_fault_matrix() {
         assert!(std::env::var_os("CI").is_none(), "CI runs as root");
         return;
     }
-    let rows_fns: Vec<(&str, fn() -> Row)> = vec![
+    let rows_fns: Vec<(&str, RowFn)> = vec![
         ("host down", host_down),
         ("sshd killed", sshd_killed_mid_run),
         ("no banner", no_banner),

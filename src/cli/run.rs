@@ -45,6 +45,8 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return super::common::config_error(&e),
     };
+    let mut scope = selection.scope(None);
+    scope.inventories = loaded.inventory_files_of(&scope.environment);
     drop(loaded.environments);
     if plans.host_count() == 0 {
         eprintln!(
@@ -53,7 +55,7 @@ pub fn run(args: RunArgs) -> i32 {
         return super::EXIT_USAGE;
     }
     let meta = RunMeta::begin(
-        selection.scope(None),
+        scope,
         loaded.checkset_hash.clone(),
         plans.host_count(),
         plans.execution_count,

@@ -90,6 +90,7 @@ impl Selection {
             hosts: self.hosts.clone(),
             categories: self.categories.clone(),
             checks: self.checks.clone(),
+            inventories: Vec::new(),
         }
     }
 }
@@ -103,6 +104,20 @@ pub struct Loaded {
     pub checkset_hash: String,
     /// Non-fatal findings (e.g. a target tag no host has), each with file:line:col.
     pub warnings: Vec<String>,
+    /// Per environment name, the inventory file that defined it and its SHA-256 (recorded
+    /// with every run).
+    pub inventory_files: Vec<(String, crate::model::SourceDigest)>,
+}
+
+impl Loaded {
+    /// The inventory file(s) environment `env` came from (for a run's [`crate::model::Scope`]).
+    pub fn inventory_files_of(&self, env: &str) -> Vec<crate::model::SourceDigest> {
+        self.inventory_files
+            .iter()
+            .filter(|(e, _)| e == env)
+            .map(|(_, d)| d.clone())
+            .collect()
+    }
 }
 
 /// One TOML file's name (as shown in messages) and text.
@@ -187,7 +202,7 @@ fn valid_id(id: &str) -> bool {
 impl Loaded {
     /// Load and validate everything.
     pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
-        let environments = load_inventories(sources)?;
+        let (environments, inventory_files) = load_inventories_with_digests(sources)?;
         let check_files = match &sources.checks_dir {
             None => EMBEDDED_CHECKS
                 .iter()
@@ -198,7 +213,9 @@ impl Loaded {
                 .collect(),
             Some(dir) => read_check_dir(dir)?,
         };
-        Self::load_checks(environments, check_files)
+        let mut loaded = Self::load_checks(environments, check_files)?;
+        loaded.inventory_files = inventory_files;
+        Ok(loaded)
     }
 
     fn load_checks(
@@ -300,6 +317,7 @@ impl Loaded {
             checks,
             checkset_hash,
             warnings,
+            inventory_files: Vec::new(),
         })
     }
 
@@ -474,6 +492,14 @@ pub fn check_file_texts(sources: &Sources) -> Result<Vec<(String, String)>, Conf
 
 /// Load and validate only the inventories (the embedded one when none is given).
 pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigError> {
+    load_inventories_with_digests(sources).map(|(envs, _)| envs)
+}
+
+/// [`load_inventories`], and per environment the file it came from with its SHA-256.
+type InventoryDigests = Vec<(String, crate::model::SourceDigest)>;
+fn load_inventories_with_digests(
+    sources: &Sources,
+) -> Result<(Vec<Environment>, InventoryDigests), ConfigError> {
     let inventories = if sources.inventories.is_empty() {
         vec![SourceFile {
             name: EMBEDDED_INVENTORY.0.to_string(),
@@ -503,9 +529,23 @@ pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigErr
         }
         environments.push(env);
     }
+    let digests = environments
+        .iter()
+        .zip(&inventories)
+        .map(|((env, _), file)| {
+            let path = if sources.inventories.is_empty() {
+                format!("embedded:{}", file.name)
+            } else {
+                file.name.clone()
+            };
+            (
+                env.name.clone(),
+                crate::model::SourceDigest::of(&path, file.text.as_bytes()),
+            )
+        })
+        .collect();
     let environments: Vec<Environment> = environments.into_iter().map(|(e, _)| e).collect();
-
-    Ok(environments)
+    Ok((environments, digests))
 }
 
 /// Does the check target this host (host carries all target tags)?

@@ -282,7 +282,26 @@ pub struct ResultRecord {
     pub sop: Option<String>,
 }
 
-/// What a run covered (what the user narrowed it to).
+/// One file a run's configuration came from and the SHA-256 of its bytes as loaded (audit:
+/// which inventory, exactly, a run's hosts came from).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceDigest {
+    /// As given on the command line, or `embedded:<name>` for a built-in default.
+    pub path: String,
+    pub sha256: String,
+}
+
+impl SourceDigest {
+    pub fn of(path: &str, bytes: &[u8]) -> SourceDigest {
+        use sha2::{Digest, Sha256};
+        SourceDigest {
+            path: path.to_string(),
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// What a run covered (what the user narrowed it to) and the inventory it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub environment: String,
@@ -292,6 +311,10 @@ pub struct Scope {
     pub categories: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// The inventory file(s) that defined the environment, with their SHA-256 (audit; not
+    /// part of what `describe` and `is_full` consider).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<SourceDigest>,
 }
 
 impl Scope {

@@ -111,6 +111,7 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
         checks,
         checkset_hash: "demo".into(),
         warnings: vec![],
+        inventory_files: vec![],
     }
 }
 

@@ -45,6 +45,9 @@ impl Planner for Loaded {
     fn checkset_hash(&self) -> String {
         self.checkset_hash.clone()
     }
+    fn inventory_files(&self, env: &str) -> Vec<crate::model::SourceDigest> {
+        self.inventory_files_of(env)
+    }
 }
 
 /// Run the TUI until the user quits; returns the exit code (0, or 2 when it cannot start).

@@ -37,6 +37,10 @@ pub const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 pub trait Planner: Send + Sync {
     fn plan(&self, selection: &Selection) -> Result<Vec<HostPlan>, String>;
     fn checkset_hash(&self) -> String;
+    /// The inventory file(s) environment `env` came from, recorded with each run.
+    fn inventory_files(&self, _env: &str) -> Vec<crate::model::SourceDigest> {
+        Vec::new()
+    }
 }
 
 /// Whether raw mode / the alternate screen are ours to undo (so undoing happens once, even
@@ -359,9 +363,12 @@ fn start_run(req: RunRequest, services: &Services) -> Result<(ActiveRun, Targets
     if plans.is_empty() {
         return Err("nothing to run for this scope (no host has a matching check)".into());
     }
+    let mut scope = req
+        .selection
+        .scope(plans.first().map(|p| p.environment.as_str()));
+    scope.inventories = services.planner.inventory_files(&scope.environment);
     let meta = RunMeta::begin(
-        req.selection
-            .scope(plans.first().map(|p| p.environment.as_str())),
+        scope,
         services.planner.checkset_hash(),
         plans.len(),
         plans.iter().map(|p| p.executions.len()).sum(),
