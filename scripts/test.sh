@@ -19,6 +19,15 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Python tools the tests compare against (created once under target/venvs/): the real
+# `ansible-inventory` (Ansible inventories) and prometheus_client's exposition-format parser.
+venv=target/venvs/daily-use
+if [ ! -x "$venv/bin/ansible-inventory" ] || ! "$venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+  echo "test.sh: creating $venv (ansible-core, prometheus_client)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'ansible-core>=2.16,<2.20' 'prometheus_client>=0.20,<1'
+fi
+
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
