@@ -28,6 +28,11 @@ if [ ! -x "$venv/bin/ansible-inventory" ] || ! "$venv/bin/python" -c 'import pro
   "$venv/bin/pip" install -q 'ansible-core>=2.16,<2.20' 'prometheus_client>=0.20,<1'
 fi
 
+# The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
+scripts/testinfra-venv.sh
+
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+# The shipped check library and its SOPs agree (file:line problems, exit 2).
+cargo run --locked --quiet -- checks --lint

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod checks;
 mod common;
 mod config;
+mod disconnect;
 mod drift;
 mod history;
 mod inventory;
@@ -108,6 +109,8 @@ pub enum Command {
     /// Print every setting's effective value and where it came from (flag, environment
     /// variable, config file line, default).
     Config(config::ConfigArgs),
+    /// Close the SSH connections kept open by --keep-connections.
+    Disconnect(disconnect::DisconnectArgs),
 }
 
 impl Command {
@@ -137,6 +140,7 @@ impl Command {
             Command::Prune(a) => l.db = a.store.db.clone(),
             Command::Sop(_) => {}
             Command::Config(a) => l = a.layer(),
+            Command::Disconnect(_) => {}
         }
         l
     }
@@ -170,6 +174,7 @@ pub fn main() -> i32 {
         Some(Command::Prune(a)) => prune::run(a),
         Some(Command::Sop(a)) => sop::run(a),
         Some(Command::Config(a)) => config::run(a),
+        Some(Command::Disconnect(a)) => disconnect::run(a),
     }
 }
 

@@ -227,8 +227,12 @@ impl ConfigFile {
             values.ssh_config = Some(one_path(v.get_ref()));
         }
         if let Some(v) = raw.keep_connections {
-            let d = seconds(v.get_ref(), None)
-                .map_err(|e| file.error(v.span(), format!("keep_connections: {e}")))?;
+            let d = match v.get_ref() {
+                Seconds::Text(t) if t.trim().eq_ignore_ascii_case("off") => Ok(Duration::ZERO),
+                Seconds::Number(n) if *n == 0.0 => Ok(Duration::ZERO),
+                other => seconds(other, Some(86_400.0)),
+            }
+            .map_err(|e| file.error(v.span(), format!("keep_connections: {e} (or \"off\")")))?;
             mark("keep_connections", v.span());
             values.keep_connections = Some(d);
         }

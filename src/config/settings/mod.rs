@@ -65,6 +65,7 @@ pub struct Layer {
     pub timeout: Option<Duration>,
     pub connect_timeout: Option<Duration>,
     pub ssh_config: Option<PathBuf>,
+    /// `Duration::ZERO` = off (a flag's `off` overrides the file's duration).
     pub keep_connections: Option<Duration>,
 }
 
@@ -231,7 +232,18 @@ impl Layer {
             timeout: duration("timeout")?,
             connect_timeout: duration("connect_timeout")?,
             ssh_config: get("ssh_config").map(|p| expand_home(&p)),
-            keep_connections: duration("keep_connections")?,
+            keep_connections: match get("keep_connections") {
+                Some(v) if v.trim().eq_ignore_ascii_case("off") => Some(Duration::ZERO),
+                _ => match duration("keep_connections")? {
+                    Some(d) if d.as_secs() > 86_400 => {
+                        return Err(bad(
+                            "keep_connections",
+                            format!("{} is longer than the maximum of 24h", format_duration(d)),
+                        ));
+                    }
+                    d => d,
+                },
+            },
         })
     }
 }
@@ -289,7 +301,8 @@ impl Settings {
     ) -> Settings {
         let some = |o: &Option<String>| o.clone().map(Some);
         let some_p = |o: &Option<PathBuf>| o.clone().map(Some);
-        let some_d = |o: &Option<Duration>| o.map(Some);
+        // Zero means "off": resolved, it is no duration at all.
+        let some_d = |o: &Option<Duration>| o.map(|d| Some(d).filter(|d| !d.is_zero()));
         Settings {
             config_file,
             inventories: pick(
