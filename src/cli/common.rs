@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
 use crate::transport::local::LocalTransport;
+use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
 use std::path::PathBuf;
@@ -154,6 +155,7 @@ impl ExecArgs {
                 accept_new_host_keys: self.accept_new_host_keys,
                 ..SshOptions::default()
             }))),
+            salt: Some(Arc::new(SaltTransport::default())),
         }
     }
 }
