@@ -599,7 +599,22 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
                             "minion id is empty: expected the minion's id, or leave it out (default: the host name)",
                         ));
                     }
+                    Some(m)
+                        if m.get_ref()
+                            .contains(|c: char| c == ',' || c.is_whitespace()) =>
+                    {
+                        return Err(file.error(
+                            m.span(),
+                            format!("minion id {:?} has a comma or whitespace: expected a Salt minion id such as \"web-01.prod\"", m.get_ref()),
+                        ));
+                    }
                     Some(m) => m.into_inner(),
+                    None if name.contains(|c: char| c == ',' || c.is_whitespace()) => {
+                        return Err(file.error(
+                            h.name.span(),
+                            format!("host `{name}` cannot be a minion id (comma or whitespace): expected minion = \"…\""),
+                        ));
+                    }
                     None => name.clone(),
                 };
                 Some(SaltTarget {

@@ -216,10 +216,8 @@ impl Batch {
         }
         // Whatever the transport did not answer for.
         let timed_out = tokio::time::Instant::now() >= hard;
-        for index in 0..self.items.len() {
-            if reported[index] {
-                continue;
-            }
+        let unreported: Vec<usize> = (0..self.items.len()).filter(|&i| !reported[i]).collect();
+        for index in unreported {
             let why = if timed_out {
                 TransportError::Timeout(format!(
                     "no answer within the {:.1}s host deadline",

@@ -214,7 +214,9 @@ impl<'a> Job<'a> {
                             Line::Garbage {
                                 minion: Some(m), ..
                             } => self.answer(&mut answered, &m, &over, outputs),
-                            _ => heard.garbled = Some("a line of salt's output over the cap".into()),
+                            _ => {
+                                heard.garbled = Some("a line of salt's output over the cap".into())
+                            }
                         }
                     }
                     LineRead::Line if text.trim().is_empty() => {}
@@ -283,8 +285,12 @@ impl<'a> Job<'a> {
                             };
                             self.answer(answered, &minion, &result, outputs);
                         }
-                        MinionReturn::Words(words) if words.starts_with("Minion did not return") => {
-                            heard.no_return.insert(minion, first_line(&words).to_string());
+                        MinionReturn::Words(words)
+                            if words.starts_with("Minion did not return") =>
+                        {
+                            heard
+                                .no_return
+                                .insert(minion, first_line(&words).to_string());
                         }
                         MinionReturn::Words(words) => {
                             let result = Err(TransportError::Failed(format!(
@@ -297,7 +303,10 @@ impl<'a> Job<'a> {
                 }
             }
             Line::Job(words) => heard.job = Some(words),
-            Line::Garbage { minion: Some(m), why } => {
+            Line::Garbage {
+                minion: Some(m),
+                why,
+            } => {
                 let result = Err(TransportError::Failed(format!(
                     "salt's return for this minion was cut or garbled: {why}"
                 )));
@@ -338,7 +347,9 @@ impl<'a> Job<'a> {
         };
         if let Some(job) = &heard.job {
             let why = with_stderr(format!("salt: {}", first_sentences(job)));
-            self.answer_rest(answered, outputs, |_| TransportError::Unreachable(why.clone()));
+            self.answer_rest(answered, outputs, |_| {
+                TransportError::Unreachable(why.clone())
+            });
             return;
         }
         if let Some(garbled) = &heard.garbled {
@@ -346,10 +357,7 @@ impl<'a> Job<'a> {
             self.answer_rest(answered, outputs, |_| TransportError::Failed(why.clone()));
             return;
         }
-        let unanswered = self
-            .minions
-            .iter()
-            .any(|(m, _)| !answered[self.slot_of[m]]);
+        let unanswered = self.minions.iter().any(|(m, _)| !answered[self.slot_of[m]]);
         let keys = if unanswered {
             accepted_keys(self.master, limits).await
         } else {

@@ -151,7 +151,9 @@ mod tests {
     #[test]
     fn a_bare_string_speaks_for_the_whole_job() {
         let line = r#""Salt request timed out. The master is not responding.""#;
-        assert!(matches!(parse_line(line), Line::Job(s) if s.starts_with("Salt request timed out")));
+        assert!(
+            matches!(parse_line(line), Line::Job(s) if s.starts_with("Salt request timed out"))
+        );
     }
 
     #[test]
