@@ -23,7 +23,11 @@ fi
 
 # Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
 scripts/salt-venv.sh >/dev/null
+# The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
+scripts/testinfra-venv.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+# The shipped check library and its SOPs agree (file:line problems, exit 2).
+cargo run --locked --quiet -- checks --lint

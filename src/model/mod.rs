@@ -4,11 +4,15 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod age;
 mod matcher;
 mod outcome;
+mod version;
 
-pub use matcher::{Matcher, MatcherError, compare_versions, describe_matcher};
+pub use age::parse_age;
+pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
+pub use version::{VersionSpec, compare_versions};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! file: existence, type, mode, owner, group, size, sha256, symlink target and content
-//! regexes for all paths of a host with few forks:
+//! file: existence, type, mode, owner, group (names; the number when there is none), uid,
+//! gid (numbers), size, sha256, symlink target and content regexes for all paths of a host with few forks:
 //!
 //! - shell builtins (`[ -e ]`, `[ -L ]`, `[ -r ]`) classify every path (exists, broken link,
 //!   missing, permission denied) — no fork;
@@ -245,7 +245,7 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         a.insert("exists".into(), Value::Bool(exists));
         a.insert("type".into(), ty);
         a.insert("link_target".into(), target);
-        for k in ["mode", "owner", "group", "size", "sha256"] {
+        for k in ["mode", "owner", "group", "uid", "gid", "size", "sha256"] {
             a.insert(k.into(), Value::Null);
         }
         Observation::Observed(a)
@@ -308,6 +308,9 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         "group".into(),
         Value::String(name_or_id(&target.group, &target.gid)),
     );
+    let id = |v: &str| v.parse::<u64>().map_or(Value::Null, Value::from);
+    a.insert("uid".into(), id(&target.uid));
+    a.insert("gid".into(), id(&target.gid));
     a.insert("size".into(), Value::from(target.size));
     let wants_read = wants_content(probe) || probe.wants("sha256");
     let unreadable = (wants_read && p.readable[i] != Some(true)).then(|| {
@@ -541,15 +544,19 @@ fn mode_value(v: &Value) -> Option<u32> {
     u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok()
 }
 
+/// The canonical text of a mode (`"0644"`) when the value reads as one, else the value.
+fn canonical_mode(v: &Value) -> Value {
+    match mode_value(v) {
+        Some(m) => Value::String(format!("{m:04o}")),
+        None => v.clone(),
+    }
+}
+
 pub(crate) fn evaluate_mode(observed: &Attributes, matcher: &Matcher) -> AttrVerdict {
     let actual = observed.get("mode").cloned().unwrap_or(Value::Null);
-    let got = mode_value(&actual);
-    let ok = match matcher {
-        Matcher::Equals(want) => got.is_some() && mode_value(want) == got,
-        Matcher::In(list) => got.is_some() && list.iter().any(|w| mode_value(w) == got),
-        Matcher::Not(inner) => !evaluate_mode(observed, inner).ok,
-        m => m.matches(&actual),
-    };
+    let ok = matcher
+        .map_values(&canonical_mode)
+        .matches(&canonical_mode(&actual));
     AttrVerdict { ok, actual }
 }
 
@@ -564,6 +571,8 @@ impl Module for File {
             "mode",
             "owner",
             "group",
+            "uid",
+            "gid",
             "size",
             "sha256",
             "link_target",
