@@ -9,6 +9,8 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
@@ -19,15 +21,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# Python tools the tests compare against (created once under target/venvs/): the real
-# `ansible-inventory` (Ansible inventories) and prometheus_client's exposition-format parser.
-venv=target/venvs/daily-use
-if [ ! -x "$venv/bin/ansible-inventory" ] || ! "$venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
-  echo "test.sh: creating $venv (ansible-core, prometheus_client)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q 'ansible-core>=2.16,<2.20' 'prometheus_client>=0.20,<1'
-fi
-
+# Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
+scripts/salt-venv.sh >/dev/null
+# ansible-inventory and prometheus_client for the daily-use tests, a virtualenv under target/, once.
+scripts/daily-use-venv.sh >/dev/null
 # The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
 scripts/testinfra-venv.sh
 

@@ -5,6 +5,7 @@ use crate::config::settings::Layer;
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
 use crate::transport::local::LocalTransport;
+use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
 use std::path::PathBuf;
@@ -206,6 +207,7 @@ impl ExecArgs {
                 keep_connections: super::settings::current().keep_connections.value,
                 ..SshOptions::default()
             }))),
+            salt: Some(Arc::new(SaltTransport::default())),
         }
     }
 }
@@ -231,5 +233,16 @@ impl StoreArgs {
     /// Did the user name the database (flag, variable or config file)? Then it must work.
     pub fn db_named(&self) -> bool {
         super::settings::current().db.origin != crate::config::settings::Origin::Default
+    }
+}
+
+/// Redact `secret = true` values under the salt of the history at `db`, so they compare
+/// across its runs; when the salt file cannot be kept, a per-process salt (with a warning).
+pub fn use_history_salt(db: &std::path::Path) {
+    match crate::store::history_salt(db) {
+        Ok(salt) => crate::probe::secret::set_salt(&salt),
+        Err(e) => eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {e})"
+        ),
     }
 }

@@ -433,6 +433,8 @@ impl AnsibleInventory {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.value.clone()))
                 .collect(),
+            // Ansible reaches hosts over ssh or locally; salt minions come from TOML.
+            salt: None,
         }))
     }
 }
