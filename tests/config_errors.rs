@@ -31,7 +31,8 @@ fn load(inventory: &str, checks: &[(&str, &str)]) -> Result<Loaded, String> {
     }
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(cdir),
+        checks: vec![cdir],
+        ..Sources::default()
     })
     .map_err(|e| redact(&e.to_string(), dir.path()))
 }
@@ -283,7 +284,7 @@ fn unknown_enum_values_list_the_choices() {
     let e = load(inv, &[("c.toml", "category = \"x\"\n")]).unwrap_err();
     assert_eq!(
         e,
-        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected `local` or `ssh`"
+        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected one of `local`, `ssh`, `salt`"
     );
 }
 

@@ -74,7 +74,7 @@ pub fn run(args: RunArgs) -> i32 {
                 Some(w)
             }
             // A database the user named must work; the default one is best effort.
-            Err(e) if args.store.db.is_some() => {
+            Err(e) if args.store.db_named() => {
                 eprintln!("error: --db: {e}");
                 return super::EXIT_USAGE;
             }
@@ -142,12 +142,7 @@ pub fn run(args: RunArgs) -> i32 {
             return 3;
         }
     };
-    runtime.block_on(async {
-        transports.local.close().await;
-        if let Some(ssh) = &transports.ssh {
-            ssh.close().await;
-        }
-    });
+    runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Some(w) = store {
         match w.finish() {

@@ -7,16 +7,22 @@
 //! validates everything a run could trip over, including a dry expansion of every check on
 //! every targeted host, so `plan` of a loaded configuration only fails on a bad selection.
 
+pub mod ansible;
 mod embedded;
 mod expand;
+mod inventory_sources;
 mod raw;
+pub mod settings;
 mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
+pub use inventory_sources::load_environments;
 pub use template::{placeholders, value_text};
 
-use crate::model::{Check, Environment, Host, HostPlan, ModuleKind, TransportKind, Value};
+use crate::model::{
+    Check, Environment, Host, HostPlan, ModuleKind, SaltMaster, SaltTarget, TransportKind, Value,
+};
 use crate::probe::module;
 use raw::{RawCheck, RawCheckFile, RawInventory};
 use sha2::{Digest, Sha256};
@@ -61,11 +67,17 @@ impl ConfigError {
     }
 }
 
-/// Where to load from. `None` = the embedded default (this machine / shipped checks).
+/// Where to load from. Empty = the embedded default (this machine / shipped checks).
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
+    /// Inventory files: driftscope TOML, or Ansible INI / YAML / `--list` JSON by extension.
     pub inventories: Vec<PathBuf>,
-    pub checks_dir: Option<PathBuf>,
+    /// Commands printing Ansible `--list` JSON (`ansible-inventory -i … --list`).
+    pub inventory_cmds: Vec<String>,
+    /// Check files or directories of them.
+    pub checks: Vec<PathBuf>,
+    /// The chosen environment: names an Ansible inventory when it is the only one.
+    pub env: Option<String>,
 }
 
 /// What a run is narrowed to. Empty lists = everything.
@@ -104,13 +116,14 @@ pub struct Loaded {
     pub checkset_hash: String,
     /// Non-fatal findings (e.g. a target tag no host has), each with file:line:col.
     pub warnings: Vec<String>,
-    /// Per environment name, the inventory file that defined it and its SHA-256 (recorded
-    /// with every run).
-    pub inventory_files: Vec<(String, crate::model::SourceDigest)>,
+    /// Per environment name, the inventory it came from and its SHA-256 (recorded with
+    /// every run).
+    pub inventory_files: inventory_sources::InventoryDigests,
 }
 
 impl Loaded {
-    /// The inventory file(s) environment `env` came from (for a run's [`crate::model::Scope`]).
+    /// The inventory source(s) environment `env` came from (for a run's
+    /// [`crate::model::Scope`]).
     pub fn inventory_files_of(&self, env: &str) -> Vec<crate::model::SourceDigest> {
         self.inventory_files
             .iter()
@@ -202,18 +215,25 @@ fn valid_id(id: &str) -> bool {
 impl Loaded {
     /// Load and validate everything.
     pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
-        let (environments, inventory_files) = load_inventories_with_digests(sources)?;
-        let check_files = match &sources.checks_dir {
-            None => EMBEDDED_CHECKS
+        let (environments, inventory_warnings, inventory_files) =
+            inventory_sources::load_environments_with_digests(sources)?;
+        let check_files = if sources.checks.is_empty() {
+            EMBEDDED_CHECKS
                 .iter()
                 .map(|(name, text)| SourceFile {
                     name: name.to_string(),
                     text: text.to_string(),
                 })
-                .collect(),
-            Some(dir) => read_check_dir(dir)?,
+                .collect()
+        } else {
+            let mut files = Vec::new();
+            for dir in &sources.checks {
+                files.extend(read_check_dir(dir)?);
+            }
+            files
         };
         let mut loaded = Self::load_checks(environments, check_files)?;
+        loaded.warnings.splice(0..0, inventory_warnings);
         loaded.inventory_files = inventory_files;
         Ok(loaded)
     }
@@ -478,74 +498,22 @@ impl Iterator for PlannedHosts {
 /// without `--checks`), in the order loading reads them: what `checks --lint` looks at as
 /// written.
 pub fn check_file_texts(sources: &Sources) -> Result<Vec<(String, String)>, ConfigError> {
-    let files = match &sources.checks_dir {
-        None => {
-            return Ok(EMBEDDED_CHECKS
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.to_string()))
-                .collect());
-        }
-        Some(dir) => read_check_dir(dir)?,
-    };
+    if sources.checks.is_empty() {
+        return Ok(EMBEDDED_CHECKS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect());
+    }
+    let mut files = Vec::new();
+    for dir in &sources.checks {
+        files.extend(read_check_dir(dir)?);
+    }
     Ok(files.into_iter().map(|f| (f.name, f.text)).collect())
 }
 
 /// Load and validate only the inventories (the embedded one when none is given).
 pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigError> {
-    load_inventories_with_digests(sources).map(|(envs, _)| envs)
-}
-
-/// [`load_inventories`], and per environment the file it came from with its SHA-256.
-type InventoryDigests = Vec<(String, crate::model::SourceDigest)>;
-fn load_inventories_with_digests(
-    sources: &Sources,
-) -> Result<(Vec<Environment>, InventoryDigests), ConfigError> {
-    let inventories = if sources.inventories.is_empty() {
-        vec![SourceFile {
-            name: EMBEDDED_INVENTORY.0.to_string(),
-            text: EMBEDDED_INVENTORY.1.to_string(),
-        }]
-    } else {
-        sources
-            .inventories
-            .iter()
-            .map(|p| SourceFile::read(p))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    let mut environments = Vec::new();
-    for file in &inventories {
-        let env = load_inventory(file)?;
-        if let Some(prev) = environments
-            .iter()
-            .find(|e: &&(Environment, String)| e.0.name == env.0.name)
-        {
-            return Err(ConfigError::whole(
-                &file.name,
-                format!(
-                    "environment `{}` is already defined by {}: expected one inventory file per environment",
-                    env.0.name, prev.1
-                ),
-            ));
-        }
-        environments.push(env);
-    }
-    let digests = environments
-        .iter()
-        .zip(&inventories)
-        .map(|((env, _), file)| {
-            let path = if sources.inventories.is_empty() {
-                format!("embedded:{}", file.name)
-            } else {
-                file.name.clone()
-            };
-            (
-                env.name.clone(),
-                crate::model::SourceDigest::of(&path, file.text.as_bytes()),
-            )
-        })
-        .collect();
-    let environments: Vec<Environment> = environments.into_iter().map(|(e, _)| e).collect();
-    Ok((environments, digests))
+    Ok(load_environments(sources)?.0)
 }
 
 /// Does the check target this host (host carries all target tags)?
@@ -600,6 +568,7 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         ));
     }
     let d = raw.defaults;
+    let salt_master = salt_master(file, d.salt.as_ref())?;
     let mut hosts: Vec<Host> = Vec::new();
     for rh in raw.host {
         let span = rh.span();
@@ -637,15 +606,63 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
             }
             None => name.clone(),
         };
+        let become_root = h.become_root.or(d.become_root).unwrap_or(false);
+        let salt = match (transport, h.minion) {
+            (TransportKind::Salt, _) if become_root => {
+                return Err(file.error(
+                    span,
+                    format!("host `{name}`: become = true does not apply to transport = \"salt\" (minions run their jobs as root): expected become = false or no become for this host"),
+                ));
+            }
+            (TransportKind::Salt, minion) => {
+                let minion = match minion {
+                    Some(m) if m.get_ref().trim().is_empty() => {
+                        return Err(file.error(
+                            m.span(),
+                            "minion id is empty: expected the minion's id, or leave it out (default: the host name)",
+                        ));
+                    }
+                    Some(m)
+                        if m.get_ref()
+                            .contains(|c: char| c == ',' || c.is_whitespace()) =>
+                    {
+                        return Err(file.error(
+                            m.span(),
+                            format!("minion id {:?} has a comma or whitespace: expected a Salt minion id such as \"web-01.prod\"", m.get_ref()),
+                        ));
+                    }
+                    Some(m) => m.into_inner(),
+                    None if name.contains(|c: char| c == ',' || c.is_whitespace()) => {
+                        return Err(file.error(
+                            h.name.span(),
+                            format!("host `{name}` cannot be a minion id (comma or whitespace): expected minion = \"…\""),
+                        ));
+                    }
+                    None => name.clone(),
+                };
+                Some(SaltTarget {
+                    minion,
+                    master: salt_master.clone(),
+                })
+            }
+            (_, Some(m)) => {
+                return Err(file.error(
+                    m.span(),
+                    format!("host `{name}`: `minion` applies to transport = \"salt\" only, this host uses {}", transport.as_str()),
+                ));
+            }
+            (_, None) => None,
+        };
         hosts.push(Host {
             name,
             address,
             transport,
             user: h.user.or(d.user.clone()),
             port: h.port.or(d.port),
-            become_root: h.become_root.or(d.become_root).unwrap_or(false),
+            become_root,
             tags,
             vars,
+            salt,
         });
     }
     Ok((
@@ -655,6 +672,47 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         },
         file.name.clone(),
     ))
+}
+
+/// The master of an inventory's salt hosts: `[defaults] salt = { … }` over the defaults.
+fn salt_master(
+    file: &SourceFile,
+    raw: Option<&Spanned<raw::RawSalt>>,
+) -> Result<SaltMaster, ConfigError> {
+    let mut master = SaltMaster::default();
+    let Some(raw) = raw else {
+        return Ok(master);
+    };
+    let span = raw.span();
+    let raw = raw.get_ref();
+    if let Some(dir) = &raw.config_dir {
+        if dir.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.config_dir is empty: expected the master's config directory, e.g. \"/etc/salt\"",
+            ));
+        }
+        master.config_dir = dir.into();
+    }
+    if let Some(t) = raw.timeout {
+        if t == 0 || t > 86_400 {
+            return Err(file.error(
+                span,
+                format!("salt.timeout is {t}: expected seconds between 1 and 86400"),
+            ));
+        }
+        master.timeout_secs = t;
+    }
+    if let Some(bin) = &raw.bin {
+        if bin.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.bin is empty: expected the salt executable, e.g. \"salt\" or a path",
+            ));
+        }
+        master.bin = bin.clone();
+    }
+    Ok(master)
 }
 
 fn build_check(
