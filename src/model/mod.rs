@@ -4,9 +4,11 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod duration;
 mod matcher;
 mod outcome;
 
+pub use duration::{human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, compare_versions, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 

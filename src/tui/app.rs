@@ -911,7 +911,7 @@ impl App {
                     run.ended = Some(self.now);
                     run.counts = counts;
                     run.cancelled = cancelled;
-                    let took = fmt_duration(run.elapsed(self.now));
+                    let took = crate::model::human_duration(run.elapsed(self.now));
                     self.status = if cancelled {
                         format!("run cancelled after {took}: {}", counts.summary())
                     } else {
@@ -938,14 +938,4 @@ fn step(cur: usize, delta: isize, len: usize) -> usize {
     (cur as isize)
         .saturating_add(delta)
         .clamp(0, len as isize - 1) as usize
-}
-
-/// `4.2s`, `1m05s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 60.0 {
-        format!("{s:.1}s")
-    } else {
-        format!("{}m{:02}s", (s / 60.0) as u64, (s as u64) % 60)
-    }
 }

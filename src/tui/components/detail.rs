@@ -83,10 +83,10 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
             Span::raw(r.host.clone()),
             styled(
                 format!(
-                    "  env {}  category {}  took {:.0}ms",
+                    "  env {}  category {}  took {}",
                     r.environment,
                     r.category,
-                    r.duration.as_secs_f64() * 1000.0
+                    crate::model::human_duration(r.duration)
                 ),
                 t.muted,
             ),

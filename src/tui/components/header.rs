@@ -2,7 +2,8 @@
 //! finished with counts / cancelled), history DB and the help key.
 
 use super::styled;
-use crate::tui::app::{App, fmt_duration};
+use crate::model::human_duration;
+use crate::tui::app::App;
 use crate::tui::keymap::{Action, InputMode};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -46,7 +47,7 @@ pub fn run_spans(app: &App) -> Vec<Span<'static>> {
             run.hosts_done,
             run.hosts_total,
             rate,
-            fmt_duration(elapsed)
+            human_duration(elapsed)
         ))]);
         spans
     } else {
@@ -59,7 +60,7 @@ pub fn run_spans(app: &App) -> Vec<Span<'static>> {
         let mut spans = vec![styled(format!("{word} "), style)];
         spans.extend(narrowed);
         spans.extend([
-            Span::raw(format!("in {} · ", fmt_duration(elapsed))),
+            Span::raw(format!("in {} · ", human_duration(elapsed))),
             styled(format!("{} pass", c.pass), t.pass),
             Span::raw(" "),
             styled(

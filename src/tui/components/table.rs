@@ -2,6 +2,7 @@
 //! Virtualized: only the rows on screen are built, so 50k results cost the same as 50.
 
 use super::styled;
+use crate::model::human_duration;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -33,15 +34,6 @@ fn highlighted(text: &str, start: usize, hits: &[usize], base: Style, hl: Style)
         spans.push(Span::styled(cur, if cur_hl { hl } else { base }));
     }
     Line::from(spans)
-}
-
-fn fmt_ms(d: std::time::Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 1000.0 {
-        format!("{ms:.0}ms")
-    } else {
-        format!("{:.1}s", ms / 1000.0)
-    }
 }
 
 /// The block title: counts, sort, toggles.
@@ -140,7 +132,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App) {
         cells.push(Cell::from(styled(r.outcome.as_str(), t.outcome(r.outcome))));
         cells.push(Cell::from(row.summary.clone()));
         if show_dur {
-            cells.push(Cell::from(styled(fmt_ms(r.duration), t.muted)));
+            cells.push(Cell::from(styled(human_duration(r.duration), t.muted)));
         }
         let mut tr = Row::new(cells);
         if app.offset + i == app.cursor {
