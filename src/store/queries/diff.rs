@@ -215,5 +215,4 @@ impl Store {
         out.sort_by(|a, b| (a.kind, &a.host, &a.key).cmp(&(b.kind, &b.host, &b.key)));
         Ok(out)
     }
-
 }

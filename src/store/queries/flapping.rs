@@ -129,5 +129,4 @@ impl Store {
         }
         Ok(out)
     }
-
 }

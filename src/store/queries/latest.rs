@@ -50,7 +50,10 @@ pub(super) struct LatestRow {
 
 impl Store {
     /// The newest result per host×check of `env_id` (see the module doc), with the runs walked.
-    pub(super) fn latest_rows(&self, env_id: i64) -> rusqlite::Result<(Vec<LatestRow>, Vec<RunRow>, bool)> {
+    pub(super) fn latest_rows(
+        &self,
+        env_id: i64,
+    ) -> rusqlite::Result<(Vec<LatestRow>, Vec<RunRow>, bool)> {
         let runs = self.env_runs(env_id)?;
         let hosts = self.env_hosts(env_id)?;
         let mut seen: HashSet<(i64, i64)> = HashSet::default();
@@ -160,6 +163,4 @@ impl Store {
             entries,
         })
     }
-
-
 }

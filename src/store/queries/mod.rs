@@ -128,7 +128,6 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-
     fn env_id(&self, name: &str) -> Result<i64, StoreError> {
         schema::optional_id(&self.conn, "SELECT id FROM envs WHERE name = ?1", [name])
             .map_err(|e| self.err(e))?
@@ -294,5 +293,4 @@ impl Store {
             .map(|m| m.len())
             .sum()
     }
-
 }

@@ -103,5 +103,4 @@ impl Store {
         tx.commit()?;
         Ok(report)
     }
-
 }

@@ -5,7 +5,9 @@
 use super::Store;
 use crate::model::{Outcome, OutcomeCounts, Severity, human_duration_secs};
 use crate::store::StoreError;
-use crate::store::codec::{FastMap as HashMap, FastSet as HashSet, from_ms, not_reached, severity_from};
+use crate::store::codec::{
+    FastMap as HashMap, FastSet as HashSet, from_ms, not_reached, severity_from,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -202,7 +204,6 @@ impl Store {
             hosts_not_reached,
         })
     }
-
 }
 
 #[cfg(test)]

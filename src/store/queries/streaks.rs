@@ -103,5 +103,4 @@ impl Store {
         });
         Ok(out)
     }
-
 }

@@ -138,5 +138,4 @@ impl Store {
             streak,
         })
     }
-
 }
