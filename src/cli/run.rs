@@ -80,7 +80,7 @@ pub fn run(args: RunArgs) -> i32 {
     };
     drop(config);
     if let Some(w) = &session.history_warning {
-        eprintln!("warning: {w}");
+        eprintln!("warning: history not recorded: {w}");
     }
     let expected: HostResultCounts = session.hosts.iter().cloned().collect();
     let on_signal = session.cancel_token();

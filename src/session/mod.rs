@@ -22,6 +22,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// Called with each host's plan as the executor takes it.
+pub type OnHost = Box<dyn FnMut(&HostPlan) + Send>;
+
 /// Where a run's results are recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum History {
@@ -68,7 +71,7 @@ pub struct RunSession {
     cancel: CancellationToken,
     writer: Option<StoreWriter>,
     task: JoinHandle<(OutcomeCounts, bool)>,
-    /// The default history could not be opened: the run is not recorded (say so once).
+    /// Why the default history could not be opened: the run is not recorded (say so once).
     pub history_warning: Option<String>,
     /// `(host, executions)` of the run, in the order the hosts are probed.
     pub hosts: Vec<(String, usize)>,
@@ -109,15 +112,12 @@ impl RunSession {
         req: &RunRequest,
         config: &SessionConfig,
         runtime: &tokio::runtime::Handle,
-        on_host: Option<Box<dyn FnMut(&HostPlan) + Send>>,
+        on_host: Option<OnHost>,
     ) -> Result<RunSession, SessionError> {
-        let mut plan = config
-            .planner
-            .plan(&req.selection)
-            .map_err(|e| match e {
-                PlanError::Empty => SessionError::Empty,
-                e => SessionError::Plan(e),
-            })?;
+        let mut plan = config.planner.plan(&req.selection).map_err(|e| match e {
+            PlanError::Empty => SessionError::Empty,
+            e => SessionError::Plan(e),
+        })?;
         if let Some(only) = &req.only {
             plan = plan.narrow(only);
         }
@@ -132,7 +132,7 @@ impl RunSession {
             ),
             History::BestEffort(path) => match StoreWriter::spawn(path) {
                 Ok(w) => (Some(w), None),
-                Err(e) => (None, Some(format!("history not recorded: {e}"))),
+                Err(e) => (None, Some(e.to_string())),
             },
         };
         let meta = RunMeta::begin(
