@@ -22,3 +22,5 @@ fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked
+# The shipped check library and its SOPs agree (file:line problems, exit 2).
+cargo run --locked --quiet -- checks --lint

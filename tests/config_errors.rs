@@ -297,3 +297,32 @@ fn module_specific_expectations_are_checked() {
         "{e}"
     );
 }
+
+#[test]
+fn version_syntax_it_does_not_know_is_a_config_error_with_its_location() {
+    for (spec, want) in [
+        (">1.0.0 <2.0.0", "\"1.0.0 <2.0.0\" is not a version"),
+        ("^1.2", "\"^1.2\" is not a version"),
+        (">= 1 ||", "has no version"),
+    ] {
+        let e = err(&format!(
+            "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = {{ package = \"bash\" }}\nexpect = {{ version = {{ version = \"{spec}\" }} }}\n"
+        ));
+        assert!(
+            e.starts_with("$DIR/checks/c.toml:6:22: check `a`: bad matcher for `version`"),
+            "{e}"
+        );
+        assert!(e.contains(want), "{spec}: {e}");
+    }
+}
+
+#[test]
+fn brace_escapes_are_checked_once_rendered() {
+    // `{{` makes the matcher a template: its regex is checked when rendered, still at its
+    // location (a literal `{` alone is not a valid regex).
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { sysctl = \"a.b\" }\nexpect = { value = { matches = \"{{(\" } }\n",
+    );
+    assert!(e.starts_with("$DIR/checks/c.toml:6:20:"), "{e}");
+    assert!(e.contains("invalid regex \"{(\""), "{e}");
+}

@@ -197,3 +197,33 @@ fn checkset_hash_is_stable_and_content_sensitive() {
         "77b86dcb2d2d8188fdcfc46ce5f4bea42b650810ca51e19783fa9038a9486ea6"
     );
 }
+
+#[test]
+fn double_braces_are_literal_braces_in_subject_title_and_matchers() {
+    let l = load(
+        INV,
+        r#"
+category = "k"
+[[check]]
+id = "k.awk"
+title = "{{literal}} on {host}"
+for_each = { field = ["1"] }
+probe = { command = "echo a b | awk '{{print ${field}}}'" }
+expect = { stdout = { matches = '^\{{a\}}$' }, stderr = "{{{field}}}" }
+"#,
+    );
+    let plans = l.plan(&Selection::default()).unwrap();
+    let e = &plans[0].executions[0];
+    assert_eq!(e.title, "{literal} on web-1");
+    assert_eq!(e.target.subject, "echo a b | awk '{print $1}'");
+    assert_eq!(
+        e.expect,
+        vec![
+            ("stderr".to_string(), Matcher::Equals(json!("{1}"))),
+            (
+                "stdout".to_string(),
+                Matcher::parse(&json!({"matches": r"^\{a\}$"})).unwrap()
+            ),
+        ]
+    );
+}

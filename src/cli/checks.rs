@@ -1,8 +1,10 @@
 //! `driftscope checks`: validate the check files (and inventory) and list every logical
-//! check with how many executions it expands to on each host.
+//! check with how many executions it expands to on each host, then the checks without a SOP.
+//! `--lint` instead checks that the library and its SOPs agree ([`crate::sop::lint`]).
 
 use super::common::{SelectArgs, SourceArgs};
-use crate::config::{expand, targets};
+use crate::config::{Loaded, check_file_texts, expand, targets};
+use crate::sop::SopLibrary;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -14,6 +16,11 @@ pub struct ChecksArgs {
     /// Also list each host's executions (keys).
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Check the library and its SOPs instead of listing: every check has a title, a
+    /// severity and an existing SOP; every SOP parses, has the seven sections and only
+    /// placeholders its checks can fill. Problems as file:line, exit 2.
+    #[arg(long)]
+    pub lint: bool,
 }
 
 pub fn run(args: ChecksArgs) -> i32 {
@@ -21,6 +28,10 @@ pub fn run(args: ChecksArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
+    let sops = SopLibrary::for_checks(args.sources.checks.as_deref());
+    if args.lint {
+        return lint(&args, &loaded, &sops);
+    }
     // Validates the selection (unknown host/category/check → exit 2).
     let plans = match loaded.plan(&selection) {
         Ok(p) => p,
@@ -87,6 +98,23 @@ pub fn run(args: ChecksArgs) -> i32 {
             println!("      {}  ({})", check.title, check.origin);
         }
     }
+    let without: Vec<String> = loaded
+        .checks
+        .iter()
+        .filter_map(|c| match &c.sop {
+            None => Some(format!("{} (names none)", c.id)),
+            Some(id) if sops.get(id).is_none() => Some(format!("{} (sops/{id}.md missing)", c.id)),
+            Some(_) => None,
+        })
+        .collect();
+    if without.is_empty() {
+        println!("\nevery check has a SOP ({} SOPs)", sops.len());
+    } else {
+        println!("\nchecks without a SOP ({}):", without.len());
+        for w in &without {
+            println!("  {w}");
+        }
+    }
     if args.verbose {
         for p in &plans {
             println!("\n{} ({}):", p.host.name, p.environment);
@@ -96,4 +124,32 @@ pub fn run(args: ChecksArgs) -> i32 {
         }
     }
     0
+}
+
+/// `--lint`: print every problem to stderr; exit 2 when there is one.
+fn lint(args: &ChecksArgs, loaded: &Loaded, sops: &SopLibrary) -> i32 {
+    let files = match check_file_texts(&args.sources.sources()) {
+        Ok(f) => f,
+        Err(e) => return super::common::config_error(&e),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let problems = crate::sop::lint::lint(loaded, &files, sops, today);
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if problems.is_empty() {
+        println!(
+            "lint: {} checks, {} SOPs: no problems",
+            loaded.checks.len(),
+            sops.len()
+        );
+        0
+    } else {
+        eprintln!(
+            "lint: {} problem{}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+        super::EXIT_USAGE
+    }
 }

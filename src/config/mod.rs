@@ -14,6 +14,7 @@ mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
+pub use template::{placeholders, value_text};
 
 use crate::model::{Check, Environment, Host, HostPlan, ModuleKind, TransportKind, Value};
 use crate::probe::module;
@@ -455,6 +456,22 @@ impl Iterator for PlannedHosts {
     }
 }
 
+/// `(name shown in messages, text)` of every check file `sources` names (the embedded library
+/// without `--checks`), in the order loading reads them: what `checks --lint` looks at as
+/// written.
+pub fn check_file_texts(sources: &Sources) -> Result<Vec<(String, String)>, ConfigError> {
+    let files = match &sources.checks_dir {
+        None => {
+            return Ok(EMBEDDED_CHECKS
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect());
+        }
+        Some(dir) => read_check_dir(dir)?,
+    };
+    Ok(files.into_iter().map(|f| (f.name, f.text)).collect())
+}
+
 /// Load and validate only the inventories (the embedded one when none is given).
 pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigError> {
     let inventories = if sources.inventories.is_empty() {
@@ -799,9 +816,10 @@ fn collect_strings(v: &Value, f: &mut dyn FnMut(&str)) {
     }
 }
 
+/// A placeholder or a `{{`/`}}` escape anywhere in the value: it is checked once rendered.
 fn value_has_placeholder(v: &Value) -> bool {
     let mut found = false;
-    collect_strings(v, &mut |s| found |= !template::placeholders(s).is_empty());
+    collect_strings(v, &mut |s| found |= template::is_template(s));
     found
 }
 

@@ -1,6 +1,7 @@
 //! Placeholders in check strings: `{name}` (a `for_each` name), `{vars.KEY}` (host inventory
-//! var, host overriding `[defaults]`), `{host}` and `{env}`. Anything else in braces that is
-//! not an identifier (a regex repetition like `{2,3}`) is left alone.
+//! var, host overriding `[defaults]`), `{host}` and `{env}`. `{{` and `}}` are a literal `{`
+//! and `}` (so `awk '{{print}}'` means `awk '{print}'`). Anything else in braces that is not
+//! an identifier (a regex repetition like `{2,3}`) is left alone.
 
 use crate::model::Value;
 use regex::Regex;
@@ -11,8 +12,13 @@ fn placeholder_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-        Regex::new(r"\{(vars\.[A-Za-z0-9_.\-]+|[A-Za-z_][A-Za-z0-9_\-]*)\}").unwrap()
+        Regex::new(r"\{\{|\}\}|\{(vars\.[A-Za-z0-9_.\-]+|[A-Za-z_][A-Za-z0-9_\-]*)\}").unwrap()
     })
+}
+
+/// Does `s` need rendering: a placeholder or a `{{`/`}}` escape in it?
+pub fn is_template(s: &str) -> bool {
+    placeholder_re().is_match(s)
 }
 
 /// The names a template can see while rendering for one host and one matrix row.
@@ -92,11 +98,15 @@ impl Scope<'_> {
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         for c in re.captures_iter(s) {
-            let (Some(whole), Some(name)) = (c.get(0), c.get(1)) else {
+            let Some(whole) = c.get(0) else {
                 continue;
             };
             out.push_str(&s[last..whole.start()]);
-            out.push_str(&value_text(&self.lookup(name.as_str())?));
+            match c.get(1) {
+                Some(name) => out.push_str(&value_text(&self.lookup(name.as_str())?)),
+                // `{{` or `}}`: one literal brace.
+                None => out.push_str(&whole.as_str()[..1]),
+            }
             last = whole.end();
         }
         out.push_str(&s[last..]);
@@ -161,6 +171,14 @@ mod tests {
             s.render_value(&json!({"lt": "{vars.port}"})).unwrap(),
             json!({"lt": 5432})
         );
+        assert_eq!(
+            s.render("awk '{{print $1}}' {{option}} {{{option}}} }}{{")
+                .unwrap(),
+            "awk '{print $1}' {option} {PermitRootLogin} }{"
+        );
+        assert_eq!(s.render_value(&json!("{{host}}")).unwrap(), json!("{host}"));
+        assert_eq!(placeholders("{{host}} {env}"), vec!["env".to_string()]);
+        assert!(is_template("a}}") && is_template("{host}") && !is_template("a{2,3}"));
         let err = s.render("{nope}").unwrap_err();
         assert!(err.contains("`{nope}` is not defined"), "{err}");
         assert!(err.contains("(option)"), "{err}");

@@ -1,9 +1,11 @@
 //! Matchers: how an `expect` attribute compares the observed value with the declared one.
 //!
 //! A scalar means equals; a table chooses `matches`, `in`, `not`, `lt|le|gt|ge`, `version`,
-//! `contains`. Parsing validates regexes and version constraints up front, so a bad matcher is
-//! a config error, never a runtime surprise.
+//! `contains`, `set` (same members, any order), `len` (of a list or string) and the
+//! combinators `all` / `any` over a list of matchers. Parsing validates regexes and version
+//! constraints up front, so a bad matcher is a config error, never a runtime surprise.
 
+use super::version::VersionSpec;
 use regex::Regex;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -11,6 +13,9 @@ use std::cmp::Ordering;
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("{0}")]
 pub struct MatcherError(pub String);
+
+/// The keys a matcher table may use, for messages.
+const KEYS: &str = "matches, in, not, lt, le, gt, ge, version, contains, set, len, all, any";
 
 /// A comparison against an observed attribute value.
 #[derive(Debug, Clone)]
@@ -20,10 +25,18 @@ pub enum Matcher {
     In(Vec<Value>),
     Not(Box<Matcher>),
     Compare(CompareOp, f64),
-    /// Comma-separated constraints, each `OP VERSION` (`>= 2.4, < 3`), dpkg ordering.
-    Version(Vec<(CompareOp, String)>),
-    /// List attribute contains every one of these.
+    /// `>= 2.4, < 3 || = 4`: dpkg ordering (see [`VersionSpec`]).
+    Version(VersionSpec),
+    /// List attribute contains every one of these (a string: every substring).
     Contains(Vec<Value>),
+    /// List attribute has exactly these members, in any order (Goss `consist-of`).
+    Set(Vec<Value>),
+    /// The number of items of a list (characters of a string) satisfies the matcher.
+    Len(Box<Matcher>),
+    /// Every matcher holds (Goss `and`).
+    All(Vec<Matcher>),
+    /// At least one matcher holds (Goss `or`).
+    Any(Vec<Matcher>),
 }
 
 impl PartialEq for Matcher {
@@ -39,16 +52,19 @@ pub enum CompareOp {
     Gt,
     Ge,
     Eq,
+    /// Only in `version` constraints (`!= 1.5`).
+    Ne,
 }
 
 impl CompareOp {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CompareOp::Lt => "<",
             CompareOp::Le => "<=",
             CompareOp::Gt => ">",
             CompareOp::Ge => ">=",
             CompareOp::Eq => "=",
+            CompareOp::Ne => "!=",
         }
     }
     fn key(self) -> &'static str {
@@ -58,17 +74,36 @@ impl CompareOp {
             CompareOp::Gt => "gt",
             CompareOp::Ge => "ge",
             CompareOp::Eq => "eq",
+            CompareOp::Ne => "ne",
         }
     }
-    fn holds(self, ord: Ordering) -> bool {
+    pub(crate) fn holds(self, ord: Ordering) -> bool {
         match self {
             CompareOp::Lt => ord == Ordering::Less,
             CompareOp::Le => ord != Ordering::Greater,
             CompareOp::Gt => ord == Ordering::Greater,
             CompareOp::Ge => ord != Ordering::Less,
             CompareOp::Eq => ord == Ordering::Equal,
+            CompareOp::Ne => ord != Ordering::Equal,
         }
     }
+}
+
+fn list_arg<'a>(key: &str, arg: &'a Value) -> Result<&'a Vec<Value>, MatcherError> {
+    match arg {
+        Value::Array(a) => Ok(a),
+        other => Err(MatcherError(format!("`{key}` takes a list, found {other}"))),
+    }
+}
+
+fn matcher_list(key: &str, arg: &Value) -> Result<Vec<Matcher>, MatcherError> {
+    let items = list_arg(key, arg)?;
+    if items.is_empty() {
+        return Err(MatcherError(format!(
+            "`{key}` takes a non-empty list of matchers, e.g. {{ {key} = [{{ matches = \"a\" }}, {{ not = {{ matches = \"b\" }} }}] }}"
+        )));
+    }
+    items.iter().map(Matcher::parse).collect()
 }
 
 impl Matcher {
@@ -79,7 +114,7 @@ impl Matcher {
         };
         if map.len() != 1 {
             return Err(MatcherError(format!(
-                "a matcher table has exactly one key (matches, in, not, lt, le, gt, ge, version, contains), found {}",
+                "a matcher table has exactly one key ({KEYS}), found {}",
                 map.len()
             )));
         }
@@ -95,11 +130,22 @@ impl Matcher {
                     .map(Matcher::Matches)
                     .map_err(|e| MatcherError(format!("invalid regex {s:?}: {e}")))
             }
-            "in" => match arg {
-                Value::Array(a) => Ok(Matcher::In(a.clone())),
-                _ => Err(MatcherError("`in` takes a list".into())),
-            },
+            "in" => list_arg(key, arg).map(|a| Matcher::In(a.clone())),
+            "set" => list_arg(key, arg).map(|a| Matcher::Set(a.clone())),
             "not" => Ok(Matcher::Not(Box::new(Matcher::parse(arg)?))),
+            "len" => {
+                let inner = Matcher::parse(arg)?;
+                if let Matcher::Equals(v) = &inner
+                    && as_number(v).is_none()
+                {
+                    return Err(MatcherError(format!(
+                        "`len` takes a number or a matcher like {{ ge = 1 }}, found {v}"
+                    )));
+                }
+                Ok(Matcher::Len(Box::new(inner)))
+            }
+            "all" => matcher_list(key, arg).map(Matcher::All),
+            "any" => matcher_list(key, arg).map(Matcher::Any),
             "lt" | "le" | "gt" | "ge" => {
                 let op = match key.as_str() {
                     "lt" => CompareOp::Lt,
@@ -115,34 +161,51 @@ impl Matcher {
                 let s = arg.as_str().ok_or_else(|| {
                     MatcherError("`version` takes a string like \">= 2.4, < 3\"".into())
                 })?;
-                parse_version_constraints(s).map(Matcher::Version)
+                VersionSpec::parse(s).map(Matcher::Version)
             }
             "contains" => match arg {
                 Value::Array(a) => Ok(Matcher::Contains(a.clone())),
                 other => Ok(Matcher::Contains(vec![other.clone()])),
             },
             other => Err(MatcherError(format!(
-                "unknown matcher `{other}`; expected one of matches, in, not, lt, le, gt, ge, version, contains"
+                "unknown matcher `{other}`; expected one of {KEYS}"
             ))),
         }
     }
 
     /// The declared form, for `expected` in results.
     pub fn to_json(&self) -> Value {
+        let list = |ms: &[Matcher]| Value::Array(ms.iter().map(Matcher::to_json).collect());
         match self {
             Matcher::Equals(v) => v.clone(),
             Matcher::Matches(r) => serde_json::json!({ "matches": r.as_str() }),
             Matcher::In(v) => serde_json::json!({ "in": v }),
             Matcher::Not(m) => serde_json::json!({ "not": m.to_json() }),
             Matcher::Compare(op, n) => serde_json::json!({ op.key(): n }),
-            Matcher::Version(cs) => {
-                let s: Vec<String> = cs
-                    .iter()
-                    .map(|(op, v)| format!("{} {v}", op.as_str()))
-                    .collect();
-                serde_json::json!({ "version": s.join(", ") })
-            }
+            Matcher::Version(spec) => serde_json::json!({ "version": spec.text() }),
             Matcher::Contains(v) => serde_json::json!({ "contains": v }),
+            Matcher::Set(v) => serde_json::json!({ "set": v }),
+            Matcher::Len(m) => serde_json::json!({ "len": m.to_json() }),
+            Matcher::All(ms) => serde_json::json!({ "all": list(ms) }),
+            Matcher::Any(ms) => serde_json::json!({ "any": list(ms) }),
+        }
+    }
+
+    /// The same matcher with every declared value passed through `f` (e.g. file modes
+    /// normalized to `0644`), so a module can compare in its own terms with any combinator.
+    pub fn map_values(&self, f: &dyn Fn(&Value) -> Value) -> Matcher {
+        let all = |v: &[Value]| v.iter().map(f).collect();
+        let each = |ms: &[Matcher]| ms.iter().map(|m| m.map_values(f)).collect();
+        match self {
+            Matcher::Equals(v) => Matcher::Equals(f(v)),
+            Matcher::In(v) => Matcher::In(all(v)),
+            Matcher::Contains(v) => Matcher::Contains(all(v)),
+            Matcher::Set(v) => Matcher::Set(all(v)),
+            Matcher::Not(m) => Matcher::Not(Box::new(m.map_values(f))),
+            Matcher::All(ms) => Matcher::All(each(ms)),
+            Matcher::Any(ms) => Matcher::Any(each(ms)),
+            // Lengths, numbers, regexes and versions are not the attribute's values.
+            other => other.clone(),
         }
     }
 
@@ -162,12 +225,7 @@ impl Matcher {
             Matcher::Compare(op, n) => {
                 as_number(actual).is_some_and(|a| a.partial_cmp(n).is_some_and(|o| op.holds(o)))
             }
-            Matcher::Version(cs) => match actual.as_str() {
-                Some(v) if !v.is_empty() => cs
-                    .iter()
-                    .all(|(op, want)| op.holds(compare_versions(v, want))),
-                _ => false,
-            },
+            Matcher::Version(spec) => actual.as_str().is_some_and(|v| spec.holds(v)),
             Matcher::Contains(wanted) => match actual {
                 Value::Array(items) => wanted.iter().all(|w| items.iter().any(|i| loose_eq(w, i))),
                 Value::String(s) => wanted
@@ -175,14 +233,42 @@ impl Matcher {
                     .all(|w| w.as_str().is_some_and(|w| s.contains(w))),
                 _ => false,
             },
+            Matcher::Set(wanted) => match actual {
+                Value::Array(items) => same_members(wanted, items),
+                _ => false,
+            },
+            Matcher::Len(m) => match actual {
+                Value::Array(items) => m.matches(&Value::from(items.len())),
+                Value::String(s) => m.matches(&Value::from(s.chars().count())),
+                _ => false,
+            },
+            Matcher::All(ms) => ms.iter().all(|m| m.matches(actual)),
+            Matcher::Any(ms) => ms.iter().any(|m| m.matches(actual)),
         }
     }
+}
+
+/// Same members counting repeats, any order: each wanted value pairs with one distinct item.
+fn same_members(wanted: &[Value], items: &[Value]) -> bool {
+    if wanted.len() != items.len() {
+        return false;
+    }
+    let mut used = vec![false; items.len()];
+    wanted.iter().all(|w| {
+        let free = items
+            .iter()
+            .enumerate()
+            .position(|(i, item)| !used[i] && loose_eq(w, item));
+        free.map(|i| used[i] = true).is_some()
+    })
 }
 
 /// Human form of a declared matcher (its JSON form, as stored in `expected`):
 /// `"0644"` → `0644`, `{"le": 4}` → `<= 4`, `{"matches": "^a"}` → `~ /^a/`,
 /// `{"in": ["a","b"]}` → `one of a, b`, `{"not": "x"}` → `not x`,
-/// `{"version": ">= 2"}` → `version >= 2`, `{"contains": ["a"]}` → `contains a`.
+/// `{"version": ">= 2"}` → `version >= 2`, `{"contains": ["a"]}` → `contains a`,
+/// `{"set": ["a","b"]}` → `set of a, b`, `{"len": {"ge": 1}}` → `len >= 1`,
+/// `{"all": [m1, m2]}` → `(m1) and (m2)`, `{"any": …}` → `(m1) or (m2)`.
 /// Anything else is shown as compact JSON.
 pub fn describe_matcher(v: &Value) -> String {
     fn scalar(v: &Value) -> String {
@@ -202,6 +288,16 @@ pub fn describe_matcher(v: &Value) -> String {
             other => scalar(other),
         }
     }
+    fn joined(v: &Value, word: &str) -> String {
+        match v {
+            Value::Array(items) => items
+                .iter()
+                .map(|m| format!("({})", describe_matcher(m)))
+                .collect::<Vec<_>>()
+                .join(word),
+            other => other.to_string(),
+        }
+    }
     let Value::Object(map) = v else {
         return scalar(v);
     };
@@ -217,6 +313,10 @@ pub fn describe_matcher(v: &Value) -> String {
             "ge" => format!(">= {}", scalar(arg)),
             "version" => format!("version {}", scalar(arg)),
             "contains" => format!("contains {}", list(arg)),
+            "set" => format!("set of {}", list(arg)),
+            "len" => format!("len {}", describe_matcher(arg)),
+            "all" => joined(arg, " and "),
+            "any" => joined(arg, " or "),
             _ => v.to_string(),
         },
         _ => v.to_string(),
@@ -250,126 +350,10 @@ fn as_number(v: &Value) -> Option<f64> {
     }
 }
 
-fn parse_version_constraints(s: &str) -> Result<Vec<(CompareOp, String)>, MatcherError> {
-    let mut out = Vec::new();
-    for part in s.split(',') {
-        let part = part.trim();
-        let (op, rest) = [
-            (">=", CompareOp::Ge),
-            ("<=", CompareOp::Le),
-            ("==", CompareOp::Eq),
-            (">", CompareOp::Gt),
-            ("<", CompareOp::Lt),
-            ("=", CompareOp::Eq),
-        ]
-        .iter()
-        .find_map(|(p, op)| part.strip_prefix(p).map(|r| (*op, r.trim())))
-        .unwrap_or((CompareOp::Eq, part));
-        if rest.is_empty() {
-            return Err(MatcherError(format!(
-                "version constraint {part:?} has no version; expected e.g. \">= 2.4, < 3\""
-            )));
-        }
-        out.push((op, rest.to_string()));
-    }
-    Ok(out)
-}
-
-/// Compare two Debian-style versions (`[epoch:]upstream[-revision]`), dpkg's algorithm; also
-/// orders rpm versions sensibly.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let (ea, ra) = split_epoch(a);
-    let (eb, rb) = split_epoch(b);
-    match ea.cmp(&eb) {
-        Ordering::Equal => {}
-        o => return o,
-    }
-    let (ua, va) = ra.rsplit_once('-').unwrap_or((ra, ""));
-    let (ub, vb) = rb.rsplit_once('-').unwrap_or((rb, ""));
-    match verrevcmp(ua, ub) {
-        Ordering::Equal => verrevcmp(va, vb),
-        o => o,
-    }
-}
-
-fn split_epoch(v: &str) -> (u64, &str) {
-    match v.split_once(':') {
-        Some((e, rest)) if e.chars().all(|c| c.is_ascii_digit()) && !e.is_empty() => {
-            (e.parse().unwrap_or(0), rest)
-        }
-        _ => (0, v),
-    }
-}
-
-fn order(c: Option<u8>) -> i32 {
-    match c {
-        None => 0,
-        Some(b'~') => -1,
-        Some(c) if c.is_ascii_digit() => 0,
-        Some(c) if c.is_ascii_alphabetic() => c as i32,
-        Some(c) => c as i32 + 256,
-    }
-}
-
-fn verrevcmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let mut first_diff = 0;
-        while (i < a.len() && !a[i].is_ascii_digit()) || (j < b.len() && !b[j].is_ascii_digit()) {
-            let ac = order(a.get(i).copied());
-            let bc = order(b.get(j).copied());
-            if ac != bc {
-                return ac.cmp(&bc);
-            }
-            i += 1;
-            j += 1;
-        }
-        while i < a.len() && a[i] == b'0' {
-            i += 1;
-        }
-        while j < b.len() && b[j] == b'0' {
-            j += 1;
-        }
-        while i < a.len() && a[i].is_ascii_digit() && j < b.len() && b[j].is_ascii_digit() {
-            if first_diff == 0 {
-                first_diff = a[i] as i32 - b[j] as i32;
-            }
-            i += 1;
-            j += 1;
-        }
-        if i < a.len() && a[i].is_ascii_digit() {
-            return Ordering::Greater;
-        }
-        if j < b.len() && b[j].is_ascii_digit() {
-            return Ordering::Less;
-        }
-        if first_diff != 0 {
-            return first_diff.cmp(&0);
-        }
-    }
-    Ordering::Equal
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn dpkg_version_order_is_not_string_order() {
-        assert_eq!(
-            compare_versions("1:9.2p1-2+deb12u3", "9.9"),
-            Ordering::Greater
-        );
-        assert_eq!(compare_versions("2.10", "2.9"), Ordering::Greater);
-        assert_eq!(compare_versions("1.0~rc1", "1.0"), Ordering::Less);
-        assert_eq!(
-            compare_versions("5.2.15-2+b2", "5.2.15-2+b2"),
-            Ordering::Equal
-        );
-        assert_eq!(compare_versions("1.0-1", "1.0-10"), Ordering::Less);
-    }
 
     #[test]
     fn version_range_matcher() {
@@ -448,7 +432,76 @@ mod tests {
     }
 
     #[test]
+    fn combinators_set_and_len() {
+        let m = |v: Value| Matcher::parse(&v).unwrap();
+        // Goss `and`: stdout contains X and not Y.
+        let both = m(json!({"all": [{"matches": "ok"}, {"not": {"matches": "error"}}]}));
+        assert!(both.matches(&json!("all ok")));
+        assert!(!both.matches(&json!("ok, one error")));
+        assert!(!both.matches(&json!("nothing")));
+        let either = m(json!({"any": ["0644", {"matches": "^06"}]}));
+        assert!(either.matches(&json!("0644")) && either.matches(&json!("0600")));
+        assert!(!either.matches(&json!("0755")));
+        let set = m(json!({"set": ["sudo", "adm", 1000]}));
+        assert!(
+            set.matches(&json!(["1000", "adm", "sudo"])),
+            "any order, loose equality"
+        );
+        assert!(!set.matches(&json!(["adm", "sudo"])), "a member missing");
+        assert!(
+            !set.matches(&json!(["adm", "sudo", "1000", "x"])),
+            "an extra member"
+        );
+        assert!(
+            !m(json!({"set": ["a", "a"]})).matches(&json!(["a", "b"])),
+            "repeats count"
+        );
+        assert!(!set.matches(&json!("sudo adm 1000")) && !set.matches(&Value::Null));
+        assert!(m(json!({"set": []})).matches(&json!([])));
+        assert!(m(json!({"len": 2})).matches(&json!(["a", "b"])));
+        assert!(m(json!({"len": {"ge": 3}})).matches(&json!("abc")));
+        assert!(m(json!({"len": 0})).matches(&json!("")));
+        assert!(!m(json!({"len": {"ge": 3}})).matches(&json!("ab")));
+        assert!(
+            !m(json!({"len": 0})).matches(&Value::Null),
+            "absent has no length"
+        );
+        let nested = m(json!({"not": {"any": [{"len": 0}, {"contains": ["root"]}]}}));
+        assert!(nested.matches(&json!(["alice"])) && !nested.matches(&json!(["root"])));
+        for v in [
+            json!({"all": [{"matches": "a"}, {"len": {"lt": 4.0}}]}),
+            json!({"any": ["x", {"set": [1, 2]}]}),
+            json!({"version": "> 1.0.0, < 2.0.0, != 1.5.0 || >= 3"}),
+        ] {
+            assert_eq!(m(v.clone()).to_json(), v);
+        }
+    }
+
+    #[test]
+    fn bad_combinators_are_errors() {
+        for (v, want) in [
+            (json!({"all": []}), "non-empty list of matchers"),
+            (json!({"any": "x"}), "`any` takes a list"),
+            (json!({"all": [{"matches": "("}]}), "invalid regex"),
+            (json!({"set": "a"}), "`set` takes a list"),
+            (json!({"len": "many"}), "`len` takes a number"),
+            (json!({"len": {"bogus": 1}}), "unknown matcher `bogus`"),
+            (json!({"version": ">1.0.0 <2.0.0"}), "is not a version"),
+        ] {
+            let e = Matcher::parse(&v).unwrap_err();
+            assert!(e.0.contains(want), "{v}: {e}");
+        }
+    }
+
+    #[test]
     fn matchers_read_as_people_write_them() {
+        assert_eq!(
+            describe_matcher(&json!({"all": [{"matches": "ok"}, {"not": {"matches": "err"}}]})),
+            "(~ /ok/) and (not ~ /err/)"
+        );
+        assert_eq!(describe_matcher(&json!({"any": ["a", "b"]})), "(a) or (b)");
+        assert_eq!(describe_matcher(&json!({"set": ["b", "a"]})), "set of b, a");
+        assert_eq!(describe_matcher(&json!({"len": {"ge": 1}})), "len >= 1");
         assert_eq!(describe_matcher(&json!({"le": 4.0})), "<= 4");
         assert_eq!(describe_matcher(&json!({"ge": 128})), ">= 128");
         assert_eq!(describe_matcher(&json!("0644")), "0644");

@@ -7,10 +7,12 @@
 mod duration;
 mod matcher;
 mod outcome;
+mod version;
 
 pub use duration::{human_duration, human_duration_secs};
-pub use matcher::{Matcher, MatcherError, compare_versions, describe_matcher};
+pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
+pub use version::{VersionSpec, compare_versions};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

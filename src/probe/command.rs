@@ -2,39 +2,25 @@
 //! `stderr` (trailing newlines stripped, as `$(…)` does).
 //!
 //! READ-ONLY BY CONVENTION: driftscope cannot tell a harmless command from a harmful one; a
-//! check's command must only read state (`uname -s`, `df -P /`). It runs with stdin from
-//! /dev/null, in a subshell (an `exit` or `cd` cannot affect the rest of the probe), and costs
-//! its own forks: a line of plain words (`df -P /`) is the subshell that execs the program;
-//! any other line goes through `eval`, one fork more; naming `stderr` (otherwise not
+//! check's command must only read state (`uname -s`, `df -P /`). Each command runs as
+//! `sh -c LINE` (what Goss and testinfra do) with stdin from /dev/null, inside a capturing
+//! subshell: a fresh shell that sees none of the probe's variables or functions, whose
+//! messages (`sh: 1: foobar: not found`) do not depend on what else the script probes, and
+//! whose `exit` or `cd` cannot affect the rest of the probe. Naming `stderr` (otherwise not
 //! captured) adds a second subshell. Prefer a dedicated module when one fits.
+//!
+//! Exit status 127 with no output is "command not found": a check that names `exit_status`
+//! gets it as the answer (Goss files assert a program's absence with `exit_status = 127`);
+//! for any other check it is `error`.
 //!
 //! Output is length-prefixed (`@C <i> <status> <bytes>` then the bytes), so any output,
 //! including lines that look like markers, parses exactly.
 
-use super::quote::{sh_quote, sh_quote_all};
-use super::{Module, Observation, Probe, Reads, finish, observed};
+use super::quote::sh_quote;
+use super::{Module, Observation, Probe, Reads, attr_error_key, finish};
 use crate::model::{ModuleKind, Value};
 
 pub struct Command;
-
-/// Words that start or continue a compound command.
-const RESERVED: [&str; 13] = [
-    "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for", "in",
-];
-
-/// The words of a command line that is ONE simple command of plain words — letters, digits
-/// and `-_./:,+%@` only: nothing the shell would quote, expand, redirect, assign or treat as
-/// an operator or reserved word. Such a line means exactly its words, so the probe runs them
-/// without `eval` and the capturing subshell execs the program directly.
-fn plain_words(line: &str) -> Option<Vec<&str>> {
-    let words: Vec<&str> = line.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
-    let plain = |w: &&str| {
-        w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:,+%@".contains(c))
-    };
-    let first = words.first()?;
-    (!RESERVED.contains(first) && words.iter().all(plain)).then_some(words)
-}
 
 /// Per command: `(status, stdout)` and `stderr` once their records arrived.
 type Captured = (Option<(i64, Vec<u8>)>, Option<Vec<u8>>);
@@ -101,15 +87,7 @@ impl Module for Command {
     fn fragment(&self, probes: &[Probe]) -> String {
         let mut s = String::new();
         for (i, p) in probes.iter().enumerate() {
-            // What runs inside the capturing subshell: the plain words themselves, or the
-            // command line through `eval` (which forks once more before a program runs).
-            let run = match plain_words(&p.subject) {
-                Some(words) => sh_quote_all(words),
-                None => {
-                    s.push_str(&format!("ds_c={}\n", sh_quote(&p.subject)));
-                    "eval \"$ds_c\"".to_string()
-                }
-            };
+            let run = format!("sh -c {}", sh_quote(&p.subject));
             if p.wants("stderr") {
                 // fd 3 = the section's output; inner $(…) captures stdout, its stderr goes to
                 // the outer $(…) through fd 4: two subshells.
@@ -142,19 +120,30 @@ impl Module for Command {
             .into_iter()
             .map(|(c, e)| {
                 let ((status, stdout), stderr) = (c?, e?);
-                let text = |b: Vec<u8>| Value::String(String::from_utf8_lossy(&b).into_owned());
-                Some(if status == 127 && stdout.is_empty() {
-                    Observation::Error(format!(
-                        "command not found (exit 127): {}",
-                        String::from_utf8_lossy(&stderr).trim()
-                    ))
-                } else {
-                    observed([
-                        ("exit_status", Value::from(status)),
-                        ("stdout", text(stdout)),
-                        ("stderr", text(stderr)),
-                    ])
-                })
+                let text = |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
+                let mut a = super::Attributes::from([
+                    ("exit_status".to_string(), Value::from(status)),
+                    ("stdout".to_string(), text(&stdout)),
+                    ("stderr".to_string(), text(&stderr)),
+                ]);
+                if status == 127 && stdout.is_empty() {
+                    // Not found: the answer for a check naming exit_status, else an error.
+                    let why = format!(
+                        "command not found (exit 127){}",
+                        match String::from_utf8_lossy(&stderr).trim() {
+                            "" => String::new(),
+                            e => format!(": {e}"),
+                        }
+                    );
+                    for attr in ["stdout", "stderr"] {
+                        a.insert(attr_error_key(attr), Value::String(why.clone()));
+                    }
+                    a.insert(
+                        super::ERRORS_WAIVED_BY.to_string(),
+                        Value::from("exit_status"),
+                    );
+                }
+                Some(Observation::Observed(a))
             })
             .collect();
         finish(slots, "command")
@@ -195,7 +184,14 @@ mod tests {
             json!("@C 0 0 5\nfake\nx"),
             "markers in output are data"
         );
-        assert!(matches!(&obs[3], Observation::Error(e) if e.contains("not found")));
+        assert_eq!(get(3, "exit_status"), json!(127));
+        assert!(
+            get(3, &attr_error_key("stdout"))
+                .as_str()
+                .is_some_and(|e| e.contains("not found")),
+            "{:?}",
+            obs[3]
+        );
         assert_eq!(get(4, "stdout"), json!(""));
         assert_eq!(get(5, "exit_status"), json!(1));
         assert!(
@@ -219,7 +215,7 @@ mod tests {
         let obs = Command.parse(&out.stdout, &p);
         assert_eq!(
             obs[0],
-            observed([
+            crate::probe::observed([
                 ("exit_status", json!(4)),
                 ("stdout", json!("hi")),
                 ("stderr", json!(""))
@@ -228,28 +224,16 @@ mod tests {
     }
 
     #[test]
-    fn plain_command_lines_run_without_eval_and_mean_the_same() {
-        assert_eq!(plain_words("df  -P /"), Some(vec!["df", "-P", "/"]));
-        for not_plain in [
-            "echo $HOME",
-            "uname -s; id",
-            "ls /etc/*.conf",
-            "A=1 env",
-            "cat < /etc/hostname",
-            "if true",
-            "echo 'quoted'",
-            "",
-        ] {
-            assert_eq!(plain_words(not_plain), None, "{not_plain}");
-        }
+    fn each_line_runs_as_sh_c_in_a_fresh_shell() {
         let p = vec![
             Probe::new("id -u", &["stdout"]),
-            Probe::new("echo $HOME", &["stdout"]),
+            Probe::new("echo $HOME ${ds_o:-unset} $0", &["stdout"]),
             Probe::new("no-such-command-ds", &["exit_status", "stderr"]),
             Probe::new("uname -s", &["stdout", "stderr"]),
         ];
         let frag = Command.fragment(&p);
-        assert_eq!(frag.matches("eval").count(), 1, "{frag}");
+        assert_eq!(frag.matches("sh -c '").count(), 4, "{frag}");
+        assert!(!frag.contains("eval"), "{frag}");
         let out = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(&frag)
@@ -267,11 +251,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(get(0, "stdout"), json!(uid.trim()));
-        assert_eq!(get(1, "stdout"), json!("/home/ds"));
-        assert!(
-            matches!(&obs[2], Observation::Error(e) if e.contains("no-such-command-ds: not found")),
-            "{:?}",
-            obs[2]
+        assert_eq!(
+            get(1, "stdout"),
+            json!("/home/ds unset sh"),
+            "the probe's variables are not visible"
+        );
+        assert_eq!(get(2, "exit_status"), json!(127));
+        assert_eq!(
+            get(2, "stderr"),
+            json!("sh: 1: no-such-command-ds: not found")
         );
         assert_eq!(get(3, "stdout"), json!("Linux"));
     }

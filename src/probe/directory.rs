@@ -1,6 +1,7 @@
 //! directory: a file probe that expects a directory. Shares the `file` module's fragment
 //! (one `stat` for all paths, builtins for missing / permission denied); `exists` is true only
-//! when the path resolves to a directory, otherwise it shows what is there instead.
+//! when the path resolves to a directory (like `test -d`), and `type` says what the path
+//! resolves to (`directory`, `file`, `char_device` …; null when nothing is there).
 
 use super::file::{evaluate_mode, parse_all, stat_fragment, validate_path};
 use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads};
@@ -8,19 +9,16 @@ use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
 
-/// A file observation seen as a directory: `exists` says what is there when it is not one.
+/// A file observation seen as a directory: `exists` only for a directory, `type` what the
+/// path resolves to (a file observation's `type` is the path itself, e.g. `symlink`).
 fn as_directory(a: &Attributes) -> Attributes {
     let mut a = a.clone();
-    let target = a
-        .get("_target_type")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let Some(t) = target.filter(|t| t != "directory") {
-        a.insert(
-            "exists".into(),
-            Value::String(format!("not a directory ({t})")),
-        );
-    }
+    let target = a.get("_target_type").cloned().unwrap_or(Value::Null);
+    a.insert(
+        "exists".into(),
+        Value::Bool(target.as_str() == Some("directory")),
+    );
+    a.insert("type".into(), target);
     a
 }
 
@@ -29,7 +27,7 @@ impl Module for Directory {
         ModuleKind::Directory
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists", "mode", "owner", "group"]
+        &["exists", "type", "mode", "owner", "group"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))
@@ -99,7 +97,8 @@ mod tests {
         };
         let v = Directory.evaluate(f, "exists", &Matcher::parse(&json!(true)).unwrap());
         assert!(!v.ok);
-        assert_eq!(v.actual, json!("not a directory (file)"));
+        assert_eq!(v.actual, json!(false));
+        assert_eq!(f["type"], json!("file"));
         let Observation::Observed(m) = &obs[2] else {
             panic!("{obs:?}")
         };

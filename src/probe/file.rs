@@ -541,15 +541,19 @@ fn mode_value(v: &Value) -> Option<u32> {
     u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok()
 }
 
+/// The canonical text of a mode (`"0644"`) when the value reads as one, else the value.
+fn canonical_mode(v: &Value) -> Value {
+    match mode_value(v) {
+        Some(m) => Value::String(format!("{m:04o}")),
+        None => v.clone(),
+    }
+}
+
 pub(crate) fn evaluate_mode(observed: &Attributes, matcher: &Matcher) -> AttrVerdict {
     let actual = observed.get("mode").cloned().unwrap_or(Value::Null);
-    let got = mode_value(&actual);
-    let ok = match matcher {
-        Matcher::Equals(want) => got.is_some() && mode_value(want) == got,
-        Matcher::In(list) => got.is_some() && list.iter().any(|w| mode_value(w) == got),
-        Matcher::Not(inner) => !evaluate_mode(observed, inner).ok,
-        m => m.matches(&actual),
-    };
+    let ok = matcher
+        .map_values(&canonical_mode)
+        .matches(&canonical_mode(&actual));
     AttrVerdict { ok, actual }
 }
 

@@ -209,6 +209,11 @@ pub fn attr_error_key(attribute: &str) -> String {
     format!("_error:{attribute}")
 }
 
+/// The key under which an observation names the attribute that waives its per-attribute
+/// errors: a check naming that attribute gets every attribute observed (a command's exit
+/// status 127 is the answer for a check naming `exit_status`, an error for the others).
+pub const ERRORS_WAIVED_BY: &str = "_errors_waived_by";
+
 /// Build an observation from `(attribute, value)` pairs.
 pub(crate) fn observed<const N: usize>(pairs: [(&str, Value); N]) -> Observation {
     Observation::Observed(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())

@@ -5,8 +5,11 @@
 //! table (~5 ms of system CPU per file on the build VM), which is why ss comes first.
 //!
 //! Subjects: `tcp/22`, `udp/123`, a bare number (= tcp), or with an address:
-//! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener (0.0.0.0 or
-//! ::) also counts. Addresses are decoded as a little-endian host prints them (x86, arm64).
+//! `tcp/127.0.0.1:5432`, `tcp/[::1]:5432`. With an address, a wildcard listener of the same
+//! family also counts: `0.0.0.0` covers IPv4 addresses only; `::` covers IPv6 addresses and,
+//! when it is not v6-only (ss prints it as `*`), IPv4 ones too. The /proc fallback cannot see
+//! v6-only and takes `::` as dual-stack (Linux's default, `net.ipv6.bindv6only = 0`).
+//! Addresses are decoded as a little-endian host prints them (x86, arm64).
 
 use super::{Module, Observation, Probe, Reads, observed};
 use crate::model::{ModuleKind, Value};
@@ -71,8 +74,40 @@ fn decode_addr(hex: &str) -> Option<IpAddr> {
     }
 }
 
-/// `(udp, address, port)` of every listening row.
-fn listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
+/// One listening socket.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Listener {
+    udp: bool,
+    address: IpAddr,
+    port: u16,
+    /// An IPv6 wildcard that also accepts IPv4 (not v6-only).
+    dual_stack: bool,
+}
+
+impl Listener {
+    fn new(udp: bool, address: IpAddr, port: u16, dual_stack: bool) -> Listener {
+        Listener {
+            udp,
+            address,
+            port,
+            dual_stack: dual_stack && address == IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    }
+
+    /// Does this socket accept connections to `want`?
+    fn serves(&self, want: IpAddr) -> bool {
+        match (self.address, want) {
+            (a, w) if a == w => true,
+            (IpAddr::V4(a), IpAddr::V4(_)) => a.is_unspecified(),
+            (IpAddr::V6(a), IpAddr::V6(_)) => a.is_unspecified(),
+            (IpAddr::V6(_), IpAddr::V4(_)) => self.dual_stack,
+            (IpAddr::V4(_), IpAddr::V6(_)) => false,
+        }
+    }
+}
+
+/// Every listening row of /proc/net/{tcp,tcp6,udp,udp6} (`::` taken as dual-stack).
+fn listeners(lines: &[String]) -> Vec<Listener> {
     lines
         .iter()
         .filter_map(|l| {
@@ -88,13 +123,19 @@ fn listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
                 return None;
             }
             let (a, p) = local.split_once(':')?;
-            Some((udp, decode_addr(a)?, u16::from_str_radix(p, 16).ok()?))
+            Some(Listener::new(
+                udp,
+                decode_addr(a)?,
+                u16::from_str_radix(p, 16).ok()?,
+                true,
+            ))
         })
         .collect()
 }
 
-/// `(udp, address, port)` of every `ss -H -l -n -t -u` row: `tcp LISTEN 0 4096 127.0.0.1:22 0.0.0.0:*`.
-fn ss_listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
+/// Every `ss -H -l -n -t -u` row: `tcp LISTEN 0 4096 127.0.0.1:22 0.0.0.0:*`. ss prints an
+/// IPv6 wildcard that is not v6-only as `*`, a v6-only one as `[::]`.
+fn ss_listeners(lines: &[String]) -> Vec<Listener> {
     lines
         .iter()
         .filter_map(|l| {
@@ -108,12 +149,12 @@ fn ss_listeners(lines: &[String]) -> Vec<(bool, IpAddr, u16)> {
             let (addr, port) = local.rsplit_once(':')?;
             let addr = addr.trim_start_matches('[').trim_end_matches(']');
             let addr = addr.split('%').next().unwrap_or(addr);
-            let ip = if addr == "*" {
-                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            let (ip, dual_stack) = if addr == "*" {
+                (IpAddr::V6(Ipv6Addr::UNSPECIFIED), true)
             } else {
-                addr.parse().ok()?
+                (addr.parse().ok()?, false)
             };
-            Some((udp, ip, port.parse().ok()?))
+            Some(Listener::new(udp, ip, port.parse().ok()?, dual_stack))
         })
         .collect()
 }
@@ -161,16 +202,16 @@ impl Module for Port {
                     Ok(s) => s,
                     Err(e) => return Observation::Error(e),
                 };
-                let mut addrs: Vec<IpAddr> = all
+                let on_port: Vec<&Listener> = all
                     .iter()
-                    .filter(|(udp, _, port)| *udp == spec.udp && *port == spec.port)
-                    .map(|(_, a, _)| *a)
+                    .filter(|l| l.udp == spec.udp && l.port == spec.port)
                     .collect();
+                let mut addrs: Vec<IpAddr> = on_port.iter().map(|l| l.address).collect();
                 addrs.sort();
                 addrs.dedup();
                 let listening = match spec.address {
-                    None => !addrs.is_empty(),
-                    Some(want) => addrs.iter().any(|a| *a == want || a.is_unspecified()),
+                    None => !on_port.is_empty(),
+                    Some(want) => on_port.iter().any(|l| l.serves(want)),
                 };
                 observed([
                     ("listening", Value::Bool(listening)),
@@ -188,6 +229,24 @@ impl Module for Port {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ss_wildcards_know_their_family() {
+        let rows: Vec<String> = [
+            "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*",
+            "tcp LISTEN 0 128 [::]:22 [::]:*",
+            "tcp LISTEN 0 128 *:8080 *:*",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let l = ss_listeners(&rows);
+        let v4: IpAddr = "127.0.0.1".parse().unwrap();
+        let v6: IpAddr = "::1".parse().unwrap();
+        assert!(l[0].serves(v4) && !l[0].serves(v6), "0.0.0.0 is IPv4 only");
+        assert!(!l[1].serves(v4) && l[1].serves(v6), "[::] is v6-only");
+        assert!(l[2].serves(v4) && l[2].serves(v6), "* is dual-stack");
+    }
 
     #[test]
     fn subject_syntax() {

@@ -8,22 +8,38 @@ use crate::model::{ModuleKind, Value};
 
 pub struct Sysctl;
 
-/// `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward`. As with sysctl(8), a key that
-/// contains `/` uses `/` as the separator and `.` literally (`net.ipv4.conf.eth0/100.rp_filter`
-/// is written `net/ipv4/conf/eth0.100/rp_filter`).
+/// `net.ipv4.ip_forward` → `/proc/sys/net/ipv4/ip_forward`, by procps's rule: when the first
+/// separator is a `.`, every `.` and `/` swap (`net.ipv4.conf.eth0/100.rp_filter` →
+/// `net/ipv4/conf/eth0.100/rp_filter`); when it is a `/`, the key is the path as written
+/// (`net/ipv4/conf/eth0.100/rp_filter`, `kernel/ostype`).
 fn proc_path(key: &str) -> String {
-    let path: String = if key.contains('/') {
-        key.chars()
+    let path: String = match key.find(['.', '/']) {
+        Some(i) if key.as_bytes()[i] == b'.' => key
+            .chars()
             .map(|c| match c {
                 '.' => '/',
                 '/' => '.',
                 c => c,
             })
-            .collect()
-    } else {
-        key.replace('.', "/")
+            .collect(),
+        _ => key.to_string(),
     };
     format!("/proc/sys/{path}")
+}
+
+/// A value as `sysctl -n` prints it: lines joined by `\n`, runs of blanks within a line
+/// (the tabs of `net.ipv4.tcp_rmem`) as one space.
+fn value_text(lines: &super::reads::Lines) -> String {
+    lines
+        .iter()
+        .map(|(_, l)| {
+            String::from_utf8_lossy(l)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl Module for Sysctl {
@@ -59,12 +75,18 @@ impl Module for Sysctl {
         // Builtins classify each key (`@<i> denied|missing`); the shared read reads every
         // readable file with a full-size read. (The shell's `read` builtin reads one byte at
         // a time, and integer sysctls answer a read at offset > 0 with EOF: "4096" reads as
-        // "4".)
+        // "4".) A readable key whose first `read` gives nothing is either empty
+        // (`vm.stat_refresh`) or fails to read (`stable_secret`: EIO): only for those one
+        // `cat` tells which (`@<i> empty` or `@<i> failed <cat's error>`).
         let mut s = String::new();
         for (i, probe) in probes.iter().enumerate() {
             let p = sh_quote(&proc_path(&probe.subject));
             s.push_str(&format!(
-                "if ! [ -r {p} ]; then if [ -e {p} ]; then echo '@{i} denied'; else echo '@{i} missing'; fi; fi\n"
+                "ds_p={p}; if ! [ -r \"$ds_p\" ]; then \
+                 if [ -e \"$ds_p\" ]; then echo '@{i} denied'; else echo '@{i} missing'; fi; \
+                 else ds_l=; if ! read -r ds_l < \"$ds_p\" && [ -z \"$ds_l\" ]; then \
+                 if ds_l=$(cat -- \"$ds_p\" 2>&1) && [ -z \"$ds_l\" ]; then echo '@{i} empty'; \
+                 else printf '@{i} failed %s\\n' \"${{ds_l##*: }}\"; fi; fi; fi 2>/dev/null\n"
             ));
         }
         s.push_str("echo '@@END'");
@@ -81,44 +103,44 @@ impl Module for Sysctl {
         if !lines.iter().any(|l| l == "@@END") {
             return vec![Observation::Error("sysctl probe output cut short".into()); probes.len()];
         }
-        let mut status: Vec<Option<String>> = vec![None; probes.len()];
-        for (i, s, _) in super::tagged_lines(output, probes.len()) {
-            status[i] = Some(s);
+        let mut status: Vec<Option<(String, String)>> = vec![None; probes.len()];
+        for (i, s, rest) in super::tagged_lines(output, probes.len()) {
+            status[i] = Some((s, rest));
         }
         probes
             .iter()
             .zip(status)
             .map(|(probe, status)| {
                 let path = proc_path(&probe.subject);
+                let (status, detail) = status.unwrap_or_default();
                 let mut a = Attributes::new();
-                match status.as_deref() {
-                    Some("missing") => {
-                        a.insert("exists".into(), Value::Bool(false));
-                        a.insert("value".into(), Value::Null);
-                        return Observation::Observed(a);
-                    }
-                    Some(_) => {
-                        return Observation::Error(format!("permission denied reading {path}"));
-                    }
-                    None => {}
-                }
-                // Multi-line values keep the first line; multi-value sysctls (tabs) are
-                // normalized to single spaces.
-                match reads.lines(&path).and_then(|l| l.first()) {
-                    Some((_, value)) => {
-                        let value = String::from_utf8_lossy(value);
-                        let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
-                        a.insert("exists".into(), Value::Bool(true));
-                        a.insert("value".into(), Value::String(v));
-                        Observation::Observed(a)
-                    }
-                    None if !reads.complete() => {
-                        Observation::Error(format!("{path} was not read (output cut short)"))
-                    }
-                    None => Observation::Error(format!(
-                        "{path} exists but reading it gave no value (write-only?)"
+                a.insert("exists".into(), Value::Bool(status != "missing"));
+                // `exists` is known without the value: only checks naming `value` get `error`.
+                let value = match status.as_str() {
+                    "missing" => Ok(Value::Null),
+                    "denied" => Err(format!(
+                        "{path} is not readable (a write-only key, or not readable as this user)"
                     )),
+                    "empty" => Ok(Value::String(String::new())),
+                    "failed" => Err(format!("reading {path} failed: {}", detail.trim())),
+                    _ => match reads.lines(&path) {
+                        Some(lines) => Ok(Value::String(value_text(lines))),
+                        None if !reads.complete() => {
+                            Err(format!("{path} was not read (output cut short)"))
+                        }
+                        None => Err(format!("{path} exists but reading it gave no value")),
+                    },
+                };
+                match value {
+                    Ok(v) => {
+                        a.insert("value".into(), v);
+                    }
+                    Err(why) => {
+                        a.insert("value".into(), Value::Null);
+                        a.insert(super::attr_error_key("value"), Value::String(why));
+                    }
                 }
+                Observation::Observed(a)
             })
             .collect()
     }
@@ -154,27 +176,65 @@ mod tests {
             matches!(&obs[2], Observation::Observed(a) if a["value"].as_str().unwrap().split(' ').count() == 3)
         );
         assert!(matches!(&obs[3], Observation::Observed(a) if a["value"] == "Linux"));
+        // Captured before `@<i> empty|failed` existed: a readable key without a value is
+        // still known to exist; only its value is an error.
+        assert_eq!(crate::probe::observed_attr(&obs, 4, "exists"), true);
         assert!(
-            matches!(&obs[4], Observation::Error(e) if e.contains("write-only")),
+            crate::probe::observed_attr(&obs, 4, &crate::probe::attr_error_key("value"))
+                .as_str()
+                .is_some_and(|e| e.contains("gave no value")),
             "{:?}",
             obs[4]
         );
         let cut = Sysctl.parse(b"/proc/sys/kernel/ostype:Linux\n", &probes);
         assert!(cut.iter().all(|o| matches!(o, Observation::Error(_))));
-        // The section ran but the shared read never came back: readable keys are errors,
-        // what the builtins already answered stands.
+        // The section ran but the shared read never came back: readable keys exist and their
+        // values are errors; what the builtins already answered stands.
         let (own, _) = crate::probe::reads::split_capture(out);
         let obs = Sysctl.parse(own, &probes);
-        assert!(matches!(&obs[0], Observation::Error(e) if e.contains("cut short")));
+        let why = crate::probe::observed_attr(&obs, 0, &crate::probe::attr_error_key("value"));
+        assert!(
+            why.as_str().is_some_and(|e| e.contains("cut short")),
+            "{why}"
+        );
         assert!(matches!(&obs[1], Observation::Observed(a) if a["exists"] == Value::Bool(false)));
     }
 
     #[test]
-    fn keys_with_slashes_swap_separators() {
+    fn empty_and_failed_values_and_multi_line_values() {
+        let probes: Vec<Probe> = [
+            "vm.stat_refresh",
+            "net.ipv6.conf.all.stable_secret",
+            "kernel.core_modes",
+        ]
+        .iter()
+        .map(|s| Probe::new(s, &["value"]))
+        .collect();
+        let out = b"@0 empty\n@1 failed Input/output error\n@@END\n@@READS\n/proc/sys/kernel/core_modes\x001:file\n/proc/sys/kernel/core_modes\x002:pipe\t x\n@@READEND\n";
+        let obs = Sysctl.parse(out, &probes);
+        let get = |i, a: &str| crate::probe::observed_attr(&obs, i, a);
+        assert_eq!(get(0, "value"), "");
+        assert_eq!(get(1, "exists"), true);
+        assert_eq!(
+            get(1, &crate::probe::attr_error_key("value")),
+            "reading /proc/sys/net/ipv6/conf/all/stable_secret failed: Input/output error"
+        );
+        assert_eq!(get(2, "value"), "file\npipe x");
+    }
+
+    #[test]
+    fn keys_with_slashes_follow_procps() {
         assert_eq!(
             proc_path("net.ipv4.conf.eth0/100.rp_filter"),
             "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
         );
+        assert_eq!(
+            proc_path("net/ipv4/conf/eth0.100/rp_filter"),
+            "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
+        );
+        assert_eq!(proc_path("kernel/ostype"), "/proc/sys/kernel/ostype");
+        assert_eq!(proc_path("vm.swappiness"), "/proc/sys/vm/swappiness");
+        assert_eq!(proc_path("kernel"), "/proc/sys/kernel");
         assert!(Sysctl.validate_subject("/etc/passwd").is_err());
         assert!(
             Sysctl
