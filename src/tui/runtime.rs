@@ -202,7 +202,9 @@ async fn event_loop(
         if !TERMINAL_ACTIVE.load(Ordering::SeqCst) {
             // A panic on another thread restored the terminal (and printed its message):
             // drawing now would paint over it.
-            return Err(std::io::Error::other("a background job panicked (see above)"));
+            return Err(std::io::Error::other(
+                "a background job panicked (see above)",
+            ));
         }
         let now = Instant::now();
         if app.dirty && now >= last_draw + FRAME {
