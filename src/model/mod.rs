@@ -4,11 +4,13 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod age;
 mod duration;
 mod matcher;
 mod outcome;
 mod version;
 
+pub use age::parse_age;
 pub use duration::{human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
