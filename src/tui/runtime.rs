@@ -35,6 +35,26 @@ pub const DRAIN_BUDGET: Duration = Duration::from_millis(6);
 /// the cursor back over the panic message).
 static TERMINAL_ACTIVE: AtomicBool = AtomicBool::new(false);
 
+/// Held while a frame is written, so a panic on another thread restores the terminal (and
+/// prints its message) only between frames, never under one.
+static DRAWING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// From the panic hook: wait for a frame being written to end (briefly: the panicking
+/// thread may be the one drawing), then restore.
+fn restore_terminal_after_frame() {
+    let deadline = Instant::now() + Duration::from_millis(200);
+    loop {
+        match DRAWING.try_lock() {
+            Ok(_frame) => return restore_terminal(),
+            Err(std::sync::TryLockError::Poisoned(_)) => return restore_terminal(),
+            Err(std::sync::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return restore_terminal(),
+        }
+    }
+}
+
 fn restore_terminal() {
     if TERMINAL_ACTIVE.swap(false, Ordering::SeqCst) {
         let _ = disable_raw_mode();
@@ -49,7 +69,7 @@ fn init_terminal() -> std::io::Result<ratatui::DefaultTerminal> {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore_terminal();
+            restore_terminal_after_frame();
             previous(info);
         }));
     });
@@ -209,7 +229,14 @@ async fn event_loop(
         let now = Instant::now();
         if app.dirty && now >= last_draw + FRAME {
             app.settle();
+            let frame = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
+            if !TERMINAL_ACTIVE.load(Ordering::SeqCst) {
+                return Err(std::io::Error::other(
+                    "a background job panicked (see above)",
+                ));
+            }
             terminal.draw(|f| app.draw(f))?;
+            drop(frame);
             app.dirty = false;
             last_draw = now;
         }
