@@ -82,6 +82,11 @@ pub fn run(args: RunArgs) -> i32 {
     if let Some(w) = &session.history_warning {
         eprintln!("warning: history not recorded: {w}");
     }
+    if let Some(w) = &session.salt_warning {
+        eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {w})"
+        );
+    }
     let expected: HostResultCounts = session.hosts.iter().cloned().collect();
     let on_signal = session.cancel_token();
     runtime.spawn(async move {

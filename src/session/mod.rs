@@ -73,6 +73,8 @@ pub struct RunSession {
     task: JoinHandle<(OutcomeCounts, bool)>,
     /// Why the default history could not be opened: the run is not recorded (say so once).
     pub history_warning: Option<String>,
+    /// Why the history's salt for secret values could not be kept (a per-run salt is used).
+    pub salt_warning: Option<String>,
     /// `(host, executions)` of the run, in the order the hosts are probed.
     pub hosts: Vec<(String, usize)>,
     pub meta: Arc<RunMeta>,
@@ -135,6 +137,17 @@ impl RunSession {
                 Err(e) => (None, Some(e.to_string())),
             },
         };
+        // Secret values are hashed with the history's salt, so equal secrets compare equal
+        // across runs (a per-run salt otherwise).
+        let mut salt_warning = None;
+        if let (Some(_), History::Required(path) | History::BestEffort(path)) =
+            (&writer, &config.history)
+        {
+            match crate::store::history_salt(path) {
+                Ok(salt) => crate::probe::secret::set_salt(&salt),
+                Err(e) => salt_warning = Some(e.to_string()),
+            }
+        }
         let meta = RunMeta::begin(
             req.selection.scope(plan.environment.as_deref()),
             config.planner.checkset_hash(),
@@ -171,6 +184,7 @@ impl RunSession {
             writer,
             task,
             history_warning,
+            salt_warning,
             hosts,
             meta: shared,
         })

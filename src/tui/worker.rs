@@ -156,6 +156,10 @@ fn perform(job: Job, ctx: &WorkerContext, tx: &mpsc::UnboundedSender<Reply>) {
             });
             match RunSession::start(&req, &ctx.session, &ctx.runtime, Some(on_host)) {
                 Ok(session) => {
+                    if let Some(w) = &session.salt_warning {
+                        // never eprintln: the terminal is the TUI's
+                        tracing::warn!("secret values hashed with a per-run salt: {w}");
+                    }
                     if let Some(w) = &session.history_warning {
                         let _ = tx.send(Reply::Msg(Msg::Status(format!(
                             "history disabled for this run: {w}"
