@@ -114,12 +114,7 @@ pub fn run(args: RunArgs) -> i32 {
     }
     drop(report);
     let end = session.finish(runtime.handle(), std::time::Duration::from_secs(30));
-    runtime.block_on(async {
-        transports.local.close().await;
-        if let Some(ssh) = &transports.ssh {
-            ssh.close().await;
-        }
-    });
+    runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Some(e) = &end.executor_error {
         eprintln!("error: the executor stopped: {e}");

@@ -296,12 +296,7 @@ async fn event_loop(
             tokio::task::spawn_blocking(move || session.finish(&rt, Duration::from_secs(2))).await;
     }
     // Stop kept SSH masters (re-checks reused them) so nothing outlives the TUI.
-    let close = async {
-        transports.local.close().await;
-        if let Some(ssh) = &transports.ssh {
-            ssh.close().await;
-        }
-    };
+    let close = transports.close();
     if tokio::time::timeout(Duration::from_secs(5), close)
         .await
         .is_err()
