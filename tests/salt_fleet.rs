@@ -48,6 +48,7 @@ fn command_ok(cmd: &str) -> Execution {
         },
         expect: vec![("exit_status".into(), Matcher::Equals(Value::from(0)))],
         sop: None,
+        secret: None,
     }
 }
 
