@@ -37,7 +37,7 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
-    let history = match (args.store.db_path(), args.store.db.is_some()) {
+    let history = match (args.store.db_path(), args.store.db_named()) {
         (None, _) => History::Off,
         // A database the user named must work; the default one is best effort.
         (Some(p), true) => History::Required(p),
