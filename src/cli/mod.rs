@@ -13,6 +13,7 @@ mod disconnect;
 mod drift;
 mod history;
 mod inventory;
+mod output_file;
 mod prune;
 mod run;
 mod settings;
