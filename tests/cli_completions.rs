@@ -160,7 +160,7 @@ fn the_man_page_renders_without_warnings() {
         stdin.write_all(&roff).expect("write");
     }
     let rendered = groff.wait_with_output().expect("groff");
-    let text = String::from_utf8_lossy(&rendered.stdout).replace(|c: char| c == '\u{8}', "");
+    let text = String::from_utf8_lossy(&rendered.stdout).replace('\u{8}', "");
     assert_eq!(
         String::from_utf8_lossy(&rendered.stderr),
         "",
