@@ -22,7 +22,11 @@ fn init_writes_a_starter_that_lints_and_runs() {
         .map(|l| l.split('#').next().unwrap_or_default().trim())
         .collect();
     assert_eq!(next.len(), 3, "{text}");
-    for f in ["inventory.toml", "checks/basics.toml", "checks/sops/basics.md"] {
+    for f in [
+        "inventory.toml",
+        "checks/basics.toml",
+        "checks/sops/basics.md",
+    ] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
     // The first two printed commands, exactly as printed.
@@ -44,7 +48,10 @@ fn init_writes_a_starter_that_lints_and_runs() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("already exist"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("inventory.toml")).expect("read"), "# mine\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("inventory.toml")).expect("read"),
+        "# mine\n"
+    );
 }
 
 #[test]
@@ -54,6 +61,36 @@ fn init_into_a_directory() {
         .args(["init", "fleet"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("driftscope run -i fleet/inventory.toml -c fleet/checks"));
+        .stdout(predicate::str::contains(
+            "driftscope run -i fleet/inventory.toml -c fleet/checks",
+        ));
     assert!(dir.path().join("fleet/checks/sops/basics.md").is_file());
+}
+
+#[test]
+fn the_linux_tag_a_newcomer_needs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // A host without any tags is tagged `linux`, so the shipped checks run on it.
+    std::fs::write(
+        dir.path().join("plain.toml"),
+        "[environment]\nname = \"x\"\n[defaults]\ntransport = \"local\"\n[[host]]\nname = \"h\"\n",
+    )
+    .expect("inv");
+    driftscope(dir.path())
+        .args(["inventory", "-i", "plain.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tags: linux(1)"));
+    // A host tagged otherwise is not: "nothing to run" says what to add.
+    std::fs::write(dir.path().join("db.toml"), "[environment]\nname = \"x\"\n[defaults]\ntransport = \"local\"\n[[host]]\nname = \"h\"\ntags = [\"db\"]\n").expect("inv");
+    driftscope(dir.path())
+        .args(["run", "--no-store", "-i", "db.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "hint: the shipped checks target hosts tagged `linux`",
+        ))
+        .stderr(predicate::str::contains(
+            "add `tags = [\"linux\"]` to the inventory's [defaults]",
+        ));
 }

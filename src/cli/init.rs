@@ -25,7 +25,10 @@ fn files() -> Vec<(&'static str, String)> {
         ("checks/basics.toml", CATEGORY.to_string()),
         (
             "checks/sops/basics.md",
-            SOP.replace("last_reviewed = 2026-12-01", &format!("last_reviewed = {today}")),
+            SOP.replace(
+                "last_reviewed = 2026-12-01",
+                &format!("last_reviewed = {today}"),
+            ),
         ),
     ]
 }
@@ -76,15 +79,23 @@ pub fn run(args: InitArgs) -> i32 {
     let inv = shown(&args.dir, "inventory.toml");
     let checks = shown(&args.dir, "checks");
     let lines = [
-        format!("wrote {inv} (this machine; an ssh host to uncomment) and {checks}/ (one example category with its SOP)"),
+        format!(
+            "wrote {inv} (this machine; an ssh host to uncomment) and {checks}/ (one example category with its SOP)"
+        ),
         String::new(),
         "next:".to_string(),
         format!("  driftscope checks -i {inv} -c {checks} --lint   # validate, see what will run"),
-        format!("  driftscope run -i {inv} -c {checks}             # check, report, record in the history"),
-        format!("  driftscope -i {inv} -c {checks}                 # the same in the TUI (q quits)"),
+        format!(
+            "  driftscope run -i {inv} -c {checks}             # check, report, record in the history"
+        ),
+        format!(
+            "  driftscope -i {inv} -c {checks}                 # the same in the TUI (q quits)"
+        ),
         String::new(),
-        "then add your servers to the inventory, or point at an Ansible inventory (-i hosts.ini),".to_string(),
-        "and keep the paths in ~/.config/driftscope/config.toml (see `driftscope config`).".to_string(),
+        "then add your servers to the inventory, or point at an Ansible inventory (-i hosts.ini),"
+            .to_string(),
+        "and keep the paths in ~/.config/driftscope/config.toml (see `driftscope config`)."
+            .to_string(),
     ];
     let mut out = std::io::stdout().lock();
     for l in lines {

@@ -175,7 +175,10 @@ pub fn main() -> i32 {
         Some(c) => c.layer(),
     };
     // Writing completions or the man page never depends on (a broken) config file.
-    let reads_settings = !matches!(cli.command, Some(Command::Completions(_) | Command::Man(_) | Command::Init(_)));
+    let reads_settings = !matches!(
+        cli.command,
+        Some(Command::Completions(_) | Command::Man(_) | Command::Init(_))
+    );
     if reads_settings && let Err(e) = settings::init(cli.config.as_deref(), layer) {
         return common::config_error(&e);
     }
