@@ -93,6 +93,8 @@ pub struct RawCheck {
     #[serde(default)]
     pub expect: BTreeMap<String, Spanned<Value>>,
     pub sop: Option<String>,
+    /// Seconds a `command` check may run before it is `error` "timed out after N s".
+    pub timeout: Option<Spanned<f64>>,
     /// Documentation only; accepted so files can describe themselves.
     #[serde(default)]
     #[allow(dead_code)]

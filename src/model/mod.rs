@@ -203,6 +203,9 @@ pub struct Check {
     /// attribute → matcher, templates inside string matchers not yet rendered.
     pub expect: BTreeMap<String, Value>,
     pub sop: Option<String>,
+    /// `timeout = SECS` of a `command` check: how long the command may run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
     /// Where the check is defined, for messages: `checks/ssh.toml:12:1`.
     pub origin: String,
 }
@@ -244,6 +247,9 @@ pub struct Execution {
     /// attribute → matcher, rendered. Never empty: the planner fills the module default.
     pub expect: Vec<(String, Matcher)>,
     pub sop: Option<String>,
+    /// How long the probe of this subject may run (`command` checks' `timeout`); `None`:
+    /// only the host's deadline applies.
+    pub timeout: Option<Duration>,
 }
 
 /// All executions planned for one host.
