@@ -9,6 +9,8 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
@@ -19,6 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
+scripts/salt-venv.sh >/dev/null
 # The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
 scripts/testinfra-venv.sh
 

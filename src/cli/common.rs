@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
 use crate::transport::local::LocalTransport;
+use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
 use std::path::PathBuf;
@@ -169,6 +170,7 @@ impl ExecArgs {
                 keep_connections: self.keep_connections.and_then(|k| k.0),
                 ..SshOptions::default()
             }))),
+            salt: Some(Arc::new(SaltTransport::default())),
         }
     }
 }
@@ -196,5 +198,16 @@ impl StoreArgs {
                     .unwrap_or_else(crate::store::default_db_path),
             )
         }
+    }
+}
+
+/// Redact `secret = true` values under the salt of the history at `db`, so they compare
+/// across its runs; when the salt file cannot be kept, a per-process salt (with a warning).
+pub fn use_history_salt(db: &std::path::Path) {
+    match crate::store::history_salt(db) {
+        Ok(salt) => crate::probe::secret::set_salt(&salt),
+        Err(e) => eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {e})"
+        ),
     }
 }

@@ -72,6 +72,7 @@ fn local_host(name: &str) -> Host {
         become_root: false,
         tags: vec!["linux".to_string()],
         vars: BTreeMap::new(),
+        salt: None,
     }
 }
 
@@ -92,6 +93,7 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
             expect: [("value".to_string(), json!(want))].into_iter().collect(),
             sop: Some(format!("{cat}-tuning")),
             timeout: None,
+            secret: None,
             origin: format!("demo:{id}"),
         })
         .collect();
