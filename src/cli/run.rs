@@ -47,6 +47,8 @@ pub fn run(args: RunArgs) -> i32 {
         (Some(p), true) => History::Required(p),
         (Some(p), false) => History::BestEffort(p),
     };
+    // Said only when nothing runs; cheap, and `loaded` moves into the session below.
+    let no_host_hint = crate::config::missing_tag_hint(&loaded);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -85,7 +87,7 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(s) => s,
         Err(SessionError::Empty) => {
             eprintln!(
-                "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`)"
+                "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`){no_host_hint}"
             );
             return super::EXIT_USAGE;
         }
