@@ -17,7 +17,7 @@ mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
-pub use inventory_sources::load_environments;
+pub use inventory_sources::{load_environments, missing_tag_hint};
 pub use template::{placeholders, value_text};
 
 use crate::model::{
@@ -872,6 +872,25 @@ fn build_check(
             ));
         }
     }
+    let timeout = match rc.timeout {
+        None => None,
+        Some(t) => {
+            let (span, secs) = (t.span(), *t.get_ref());
+            if kind != ModuleKind::Command {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: `timeout` applies to command checks only, this one probes {kind}"),
+                ));
+            }
+            if !(secs > 0.0 && secs <= 86_400.0) {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: timeout {secs}: expected seconds between 0 and 86400, e.g. timeout = 5"),
+                ));
+            }
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+    };
     let (target_tags, tags_span) = match rc.targets.tags {
         Some(t) => {
             let span = t.span();
@@ -891,6 +910,7 @@ fn build_check(
         subject,
         expect,
         sop: rc.sop,
+        timeout,
         secret: rc.secret,
         origin: file.location(whole.clone()),
     };
