@@ -19,6 +19,9 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
+scripts/testinfra-venv.sh
+
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked

@@ -270,3 +270,52 @@ fn an_ipv4_wildcard_listener_does_not_serve_ipv6_addresses() {
         port(format!("tcp/[::1]:{p6}"), true),
     ]);
 }
+
+#[test]
+fn file_uid_and_gid_are_numbers_and_an_owner_without_a_name_is_its_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("owned");
+    std::fs::write(&f, "x").expect("write");
+    let f = f.to_str().expect("utf-8").to_string();
+    let d = dir.path().to_str().expect("utf-8").to_string();
+    let mut cases = vec![
+        (
+            exec(
+                "file",
+                "/etc/passwd",
+                json!({"uid": 0, "gid": 0, "owner": "root"}),
+            ),
+            Outcome::Pass,
+        ),
+        (
+            exec("directory", "/etc", json!({"uid": 0, "gid": {"lt": 1}})),
+            Outcome::Pass,
+        ),
+        (
+            exec("file", "/etc/passwd", json!({"uid": 1})),
+            Outcome::Fail,
+        ),
+        (
+            exec("file", &format!("{d}/missing"), json!({"uid": null})),
+            Outcome::Pass,
+        ),
+    ];
+    if is_root() {
+        // 4242/4243: no name in /etc/passwd or /etc/group on a build machine.
+        let ok = std::process::Command::new("chown")
+            .args(["4242:4243", &f])
+            .status()
+            .expect("chown")
+            .success();
+        assert!(ok);
+        cases.push((
+            exec(
+                "file",
+                &f,
+                json!({"uid": 4242, "gid": 4243, "owner": "4242", "group": "4243"}),
+            ),
+            Outcome::Pass,
+        ));
+    }
+    expect_outcomes(&cases);
+}

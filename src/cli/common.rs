@@ -123,6 +123,20 @@ pub struct ExecArgs {
     /// Accept and remember host keys of hosts not yet in known_hosts (default: strict).
     #[arg(long)]
     pub accept_new_host_keys: bool,
+    /// Leave SSH connections open this long after exit (e.g. 10m; at most 24h) so the next
+    /// launch reuses them; `driftscope disconnect` closes them. Default: off.
+    #[arg(long, value_name = "DURATION", value_parser = keep_connections)]
+    pub keep_connections: Option<KeepConnections>,
+}
+
+/// A parsed `--keep-connections` value (`off` = None inside).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeepConnections(pub Option<Duration>);
+
+fn keep_connections(s: &str) -> Result<KeepConnections, String> {
+    crate::transport::ssh::parse_keep_connections(s)
+        .map(KeepConnections)
+        .map_err(|e| e.to_string())
 }
 
 fn positive_secs(s: &str) -> Result<f64, String> {
@@ -152,6 +166,7 @@ impl ExecArgs {
             ssh: Some(Arc::new(SshTransport::new(SshOptions {
                 config_file: self.ssh_config.clone(),
                 accept_new_host_keys: self.accept_new_host_keys,
+                keep_connections: self.keep_connections.and_then(|k| k.0),
                 ..SshOptions::default()
             }))),
         }

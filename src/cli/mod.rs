@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod checks;
 mod common;
+mod disconnect;
 mod drift;
 mod history;
 mod inventory;
@@ -85,6 +86,8 @@ pub enum Command {
     Prune(prune::PruneArgs),
     /// Show the SOP of a check.
     Sop(sop::SopArgs),
+    /// Close the SSH connections kept open by --keep-connections.
+    Disconnect(disconnect::DisconnectArgs),
 }
 
 /// Parse arguments and run; returns the process exit code.
@@ -107,6 +110,7 @@ pub fn main() -> i32 {
         Some(Command::Show(a)) => show::run(a),
         Some(Command::Prune(a)) => prune::run(a),
         Some(Command::Sop(a)) => sop::run(a),
+        Some(Command::Disconnect(a)) => disconnect::run(a),
     }
 }
 

@@ -4,10 +4,12 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod age;
 mod matcher;
 mod outcome;
 mod version;
 
+pub use age::parse_age;
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};

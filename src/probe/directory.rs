@@ -27,7 +27,7 @@ impl Module for Directory {
         ModuleKind::Directory
     }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists", "type", "mode", "owner", "group"]
+        &["exists", "type", "mode", "owner", "group", "uid", "gid"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))

@@ -1,5 +1,5 @@
-//! file: existence, type, mode, owner, group, size, sha256, symlink target and content
-//! regexes for all paths of a host with few forks:
+//! file: existence, type, mode, owner, group (names; the number when there is none), uid,
+//! gid (numbers), size, sha256, symlink target and content regexes for all paths of a host with few forks:
 //!
 //! - shell builtins (`[ -e ]`, `[ -L ]`, `[ -r ]`) classify every path (exists, broken link,
 //!   missing, permission denied) — no fork;
@@ -245,7 +245,7 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         a.insert("exists".into(), Value::Bool(exists));
         a.insert("type".into(), ty);
         a.insert("link_target".into(), target);
-        for k in ["mode", "owner", "group", "size", "sha256"] {
+        for k in ["mode", "owner", "group", "uid", "gid", "size", "sha256"] {
             a.insert(k.into(), Value::Null);
         }
         Observation::Observed(a)
@@ -308,6 +308,9 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         "group".into(),
         Value::String(name_or_id(&target.group, &target.gid)),
     );
+    let id = |v: &str| v.parse::<u64>().map_or(Value::Null, Value::from);
+    a.insert("uid".into(), id(&target.uid));
+    a.insert("gid".into(), id(&target.gid));
     a.insert("size".into(), Value::from(target.size));
     let wants_read = wants_content(probe) || probe.wants("sha256");
     let unreadable = (wants_read && p.readable[i] != Some(true)).then(|| {
@@ -568,6 +571,8 @@ impl Module for File {
             "mode",
             "owner",
             "group",
+            "uid",
+            "gid",
             "size",
             "sha256",
             "link_target",

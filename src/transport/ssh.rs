@@ -7,6 +7,8 @@
 //! master idle for `idle_timeout` is replaced (and exits by itself through
 //! `ControlPersist`). [`Transport::close`] stops every master. Control sockets live in a
 //! private 0700 directory (under `$XDG_RUNTIME_DIR`, else the temp dir) removed on drop.
+//! With `keep_connections` ([`keep`]) masters live in the per-user kept directory instead,
+//! are resumed by the next launch and are left running at exit until their `ControlPersist`.
 //!
 //! Must not interpret probe output: it returns raw bytes; the executor parses them. (One
 //! exception: when the deadline passes, the `@@PID <pid> <pgid>` line the probe printed first
@@ -15,23 +17,26 @@
 
 mod control_dir;
 mod failure;
+pub mod keep;
 mod master;
+mod probe_kill;
 
 pub use failure::ConnectFailure;
+pub use keep::{KeepError, parse_keep_connections};
 pub use master::HostKeyPolicy;
 
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
-use master::{Master, MasterSpec};
+use keep::{KeepKey, KeptRoot};
+use master::{Master, MasterSpec, SocketPlace};
 use openssh::{Session, Stdio};
+use probe_kill::{Head, kill_remote};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, ReadBuf};
 
 /// Default idle time after which a pooled master is closed.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -48,6 +53,11 @@ pub struct SshOptions {
     /// Parent of our private control-socket directory (default `$XDG_RUNTIME_DIR`, else the
     /// system temp dir).
     pub control_dir: Option<PathBuf>,
+    /// `--keep-connections` / `keep_connections`: leave masters running this long after
+    /// their last use, for the next launch (None: close them at exit, the default).
+    pub keep_connections: Option<Duration>,
+    /// Where kept masters live (default [`keep::default_root`]).
+    pub kept_root: Option<PathBuf>,
 }
 
 /// Where a host is reached; hosts with the same destination share one master.
@@ -73,6 +83,8 @@ struct Pooled {
     session: Session,
     log: PathBuf,
     last_used: Mutex<Instant>,
+    /// A kept master: dropping the session leaves it running; a failed one is stopped.
+    kept: bool,
 }
 
 impl Pooled {
@@ -97,6 +109,8 @@ pub struct SshTransport {
     opts: SshOptions,
     idle_timeout: Duration,
     slots: Mutex<HashMap<Destination, Slot>>,
+    /// Set with `keep_connections`: masters live there and outlive this launch.
+    kept: Option<KeptRoot>,
     /// Declared last: removed after every master in `slots` was stopped on drop.
     control_dir: control_dir::ControlDir,
 }
@@ -114,8 +128,15 @@ impl SshTransport {
             .control_dir
             .clone()
             .unwrap_or_else(control_dir::default_parent);
+        let kept = opts
+            .keep_connections
+            .map(|_| KeptRoot::new(opts.kept_root.clone().unwrap_or_else(keep::default_root)));
         SshTransport {
-            idle_timeout: opts.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            idle_timeout: opts
+                .keep_connections
+                .or(opts.idle_timeout)
+                .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            kept,
             opts,
             slots: Mutex::new(HashMap::new()),
             control_dir: control_dir::ControlDir::new(parent),
@@ -174,7 +195,6 @@ impl SshTransport {
             }
             *guard = None; // dropping the last Arc stops that master
         }
-        let control_dir = self.control_dir.get().map_err(TransportError::Failed)?;
         let spec = MasterSpec {
             destination: &dest.address,
             user: dest.user.as_deref(),
@@ -188,15 +208,23 @@ impl SshTransport {
             connect_timeout: limits.connect_timeout,
             persist: self.idle_timeout,
         };
-        let Master { session, log } = master::open(&spec, control_dir, limits.deadline).await?;
-        tracing::debug!(host = %host.name, "ssh master connected");
+        let (Master { session, log }, reused) = match &self.kept {
+            Some(root) => kept_master(root, &spec, limits.deadline).await?,
+            None => {
+                let control_dir = self.control_dir.get().map_err(TransportError::Failed)?;
+                let place = SocketPlace::Private(control_dir);
+                (master::open(&spec, place, limits.deadline).await?, false)
+            }
+        };
+        tracing::debug!(host = %host.name, reused, "ssh master ready");
         let pooled = Arc::new(Pooled {
             session,
             log,
             last_used: Mutex::new(Instant::now()),
+            kept: self.kept.is_some(),
         });
         *guard = Some(pooled.clone());
-        Ok((pooled, false))
+        Ok((pooled, reused))
     }
 
     /// Drop `which` from the pool if it is still the pooled master for `dest`.
@@ -205,6 +233,12 @@ impl SshTransport {
         let mut guard = slot.lock().await;
         if guard.as_ref().is_some_and(|p| Arc::ptr_eq(p, which)) {
             *guard = None;
+        }
+        drop(guard);
+        if which.kept {
+            // Nobody else would stop it: the next launch must not resume a wedged master.
+            let socket = which.session.control_socket().to_path_buf();
+            let _ = Session::resume_mux(socket.into(), None).close().await;
         }
     }
 
@@ -260,6 +294,13 @@ impl SshTransport {
     }
 
     async fn close_all(&self) {
+        if self.kept.is_some() {
+            // Kept masters stay for the next launch; ControlPersist ends them.
+            if let Ok(mut s) = self.slots.lock() {
+                s.clear();
+            }
+            return;
+        }
         let slots: Vec<Slot> = match self.slots.lock() {
             Ok(mut s) => s.drain().map(|(_, v)| v).collect(),
             Err(_) => Vec::new(),
@@ -282,81 +323,42 @@ impl SshTransport {
     }
 }
 
+/// A kept master for `spec`: the one a previous launch left at the slot when it still
+/// answers, else a new one there. The slot's lock keeps two launches from both starting one.
+async fn kept_master(
+    root: &KeptRoot,
+    spec: &MasterSpec<'_>,
+    deadline: Instant,
+) -> Result<(Master, bool), TransportError> {
+    let key = KeepKey {
+        address: spec.destination,
+        user: spec.user,
+        port: spec.port,
+        config_file: spec.config_file,
+        host_keys: spec.host_keys.ssh_value(),
+    };
+    let slot = root
+        .slot(&key)
+        .map_err(|e| TransportError::Failed(e.to_string()))?;
+    let _lock = slot
+        .lock(deadline)
+        .await
+        .map_err(|e| TransportError::Timeout(e.to_string()))?;
+    let (socket, log) = (slot.socket(), slot.log());
+    if keep::alive(&socket).await.is_some() {
+        let session = Session::resume_mux(socket.into(), Some(log.clone().into()));
+        return Ok((Master { session, log }, true));
+    }
+    let place = SocketPlace::Kept { socket, log };
+    Ok((master::open(spec, place, deadline).await?, false))
+}
+
 /// The remote command: `sh -s`, under `sudo -n` when the host asks for root.
 fn remote_command(host: &Host) -> &'static str {
     if host.become_root && host.user.as_deref() != Some("root") {
         "sudo -n sh -s"
     } else {
         "sh -s"
-    }
-}
-
-/// How much of a probe's first output is kept for [`probe_pids`].
-const HEAD_MAX: usize = 256;
-
-/// A reader that keeps a copy of the first [`HEAD_MAX`] bytes it reads.
-struct Head<R> {
-    inner: R,
-    head: Arc<Mutex<Vec<u8>>>,
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for Head<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled
-            && let Ok(mut head) = self.head.lock()
-            && head.len() < HEAD_MAX
-        {
-            let new = &buf.filled()[before..];
-            let take = new.len().min(HEAD_MAX - head.len());
-            head.extend_from_slice(&new[..take]);
-        }
-        polled
-    }
-}
-
-/// The probe's `@@PID <pid> <pgid>` line (see the batch prologue), if it got that far.
-fn probe_pids(head: &[u8]) -> Option<(u32, u32)> {
-    let text = String::from_utf8_lossy(head);
-    let line = text.lines().find_map(|l| l.strip_prefix("@@PID "))?;
-    let mut ids = line.split_whitespace().map(|n| n.parse::<u32>().ok());
-    let (pid, pgid) = (ids.next()??, ids.next()??);
-    (pid > 1 && pgid > 1).then_some((pid, pgid))
-}
-
-/// The command that kills a timed-out probe on the host: its whole process group (the
-/// shell, its lanes and whatever hangs under them), else the shell alone. One `sh -c` word,
-/// so any login shell passes it on; as root through `sudo -n` when the probe ran so.
-fn kill_command(host: &Host, pid: u32, pgid: u32) -> String {
-    // `kill -KILL -N` (no `--`: dash's kill does not take it) signals process group N.
-    let kill = format!("sh -c 'kill -KILL -{pgid} 2>/dev/null || kill -KILL {pid}'");
-    if remote_command(host).starts_with("sudo") {
-        format!("sudo -n {kill}")
-    } else {
-        kill
-    }
-}
-
-/// After a timeout: kill what the probe started on the host, over the still-open master.
-/// Best effort (a host that hangs in its login files never printed a pid; a process stuck
-/// in the kernel, state D, cannot be killed by anyone).
-async fn kill_remote(pooled: &Pooled, host: &Host, head: &Mutex<Vec<u8>>) {
-    let Some((pid, pgid)) = head.lock().ok().and_then(|h| probe_pids(&h)) else {
-        return;
-    };
-    let mut command = pooled.session.raw_command(kill_command(host, pid, pgid));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    match tokio::time::timeout(Duration::from_secs(3), command.status()).await {
-        Ok(Ok(_)) => tracing::debug!(host = %host.name, pid, pgid, "killed the timed-out probe"),
-        other => tracing::debug!(host = %host.name, ?other, "could not kill the timed-out probe"),
     }
 }
 
@@ -487,23 +489,6 @@ mod tests {
             tags: vec![],
             vars: BTreeMap::new(),
         }
-    }
-
-    #[test]
-    fn a_timed_out_probe_is_killed_by_its_process_group() {
-        assert_eq!(
-            probe_pids(b"@@PID 4242 4240\n\n@@DS:x:B:0\n"),
-            Some((4242, 4240))
-        );
-        assert_eq!(probe_pids(b"junk\n@@PID 7 7\n"), Some((7, 7)));
-        assert_eq!(probe_pids(b"@@PID 1 1\n"), None, "never init");
-        assert_eq!(probe_pids(b"@@PID 12"), None);
-        assert_eq!(probe_pids(b""), None);
-        assert_eq!(
-            kill_command(&host(None, false), 12, 10),
-            "sh -c 'kill -KILL -10 2>/dev/null || kill -KILL 12'"
-        );
-        assert!(kill_command(&host(Some("deploy"), true), 12, 10).starts_with("sudo -n sh -c "));
     }
 
     #[test]

@@ -25,6 +25,16 @@ pub enum HostKeyPolicy {
     AcceptNew,
 }
 
+impl HostKeyPolicy {
+    /// The `StrictHostKeyChecking` value.
+    pub fn ssh_value(self) -> &'static str {
+        match self {
+            HostKeyPolicy::Strict => "yes",
+            HostKeyPolicy::AcceptNew => "accept-new",
+        }
+    }
+}
+
 /// Everything needed to open one master.
 #[derive(Debug, Clone)]
 pub struct MasterSpec<'a> {
@@ -64,10 +74,7 @@ pub fn master_args(spec: &MasterSpec<'_>, socket: &Path, log: &Path) -> Vec<OsSt
         "-f".into(),
         "-N".into(),
     ];
-    let host_keys = match spec.host_keys {
-        HostKeyPolicy::Strict => "yes",
-        HostKeyPolicy::AcceptNew => "accept-new",
-    };
+    let host_keys = spec.host_keys.ssh_value();
     for opt in [
         format!(
             "ControlPersist={}s",
@@ -114,30 +121,69 @@ pub fn check_destination(d: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Open a master under `control_dir`. Fails with `Unreachable` (with ssh's words) when ssh
-/// cannot connect, with `Timeout` when `deadline` comes first.
+/// Where a master's control socket lives, and so who stops it.
+pub enum SocketPlace<'a> {
+    /// A fresh private directory under this launch's control directory: the master stops
+    /// when its [`Session`] is dropped or closed.
+    Private(&'a Path),
+    /// A kept slot (`--keep-connections`): the master outlives this launch until its
+    /// `ControlPersist` runs out or `driftscope disconnect`.
+    Kept { socket: PathBuf, log: PathBuf },
+}
+
+/// Open a master at `place`. Fails with `Unreachable` (with ssh's words) when ssh cannot
+/// connect, with `Timeout` when `deadline` comes first.
 pub async fn open(
     spec: &MasterSpec<'_>,
-    control_dir: &Path,
+    place: SocketPlace<'_>,
     deadline: Instant,
 ) -> Result<Master, TransportError> {
     check_destination(spec.destination).map_err(TransportError::Unreachable)?;
-    // A short name keeps the socket path far below the 108-byte sun_path limit.
-    let dir = tempfile::Builder::new()
-        .prefix("m")
-        .permissions(super::control_dir::private_mode())
-        .tempdir_in(control_dir)
-        .map_err(|e| {
-            TransportError::Failed(format!(
-                "cannot create a control socket directory in {}: {e}",
-                control_dir.display()
-            ))
-        })?;
-    // `Session::new_native_mux` expects the socket at `<dir>/master`.
-    let socket = dir.path().join("master");
-    let log = dir.path().join("log");
+    match place {
+        SocketPlace::Private(control_dir) => {
+            // A short name keeps the socket path far below the 108-byte sun_path limit.
+            let dir = tempfile::Builder::new()
+                .prefix("m")
+                .permissions(super::control_dir::private_mode())
+                .tempdir_in(control_dir)
+                .map_err(|e| {
+                    TransportError::Failed(format!(
+                        "cannot create a control socket directory in {}: {e}",
+                        control_dir.display()
+                    ))
+                })?;
+            // `Session::new_native_mux` expects the socket at `<dir>/master`.
+            let socket = dir.path().join("master");
+            let log = dir.path().join("log");
+            start(spec, &socket, &log, deadline).await?;
+            Ok(Master {
+                session: Session::new_native_mux(dir),
+                log,
+            })
+        }
+        SocketPlace::Kept { socket, log } => {
+            // A socket file nobody serves would make ssh run without multiplexing.
+            let _ = std::fs::remove_file(&socket);
+            // The log is read to name a failure: never with an earlier master's words.
+            let _ = std::fs::remove_file(&log);
+            start(spec, &socket, &log, deadline).await?;
+            Ok(Master {
+                session: Session::resume_mux(socket.into(), Some(log.clone().into())),
+                log,
+            })
+        }
+    }
+}
+
+/// Run `ssh -M -f -N` until it forked into the background (connected and authenticated).
+async fn start(
+    spec: &MasterSpec<'_>,
+    socket: &Path,
+    log: &Path,
+    deadline: Instant,
+) -> Result<(), TransportError> {
     let mut cmd = Command::new("ssh");
-    cmd.args(master_args(spec, &socket, &log))
+    cmd.args(master_args(spec, socket, log))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         // Everything ssh says goes to the -E log (given first, so even option errors do);
@@ -170,12 +216,9 @@ pub async fn open(
         }
     };
     if status.success() {
-        return Ok(Master {
-            session: Session::new_native_mux(dir),
-            log,
-        });
+        return Ok(());
     }
-    let text = std::fs::read(&log).unwrap_or_default();
+    let text = std::fs::read(log).unwrap_or_default();
     Err(TransportError::Unreachable(describe(
         &String::from_utf8_lossy(&text),
         status.code(),
