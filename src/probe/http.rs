@@ -76,11 +76,11 @@ impl Module for Http {
     }
     fn fragment(&self, probes: &[Probe]) -> String {
         let t = TIMEOUT_SECS;
-        let mut s = format!(
+        let mut s = String::from(
             "if command -v curl >/dev/null 2>&1; then ds_http=curl; \
              elif command -v wget >/dev/null 2>&1; then ds_http=wget; \
              else ds_http=; echo '@@NA neither curl nor wget on this host'; fi\n\
-             if [ -n \"$ds_http\" ]; then {{\n"
+             if [ -n \"$ds_http\" ]; then {\n",
         );
         for (i, p) in probes.iter().enumerate() {
             let url = sh_quote(&p.subject);
