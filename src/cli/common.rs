@@ -198,3 +198,14 @@ impl StoreArgs {
         }
     }
 }
+
+/// Redact `secret = true` values under the salt of the history at `db`, so they compare
+/// across its runs; when the salt file cannot be kept, a per-process salt (with a warning).
+pub fn use_history_salt(db: &std::path::Path) {
+    match crate::store::history_salt(db) {
+        Ok(salt) => crate::probe::secret::set_salt(&salt),
+        Err(e) => eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {e})"
+        ),
+    }
+}

@@ -67,7 +67,10 @@ pub fn run(args: RunArgs) -> i32 {
     let store = match args.store.db_path() {
         None => None,
         Some(path) => match StoreWriter::spawn(&path) {
-            Ok(w) => Some(w),
+            Ok(w) => {
+                super::common::use_history_salt(&path);
+                Some(w)
+            }
             // A database the user named must work; the default one is best effort.
             Err(e) if args.store.db.is_some() => {
                 eprintln!("error: --db: {e}");

@@ -802,6 +802,7 @@ fn build_check(
         subject,
         expect,
         sop: rc.sop,
+        secret: rc.secret,
         origin: file.location(whole.clone()),
     };
     let spans = CheckSpans {

@@ -93,6 +93,9 @@ pub struct RawCheck {
     #[serde(default)]
     pub expect: BTreeMap<String, Spanned<Value>>,
     pub sop: Option<String>,
+    /// `secret = true`: content-derived values are stored and shown only redacted;
+    /// `secret = false`: not secret even on a sensitive path (see [`crate::model::Check::secret`]).
+    pub secret: Option<bool>,
     /// Documentation only; accepted so files can describe themselves.
     #[serde(default)]
     #[allow(dead_code)]

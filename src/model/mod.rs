@@ -221,6 +221,11 @@ pub struct Check {
     /// attribute → matcher, templates inside string matchers not yet rendered.
     pub expect: BTreeMap<String, Value>,
     pub sop: Option<String>,
+    /// `secret = …` as declared: `Some(true)` keeps content-derived values (contains hits,
+    /// nearest lines, sha256, command output) out of every record, shown only as a salted
+    /// hash; `Some(false)` lifts the sensitive-path guard on nearest lines; `None` = neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
     /// Where the check is defined, for messages: `checks/ssh.toml:12:1`.
     pub origin: String,
 }
@@ -262,6 +267,8 @@ pub struct Execution {
     /// attribute → matcher, rendered. Never empty: the planner fills the module default.
     pub expect: Vec<(String, Matcher)>,
     pub sop: Option<String>,
+    /// The check's `secret` declaration ([`Check::secret`]).
+    pub secret: Option<bool>,
 }
 
 /// All executions planned for one host.

@@ -9,10 +9,14 @@
 //! that for exactly the checks concerned. The other sections then run in two concurrent
 //! lanes ([`lay_out`]).
 
-use super::{Observation, Probe, Read, Reads, module};
+use super::{EvalContext, Observation, Probe, Read, Reads, module, secret};
 use crate::model::{Execution, ModuleKind, Outcome, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The programs the script itself starts besides its modules' ([`super::Module::programs`]):
+/// the lanes' forwarding `cat`, the shared read's `grep` and `head`.
+pub const PROGRAMS: [&str; 3] = ["cat", "grep", "head"];
 
 /// Script prologue: a predictable environment, nothing written anywhere. It first prints the
 /// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
@@ -277,8 +281,20 @@ pub fn expected_json(e: &Execution) -> Value {
     )
 }
 
-/// Apply an execution's matchers to an observation.
+/// Apply an execution's matchers to an observation. A `secret = true` execution's
+/// content-derived values leave here only redacted ([`secret::redact`]).
 pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
+    let mut verdict = evaluate_clear(e, obs);
+    if e.secret == Some(true) {
+        secret::redact(
+            &mut verdict.actual,
+            module(e.target.module).content_attributes(),
+        );
+    }
+    verdict
+}
+
+fn evaluate_clear(e: &Execution, obs: &Observation) -> Verdict {
     let expected = expected_json(e);
     match obs {
         Observation::NotApplicable(why) => Verdict {
@@ -295,6 +311,10 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
         },
         Observation::Observed(attrs) => {
             let m = module(e.target.module);
+            let context = EvalContext {
+                subject: &e.target.subject,
+                secret: e.secret,
+            };
             let mut actual = serde_json::Map::new();
             let mut failed = Vec::new();
             let mut errors = Vec::new();
@@ -309,7 +329,7 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
                     errors.push(why.as_str().unwrap_or("attribute unavailable").to_string());
                     continue;
                 }
-                let v = m.evaluate(attrs, attr, matcher);
+                let v = m.evaluate_in(&context, attrs, attr, matcher);
                 if !v.ok {
                     failed.push(attr.as_str());
                 }
@@ -354,6 +374,7 @@ mod tests {
             },
             expect: vec![("value".into(), Matcher::Equals(Value::String(want.into())))],
             sop: None,
+            secret: None,
         }
     }
 

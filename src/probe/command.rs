@@ -17,7 +17,7 @@
 //! including lines that look like markers, parses exactly.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, Reads, attr_error_key, finish};
+use super::{Module, Observation, Probe, Programs, Reads, attr_error_key, finish};
 use crate::model::{ModuleKind, Value};
 
 pub struct Command;
@@ -68,6 +68,12 @@ pub(crate) fn records(out: &[u8]) -> Vec<(u8, usize, i64, Vec<u8>)> {
 impl Module for Command {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Command
+    }
+    fn programs(&self) -> Programs {
+        Programs::UserCommand
+    }
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &["stdout", "stderr"]
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["exit_status", "stdout", "stderr"]

@@ -91,6 +91,7 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
             subject: key.to_string(),
             expect: [("value".to_string(), json!(want))].into_iter().collect(),
             sop: Some(format!("{cat}-tuning")),
+            secret: None,
             origin: format!("demo:{id}"),
         })
         .collect();

@@ -376,7 +376,14 @@ fn start_run(req: RunRequest, services: &Services) -> Result<(ActiveRun, Targets
         .collect();
     let writer = match &services.db {
         Some(path) => match StoreWriter::spawn(path) {
-            Ok(w) => Some(w),
+            Ok(w) => {
+                // Never eprintln here: the terminal is the TUI's.
+                match crate::store::history_salt(path) {
+                    Ok(salt) => crate::probe::secret::set_salt(&salt),
+                    Err(e) => tracing::warn!("secret values hashed with a per-run salt: {e}"),
+                }
+                Some(w)
+            }
             Err(e) => {
                 let _ = services
                     .side_tx
