@@ -7,7 +7,9 @@
 //! Programs run on the host: `timeout` and `bash`, or `nc`.
 
 use super::quote::sh_quote;
-use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads, finish, not_applicable};
+use super::{
+    AttrVerdict, Attributes, Module, Observation, Probe, Programs, Reads, finish, not_applicable,
+};
 use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Addr;
@@ -48,8 +50,8 @@ impl Module for Addr {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Addr
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["reachable"]

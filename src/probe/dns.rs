@@ -5,7 +5,7 @@
 //! Programs run on the host: `getent`.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, Reads, finish, not_applicable, observed};
+use super::{Module, Observation, Probe, Programs, Reads, finish, not_applicable, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Dns;
@@ -17,8 +17,8 @@ impl Module for Dns {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Dns
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["resolves", "addresses"]

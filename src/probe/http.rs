@@ -12,7 +12,9 @@
 //! Programs run on the host: `curl` or `wget`.
 
 use super::quote::sh_quote;
-use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads, finish, not_applicable};
+use super::{
+    AttrVerdict, Attributes, Module, Observation, Probe, Programs, Reads, finish, not_applicable,
+};
 use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Http;
@@ -41,11 +43,14 @@ impl Module for Http {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Http
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["status", "body", "headers"]
+    }
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &["body", "headers"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("status", Value::from(200))

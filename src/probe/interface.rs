@@ -7,7 +7,7 @@
 //! Programs run on the host: `ip` (iproute2).
 
 use super::quote::sh_quote;
-use super::{Attributes, Module, Observation, Probe, Read, Reads, attr_error_key};
+use super::{Attributes, Module, Observation, Probe, Programs, Read, Reads, attr_error_key};
 use crate::model::{ModuleKind, Value};
 
 pub struct Interface;
@@ -46,8 +46,8 @@ impl Module for Interface {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Interface
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["exists", "mtu", "up", "addresses"]

@@ -154,12 +154,6 @@ pub trait Module: Sync {
         self.kind()
     }
 
-    /// The programs this module's fragment runs on the host (shell builtins and the shared
-    /// read's `grep` aside), for allow-listing and the README. Default: none declared.
-    fn programs(&self) -> &'static [&'static str] {
-        &[]
-    }
-
     /// Roughly how many processes the fragment starts for these probes (0 for builtins
     /// only). The batch balances a host's sections over two concurrent lanes with it.
     fn cost(&self, _probes: &[Probe]) -> u32 {

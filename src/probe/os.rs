@@ -6,7 +6,7 @@
 //! Runs nothing of its own: the host's shared read ([`super::reads`]) reads the three files.
 //! Programs run on the host: none.
 
-use super::{Attributes, Module, Observation, Probe, Read, Reads};
+use super::{Attributes, Module, Observation, Probe, Programs, Read, Reads};
 use crate::model::{ModuleKind, Value};
 
 pub struct Os;
@@ -50,8 +50,8 @@ impl Module for Os {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Os
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["id", "id_like", "version", "codename", "name", "kernel"]

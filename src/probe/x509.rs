@@ -13,7 +13,7 @@
 //! ran), against this machine's clock.
 
 use super::quote::sh_quote;
-use super::{Attributes, Module, Observation, Probe, Read, Reads};
+use super::{Attributes, Module, Observation, Probe, Programs, Read, Reads};
 use crate::model::{ModuleKind, Value};
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -90,8 +90,8 @@ impl Module for X509 {
     fn kind(&self) -> ModuleKind {
         ModuleKind::X509
     }
-    fn programs(&self) -> &'static [&'static str] {
-        PROGRAMS
+    fn programs(&self) -> Programs {
+        Programs::Only(PROGRAMS)
     }
     fn attributes(&self) -> &'static [&'static str] {
         &[
