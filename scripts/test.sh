@@ -9,8 +9,9 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
-# probe_goss_modules and the check library tests: an HTTP server, certificates, curl, ip.
 command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# probe_goss_modules and the check library tests: certificates, curl, ip.
 command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 command -v ip >/dev/null || need+=(iproute2)
@@ -24,6 +25,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
+scripts/salt-venv.sh >/dev/null
 # The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
 scripts/testinfra-venv.sh
 

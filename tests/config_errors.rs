@@ -283,7 +283,7 @@ fn unknown_enum_values_list_the_choices() {
     let e = load(inv, &[("c.toml", "category = \"x\"\n")]).unwrap_err();
     assert_eq!(
         e,
-        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected `local` or `ssh`"
+        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected one of `local`, `ssh`, `salt`"
     );
 }
 

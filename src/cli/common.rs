@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
 use crate::transport::local::LocalTransport;
+use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
 use std::path::PathBuf;
@@ -169,6 +170,7 @@ impl ExecArgs {
                 keep_connections: self.keep_connections.and_then(|k| k.0),
                 ..SshOptions::default()
             }))),
+            salt: Some(Arc::new(SaltTransport::default())),
         }
     }
 }

@@ -38,7 +38,10 @@ pub fn run(args: InventoryArgs) -> i32 {
             h.tags
                 .iter()
                 .for_each(|t| *tags.entry(t.as_str()).or_default() += 1);
-            let mut dest = h.address.clone();
+            let mut dest = match &h.salt {
+                Some(s) => format!("minion {}", s.minion),
+                None => h.address.clone(),
+            };
             if let Some(u) = &h.user {
                 dest = format!("{u}@{dest}");
             }
@@ -48,10 +51,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             println!(
                 "  {:<24} {:<6} {:<28} {}{}",
                 h.name,
-                match h.transport {
-                    crate::model::TransportKind::Local => "local",
-                    crate::model::TransportKind::Ssh => "ssh",
-                },
+                h.transport.as_str(),
                 dest,
                 h.tags.join(","),
                 if h.become_root { "  (become)" } else { "" }

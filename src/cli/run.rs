@@ -140,12 +140,7 @@ pub fn run(args: RunArgs) -> i32 {
             return 3;
         }
     };
-    runtime.block_on(async {
-        transports.local.close().await;
-        if let Some(ssh) = &transports.ssh {
-            ssh.close().await;
-        }
-    });
+    runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Some(w) = store {
         match w.finish() {

@@ -16,7 +16,9 @@ pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
 pub use template::{placeholders, value_text};
 
-use crate::model::{Check, Environment, Host, HostPlan, ModuleKind, TransportKind, Value};
+use crate::model::{
+    Check, Environment, Host, HostPlan, ModuleKind, SaltMaster, SaltTarget, TransportKind, Value,
+};
 use crate::probe::module;
 use raw::{RawCheck, RawCheckFile, RawInventory};
 use sha2::{Digest, Sha256};
@@ -560,6 +562,7 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         ));
     }
     let d = raw.defaults;
+    let salt_master = salt_master(file, d.salt.as_ref())?;
     let mut hosts: Vec<Host> = Vec::new();
     for rh in raw.host {
         let span = rh.span();
@@ -597,15 +600,63 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
             }
             None => name.clone(),
         };
+        let become_root = h.become_root.or(d.become_root).unwrap_or(false);
+        let salt = match (transport, h.minion) {
+            (TransportKind::Salt, _) if become_root => {
+                return Err(file.error(
+                    span,
+                    format!("host `{name}`: become = true does not apply to transport = \"salt\" (minions run their jobs as root): expected become = false or no become for this host"),
+                ));
+            }
+            (TransportKind::Salt, minion) => {
+                let minion = match minion {
+                    Some(m) if m.get_ref().trim().is_empty() => {
+                        return Err(file.error(
+                            m.span(),
+                            "minion id is empty: expected the minion's id, or leave it out (default: the host name)",
+                        ));
+                    }
+                    Some(m)
+                        if m.get_ref()
+                            .contains(|c: char| c == ',' || c.is_whitespace()) =>
+                    {
+                        return Err(file.error(
+                            m.span(),
+                            format!("minion id {:?} has a comma or whitespace: expected a Salt minion id such as \"web-01.prod\"", m.get_ref()),
+                        ));
+                    }
+                    Some(m) => m.into_inner(),
+                    None if name.contains(|c: char| c == ',' || c.is_whitespace()) => {
+                        return Err(file.error(
+                            h.name.span(),
+                            format!("host `{name}` cannot be a minion id (comma or whitespace): expected minion = \"…\""),
+                        ));
+                    }
+                    None => name.clone(),
+                };
+                Some(SaltTarget {
+                    minion,
+                    master: salt_master.clone(),
+                })
+            }
+            (_, Some(m)) => {
+                return Err(file.error(
+                    m.span(),
+                    format!("host `{name}`: `minion` applies to transport = \"salt\" only, this host uses {}", transport.as_str()),
+                ));
+            }
+            (_, None) => None,
+        };
         hosts.push(Host {
             name,
             address,
             transport,
             user: h.user.or(d.user.clone()),
             port: h.port.or(d.port),
-            become_root: h.become_root.or(d.become_root).unwrap_or(false),
+            become_root,
             tags,
             vars,
+            salt,
         });
     }
     Ok((
@@ -615,6 +666,47 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         },
         file.name.clone(),
     ))
+}
+
+/// The master of an inventory's salt hosts: `[defaults] salt = { … }` over the defaults.
+fn salt_master(
+    file: &SourceFile,
+    raw: Option<&Spanned<raw::RawSalt>>,
+) -> Result<SaltMaster, ConfigError> {
+    let mut master = SaltMaster::default();
+    let Some(raw) = raw else {
+        return Ok(master);
+    };
+    let span = raw.span();
+    let raw = raw.get_ref();
+    if let Some(dir) = &raw.config_dir {
+        if dir.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.config_dir is empty: expected the master's config directory, e.g. \"/etc/salt\"",
+            ));
+        }
+        master.config_dir = dir.into();
+    }
+    if let Some(t) = raw.timeout {
+        if t == 0 || t > 86_400 {
+            return Err(file.error(
+                span,
+                format!("salt.timeout is {t}: expected seconds between 1 and 86400"),
+            ));
+        }
+        master.timeout_secs = t;
+    }
+    if let Some(bin) = &raw.bin {
+        if bin.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.bin is empty: expected the salt executable, e.g. \"salt\" or a path",
+            ));
+        }
+        master.bin = bin.clone();
+    }
+    Ok(master)
 }
 
 fn build_check(

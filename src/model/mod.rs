@@ -31,6 +31,49 @@ pub enum TransportKind {
     /// Run `sh -s` over the user's OpenSSH (ControlMaster per host).
     #[default]
     Ssh,
+    /// Run `sh -s` on a Salt minion through its master (`cmd.run_all`): one job for every
+    /// host whose script is identical.
+    Salt,
+}
+
+impl TransportKind {
+    /// The name used in inventories (`transport = "…"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Local => "local",
+            TransportKind::Ssh => "ssh",
+            TransportKind::Salt => "salt",
+        }
+    }
+}
+
+/// The master a salt host is reached through: `[defaults] salt = { … }` of its inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SaltMaster {
+    /// The master's configuration directory, passed to the `salt` CLI as `-c`.
+    pub config_dir: std::path::PathBuf,
+    /// Salt's own job timeout (`salt -t`) in seconds.
+    pub timeout_secs: u64,
+    /// The `salt` executable (a name looked up on `PATH`, or a path).
+    pub bin: String,
+}
+
+impl Default for SaltMaster {
+    fn default() -> Self {
+        SaltMaster {
+            config_dir: "/etc/salt".into(),
+            timeout_secs: 30,
+            bin: "salt".into(),
+        }
+    }
+}
+
+/// How a salt host is addressed: its minion id and its master.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SaltTarget {
+    /// The minion id (`minion = "…"`, default: the host name).
+    pub minion: String,
+    pub master: SaltMaster,
 }
 
 /// Severity of a check, most severe first (the derived order is used for sorting).
@@ -98,6 +141,9 @@ pub struct Host {
     pub tags: Vec<String>,
     /// Environment vars overlaid with the host's own.
     pub vars: BTreeMap<String, Value>,
+    /// Set exactly when `transport` is [`TransportKind::Salt`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<SaltTarget>,
 }
 
 impl Host {

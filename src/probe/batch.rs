@@ -112,7 +112,8 @@ pub struct Verdict {
     pub reason: Option<String>,
 }
 
-fn fresh_nonce() -> String {
+/// A nonce for section frames, unique to this process and moment.
+pub fn fresh_nonce() -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -131,8 +132,10 @@ impl ProbeScript {
         Self::build_with(executions, fresh_nonce(), layout)
     }
 
-    #[cfg(test)]
-    fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
+    /// [`ProbeScript::build`] with a given frame nonce (from [`fresh_nonce`]): hosts of one
+    /// run that share a nonce and their executions get byte-identical scripts, which a
+    /// batch transport sends once for all of them.
+    pub fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
         Self::build_with(executions, nonce, Layout::default())
     }
 

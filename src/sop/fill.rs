@@ -242,6 +242,7 @@ mod tests {
             become_root: false,
             tags: vec![],
             vars: BTreeMap::from([("extra".to_string(), json!(["X11Forwarding"]))]),
+            salt: None,
         };
         let p = Placeholders::for_execution(&check, "prod", &host, "ssh.opt[option=X11Forwarding]");
         assert_eq!(p.lookup("option").as_deref(), Some("X11Forwarding"));

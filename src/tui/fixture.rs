@@ -72,6 +72,7 @@ fn local_host(name: &str) -> Host {
         become_root: false,
         tags: vec!["linux".to_string()],
         vars: BTreeMap::new(),
+        salt: None,
     }
 }
 

@@ -254,12 +254,7 @@ async fn event_loop(
         }
     }
     // Stop kept SSH masters (re-checks reused them) so nothing outlives the TUI.
-    let close = async {
-        services.transports.local.close().await;
-        if let Some(ssh) = &services.transports.ssh {
-            ssh.close().await;
-        }
-    };
+    let close = services.transports.close();
     if tokio::time::timeout(Duration::from_secs(5), close)
         .await
         .is_err()

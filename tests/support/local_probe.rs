@@ -47,6 +47,7 @@ pub fn local_host() -> Host {
         become_root: false,
         tags: vec![],
         vars: Default::default(),
+        salt: None,
     }
 }
 
