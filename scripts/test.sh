@@ -27,6 +27,8 @@ fi
 
 # Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
 scripts/salt-venv.sh >/dev/null
+# ansible-inventory and prometheus_client for the daily-use tests, a virtualenv under target/, once.
+scripts/daily-use-venv.sh >/dev/null
 # The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
 scripts/testinfra-venv.sh
 

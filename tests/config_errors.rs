@@ -31,7 +31,8 @@ fn load(inventory: &str, checks: &[(&str, &str)]) -> Result<Loaded, String> {
     }
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(cdir),
+        checks: vec![cdir],
+        ..Sources::default()
     })
     .map_err(|e| redact(&e.to_string(), dir.path()))
 }

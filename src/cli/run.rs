@@ -72,7 +72,7 @@ pub fn run(args: RunArgs) -> i32 {
                 Some(w)
             }
             // A database the user named must work; the default one is best effort.
-            Err(e) if args.store.db.is_some() => {
+            Err(e) if args.store.db_named() => {
                 eprintln!("error: --db: {e}");
                 return super::EXIT_USAGE;
             }
