@@ -9,6 +9,7 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
+command -v groff >/dev/null || need+=(groff-base)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # probe_goss_modules and the check library tests: certificates, curl, ip.

@@ -8,6 +8,7 @@ use crate::transport::local::LocalTransport;
 use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,16 +81,16 @@ pub fn config_error(e: &ConfigError) -> i32 {
 pub struct SelectArgs {
     /// Environment (inventory `[environment] name`, an Ansible inventory's file name);
     /// needed when several are loaded. Default: `env` of the config file.
-    #[arg(long, short = 'e', value_name = "ENV")]
+    #[arg(long, short = 'e', value_name = "ENV", add = ArgValueCandidates::new(super::completions::env_names))]
     pub env: Option<String>,
     /// Only this host (inventory name); repeatable.
-    #[arg(long = "host", short = 'H', value_name = "HOST")]
+    #[arg(long = "host", short = 'H', value_name = "HOST", add = ArgValueCandidates::new(super::completions::host_names))]
     pub hosts: Vec<String>,
     /// Only checks of this category; repeatable.
-    #[arg(long = "category", value_name = "CATEGORY")]
+    #[arg(long = "category", value_name = "CATEGORY", add = ArgValueCandidates::new(super::completions::category_names))]
     pub categories: Vec<String>,
     /// Only this check id; repeatable.
-    #[arg(long = "check", value_name = "ID")]
+    #[arg(long = "check", value_name = "ID", add = ArgValueCandidates::new(super::completions::check_ids))]
     pub check_ids: Vec<String>,
 }
 

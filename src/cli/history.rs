@@ -151,7 +151,7 @@ pub fn run(args: HistoryArgs) -> i32 {
 fn history_row(r: &RunSummary) -> Vec<String> {
     let duration = r
         .duration_ms
-        .map(|ms| crate::store::human_secs(ms / 1000))
+        .map(|ms| crate::model::elapsed_text(std::time::Duration::from_millis(ms.max(0) as u64)))
         .unwrap_or_else(|| "-".to_string());
     let mut results = r.counts.summary();
     if r.results_lost > 0 {

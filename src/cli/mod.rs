@@ -7,11 +7,13 @@ use clap::{Parser, Subcommand};
 
 mod checks;
 mod common;
+mod completions;
 mod config;
 mod disconnect;
 mod drift;
 mod history;
 mod inventory;
+mod output_file;
 mod prune;
 mod run;
 mod settings;
@@ -111,6 +113,11 @@ pub enum Command {
     Config(config::ConfigArgs),
     /// Close the SSH connections kept open by --keep-connections.
     Disconnect(disconnect::DisconnectArgs),
+    /// Print a shell completion script (completes environments, hosts, categories and
+    /// check ids from your inventory and checks): `source <(driftscope completions bash)`.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff): `driftscope man | man -l -`.
+    Man(completions::ManArgs),
 }
 
 impl Command {
@@ -140,7 +147,7 @@ impl Command {
             Command::Prune(a) => l.db = a.store.db.clone(),
             Command::Sop(_) => {}
             Command::Config(a) => l = a.layer(),
-            Command::Disconnect(_) => {}
+            Command::Disconnect(_) | Command::Completions(_) | Command::Man(_) => {}
         }
         l
     }
@@ -148,6 +155,7 @@ impl Command {
 
 /// Parse arguments and run; returns the process exit code.
 pub fn main() -> i32 {
+    completions::answer_completion_request();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -159,7 +167,9 @@ pub fn main() -> i32 {
         None => cli.tui.layer(),
         Some(c) => c.layer(),
     };
-    if let Err(e) = settings::init(cli.config.as_deref(), layer) {
+    // Writing completions or the man page never depends on (a broken) config file.
+    let reads_settings = !matches!(cli.command, Some(Command::Completions(_) | Command::Man(_)));
+    if reads_settings && let Err(e) = settings::init(cli.config.as_deref(), layer) {
         return common::config_error(&e);
     }
     match cli.command {
@@ -175,6 +185,8 @@ pub fn main() -> i32 {
         Some(Command::Sop(a)) => sop::run(a),
         Some(Command::Config(a)) => config::run(a),
         Some(Command::Disconnect(a)) => disconnect::run(a),
+        Some(Command::Completions(a)) => completions::completions(a),
+        Some(Command::Man(a)) => completions::man(a),
     }
 }
 
