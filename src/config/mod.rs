@@ -862,6 +862,25 @@ fn build_check(
             ));
         }
     }
+    let timeout = match rc.timeout {
+        None => None,
+        Some(t) => {
+            let (span, secs) = (t.span(), *t.get_ref());
+            if kind != ModuleKind::Command {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: `timeout` applies to command checks only, this one probes {kind}"),
+                ));
+            }
+            if !(secs > 0.0 && secs <= 86_400.0) {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: timeout {secs}: expected seconds between 0 and 86400, e.g. timeout = 5"),
+                ));
+            }
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+    };
     let (target_tags, tags_span) = match rc.targets.tags {
         Some(t) => {
             let span = t.span();
@@ -881,6 +900,7 @@ fn build_check(
         subject,
         expect,
         sop: rc.sop,
+        timeout,
         secret: rc.secret,
         origin: file.location(whole.clone()),
     };
