@@ -49,13 +49,14 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(e) => return super::common::config_error(&e),
     };
-    drop(loaded.environments);
     if plans.host_count() == 0 {
         eprintln!(
-            "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`)"
+            "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`){}",
+            crate::config::missing_tag_hint(&loaded)
         );
         return super::EXIT_USAGE;
     }
+    drop(loaded.environments);
     let meta = RunMeta::begin(
         selection.scope(None),
         loaded.checkset_hash.clone(),

@@ -17,7 +17,7 @@ mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
-pub use inventory_sources::load_environments;
+pub use inventory_sources::{load_environments, missing_tag_hint};
 pub use template::{placeholders, value_text};
 
 use crate::model::{
