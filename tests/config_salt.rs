@@ -14,7 +14,8 @@ fn load(inventory: &str) -> Result<Loaded, String> {
     std::fs::write(&c, CHECKS).unwrap();
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(c),
+        checks: vec![c],
+        ..Sources::default()
     })
     .map_err(|e| {
         e.to_string()

@@ -63,7 +63,8 @@ fn plans(dir: &std::path::Path) -> Vec<driftscope::model::HostPlan> {
     .unwrap();
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(checks),
+        checks: vec![checks],
+        ..Sources::default()
     })
     .unwrap()
     .plan(&Selection::default())

@@ -234,7 +234,8 @@ expect = {{ stdout = {m}, stderr = {m} }}
     std::fs::write(d.join("checks/inj.toml"), checks).unwrap();
     let loaded = Loaded::load(&Sources {
         inventories: vec![d.join("inv.toml")],
-        checks_dir: Some(d.join("checks")),
+        checks: vec![d.join("checks")],
+        ..Sources::default()
     })
     .unwrap_or_else(|e| panic!("hostile text must load (it is data): {e}"));
     loaded

@@ -49,6 +49,7 @@ fn command_ok(cmd: &str) -> Execution {
         expect: vec![("exit_status".into(), Matcher::Equals(Value::from(0)))],
         sop: None,
         secret: None,
+        timeout: None,
     }
 }
 
@@ -130,7 +131,8 @@ async fn clean_run_matches_the_local_transport(fleet: &SaltFleet) {
     std::fs::write(&inv, inventory).unwrap();
     let loaded = Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/checks").into()),
+        checks: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/checks").into()],
+        ..Sources::default()
     })
     .expect("load lab inventory");
     let plans = loaded.plan(&Selection::default()).expect("plan");

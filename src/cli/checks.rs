@@ -28,7 +28,7 @@ pub fn run(args: ChecksArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
-    let sops = SopLibrary::for_checks(args.sources.checks.as_deref());
+    let sops = SopLibrary::for_check_sources(&args.sources.sources().checks);
     if args.lint {
         return lint(&args, &loaded, &sops);
     }

@@ -9,14 +9,21 @@ use std::collections::BTreeMap;
 pub struct InventoryArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
+    /// Name of an Ansible inventory when it is the only one (default: its file name);
+    /// needed for --inventory-cmd.
+    #[arg(long, short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
     /// Print the loaded inventory as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: InventoryArgs) -> i32 {
-    let environments = match crate::config::load_inventories(&args.sources.sources()) {
-        Ok(e) => e,
+    let environments = match crate::config::load_environments(&args.sources.sources()) {
+        Ok((e, warnings)) => {
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            e
+        }
         Err(e) => return super::common::config_error(&e),
     };
     if args.json {

@@ -106,6 +106,8 @@ pub struct RawCheck {
     #[serde(default)]
     pub expect: BTreeMap<String, Spanned<Value>>,
     pub sop: Option<String>,
+    /// Seconds a `command` check may run before it is `error` "timed out after N s".
+    pub timeout: Option<Spanned<f64>>,
     /// `secret = true`: content-derived values are stored and shown only redacted;
     /// `secret = false`: not secret even on a sensitive path (see [`crate::model::Check::secret`]).
     pub secret: Option<bool>,

@@ -5,11 +5,13 @@
 //! produce results from them, `store`/`tui`/`report` consume them.
 
 mod age;
+mod elapsed;
 mod matcher;
 mod outcome;
 mod version;
 
 pub use age::parse_age;
+pub use elapsed::elapsed_text;
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};
@@ -249,6 +251,9 @@ pub struct Check {
     /// attribute → matcher, templates inside string matchers not yet rendered.
     pub expect: BTreeMap<String, Value>,
     pub sop: Option<String>,
+    /// `timeout = SECS` of a `command` check: how long the command may run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
     /// `secret = …` as declared: `Some(true)` keeps content-derived values (contains hits,
     /// nearest lines, sha256, command output) out of every record, shown only as a salted
     /// hash; `Some(false)` lifts the sensitive-path guard on nearest lines; `None` = neither.
@@ -295,6 +300,9 @@ pub struct Execution {
     /// attribute → matcher, rendered. Never empty: the planner fills the module default.
     pub expect: Vec<(String, Matcher)>,
     pub sop: Option<String>,
+    /// How long the probe of this subject may run (`command` checks' `timeout`); `None`:
+    /// only the host's deadline applies.
+    pub timeout: Option<Duration>,
     /// The check's `secret` declaration ([`Check::secret`]).
     pub secret: Option<bool>,
 }

@@ -144,10 +144,15 @@ impl ProbeScript {
         for e in executions {
             let section = module(e.target.module).section();
             let probes = by_module.entry(section).or_default();
-            let idx = match probes.iter().position(|p| p.subject == e.target.subject) {
+            let idx = match probes
+                .iter()
+                .position(|p| p.subject == e.target.subject && p.timeout == e.timeout)
+            {
                 Some(i) => i,
                 None => {
-                    probes.push(Probe::new(&e.target.subject, &[]));
+                    let mut probe = Probe::new(&e.target.subject, &[]);
+                    probe.timeout = e.timeout;
+                    probes.push(probe);
                     probes.len() - 1
                 }
             };
@@ -233,8 +238,9 @@ impl ProbeScript {
             .flatten()
             .map(|lines| Reads::parse(&lines.join(&b'\n')))
             .unwrap_or_default();
-        // (module, subject) → observation
-        let mut observed: BTreeMap<(ModuleKind, &str), Observation> = BTreeMap::new();
+        // (module, subject, timeout) → observation
+        type ProbeKey<'k> = (ModuleKind, &'k str, Option<std::time::Duration>);
+        let mut observed: BTreeMap<ProbeKey, Observation> = BTreeMap::new();
         for (section, payload) in self.sections.iter().zip(payloads) {
             let n = section.probes.len();
             let obs = match payload {
@@ -257,15 +263,19 @@ impl ProbeScript {
                 ],
             };
             for (probe, o) in section.probes.iter().zip(obs) {
-                observed.insert((section.module, probe.subject.as_str()), o);
+                observed.insert((section.module, probe.subject.as_str(), probe.timeout), o);
             }
         }
         executions
             .iter()
             .map(|e| {
                 // By reference: a file's observation may hold its content.
-                match observed.get(&(module(e.target.module).section(), e.target.subject.as_str()))
-                {
+                let key = (
+                    module(e.target.module).section(),
+                    e.target.subject.as_str(),
+                    e.timeout,
+                );
+                match observed.get(&key) {
                     Some(obs) => evaluate(e, obs),
                     None => evaluate(e, &Observation::Error("no probe ran for this check".into())),
                 }
@@ -377,6 +387,7 @@ mod tests {
             },
             expect: vec![("value".into(), Matcher::Equals(Value::String(want.into())))],
             sop: None,
+            timeout: None,
             secret: None,
         }
     }

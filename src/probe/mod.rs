@@ -62,6 +62,9 @@ pub struct AttrVerdict {
 pub struct Probe {
     pub subject: String,
     pub wants: BTreeSet<String>,
+    /// How long probing this subject may take (a `command` check's `timeout`). Executions
+    /// of one subject with different timeouts are different probes.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Probe {
@@ -69,6 +72,7 @@ impl Probe {
         Probe {
             subject: subject.to_string(),
             wants: wants.iter().map(|w| w.to_string()).collect(),
+            timeout: None,
         }
     }
     pub fn wants(&self, attribute: &str) -> bool {

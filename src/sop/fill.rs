@@ -230,6 +230,7 @@ mod tests {
             subject: "{option}".into(),
             expect: BTreeMap::new(),
             sop: Some("ssh".into()),
+            timeout: None,
             secret: None,
             origin: "checks/ssh.toml:1:1".into(),
         };

@@ -92,6 +92,7 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
             subject: key.to_string(),
             expect: [("value".to_string(), json!(want))].into_iter().collect(),
             sop: Some(format!("{cat}-tuning")),
+            timeout: None,
             secret: None,
             origin: format!("demo:{id}"),
         })

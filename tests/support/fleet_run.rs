@@ -29,6 +29,7 @@ pub fn sysctl_equals(key: &str, value: &str) -> Execution {
         },
         expect: vec![("value".into(), Matcher::Equals(Value::String(value.into())))],
         sop: None,
+        timeout: None,
         secret: None,
     }
 }
@@ -48,6 +49,7 @@ pub fn sysctl_exists(key: &str) -> Execution {
         },
         expect: vec![("exists".into(), Matcher::Equals(Value::Bool(true)))],
         sop: None,
+        timeout: None,
         secret: None,
     }
 }

@@ -33,6 +33,7 @@ pub fn exec(module: &str, subject: &str, expect: Value) -> Execution {
         },
         expect,
         sop: None,
+        timeout: None,
         secret: None,
     }
 }
