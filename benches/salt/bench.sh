@@ -14,7 +14,7 @@
 # Measured per run: wall, client CPU (driftscope + the salt CLI it waits for), client peak
 # RSS (process tree), master CPU and minions' CPU (their process groups).
 # Holds /tmp/driftscope-fleet.lock for the whole run (the sshd fleet is shared); brings both
-# fleets down at the end. Env: RUNS=3, FLEET_BENCH_DIR (default: the repo's ../shared/bench).
+# fleets down at the end. Env: RUNS=3, PROFILE=release|debug, FLEET_BENCH_DIR (default: the repo's ../shared/bench).
 set -euo pipefail
 if [[ -z ${DS_FLEET_LOCKED:-} ]]; then
   DS_FLEET_LOCKED=1 exec flock /tmp/driftscope-fleet.lock "$0" "$@"
@@ -41,10 +41,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building driftscope (release) …" >&2
-(cd "$REPO" && cargo build --release --quiet --bin driftscope --example fleet_warm)
-DS="$REPO/target/release/driftscope"
-WARM="$REPO/target/release/examples/fleet_warm"
+PROFILE=${PROFILE:-release}   # PROFILE=debug: measure the debug build (faster to build, slower client)
+echo "building driftscope ($PROFILE) …" >&2
+if [[ $PROFILE == release ]]; then
+  (cd "$REPO" && cargo build --release --quiet --bin driftscope --example fleet_warm)
+else
+  (cd "$REPO" && cargo build --quiet --bin driftscope --example fleet_warm)
+fi
+DS="$REPO/target/$PROFILE/driftscope"
+WARM="$REPO/target/$PROFILE/examples/fleet_warm"
 
 "$FLEET" up "$N" 0 >&2
 "$HERE/salt_fleet.sh" up "$N"
