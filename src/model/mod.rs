@@ -5,13 +5,13 @@
 //! produce results from them, `store`/`tui`/`report` consume them.
 
 mod age;
-mod elapsed;
+mod duration;
 mod matcher;
 mod outcome;
 mod version;
 
 pub use age::parse_age;
-pub use elapsed::elapsed_text;
+pub use duration::{human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};
