@@ -24,7 +24,10 @@ impl RunProgress {
         if quiet || !std::io::stderr().is_terminal() {
             return None;
         }
-        let bar = ProgressBar::with_draw_target(Some(hosts as u64), ProgressDrawTarget::stderr_with_hz(10));
+        let bar = ProgressBar::with_draw_target(
+            Some(hosts as u64),
+            ProgressDrawTarget::stderr_with_hz(10),
+        );
         let style = ProgressStyle::with_template(
             "{spinner} {bar:24.cyan/blue} {pos}/{len} hosts · {msg} · {elapsed} · ETA {eta}",
         )
