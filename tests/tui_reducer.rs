@@ -608,16 +608,8 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
         "{}",
         app.status
     );
-    assert!(
-        app.status.contains(" · run #1 of demo at "),
-        "{}",
-        app.status
-    );
-    assert!(
-        app.status.ends_with("UTC · no outcome changed"),
-        "{}",
-        app.status
-    );
+    assert!(app.status.contains(" · #1 "), "{}", app.status);
+    assert!(!app.status.contains("changed"), "{}", app.status);
     // The same run again (what `R` does): the footer says it is another run, and what moved.
     send(
         &mut app,
@@ -643,16 +635,8 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
             cancelled: false,
         })],
     );
-    assert!(
-        app.status.contains(" · run #2 of demo at "),
-        "{}",
-        app.status
-    );
-    assert!(
-        app.status.ends_with("UTC · 1 outcome changed"),
-        "{}",
-        app.status
-    );
+    assert!(app.status.contains(" · #2 "), "{}", app.status);
+    assert!(app.status.ends_with(" · 1 changed"), "{}", app.status);
 }
 
 #[rstest]

@@ -147,7 +147,10 @@ impl App {
                 self.categories.record(&env, &cat, old, outcome);
             }
             Event::RunFinished {
-                counts, cancelled, ..
+                counts,
+                cancelled,
+                finished_at,
+                ..
             } => {
                 self.header.pending = false;
                 if let Some(run) = &mut self.header.run {
@@ -158,14 +161,12 @@ impl App {
                     // Which run, when, and what it changed: a re-run (`R`) whose counts
                     // are the same as before still shows that it happened.
                     let what = format!(
-                        " · run #{} of {} at {} UTC · {}",
+                        " · #{} {}{}",
                         run.number,
-                        run.scope.describe(),
-                        chrono::Utc::now().format("%H:%M:%S"),
+                        finished_at.format("%H:%M:%S"),
                         match run.changed {
-                            0 => "no outcome changed".to_string(),
-                            1 => "1 outcome changed".to_string(),
-                            n => format!("{n} outcomes changed"),
+                            0 => String::new(),
+                            n => format!(" · {n} changed"),
                         }
                     );
                     self.status = if cancelled {
