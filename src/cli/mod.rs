@@ -150,7 +150,10 @@ impl Command {
             Command::Status(a) => l.db = a.store.db.clone(),
             Command::Show(a) => l.db = a.store.db.clone(),
             Command::Prune(a) => l.db = a.store.db.clone(),
-            Command::Sop(_) => {}
+            Command::Sop(a) => {
+                a.sources.layer(&mut l);
+                l.env = a.env.clone();
+            }
             Command::Config(a) => l = a.layer(),
             Command::Disconnect(_)
             | Command::Completions(_)

@@ -796,6 +796,15 @@ fn build_check(
         expect_spans.insert(attr.clone(), span);
         expect.insert(attr, v);
     }
+    if expect.is_empty() && m.requires_expect() {
+        return Err(file.error(
+            whole.clone(),
+            format!(
+                "check `{id}`: module {kind} has no default: expected `expect = {{ … }}` naming one of {}",
+                m.attributes().join(", ")
+            ),
+        ));
+    }
     let mut for_each = BTreeMap::new();
     let mut for_each_spans = BTreeMap::new();
     for (name, v) in rc.for_each {
