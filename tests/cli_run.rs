@@ -409,7 +409,7 @@ fn the_embedded_defaults_check_this_machine() {
         .arg("checks")
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("26 checks in 5 categories"));
+        .stdout(predicate::str::contains("104 checks in 11 categories"));
 }
 
 #[test]

@@ -14,13 +14,34 @@ pub const EMBEDDED_CHECKS: &[(&str, &str)] = &[
         "checks/accounts.toml",
         include_str!("../../checks/accounts.toml"),
     ),
+    ("checks/app.toml", include_str!("../../checks/app.toml")),
+    (
+        "checks/certificates.toml",
+        include_str!("../../checks/certificates.toml"),
+    ),
+    (
+        "checks/filesystem.toml",
+        include_str!("../../checks/filesystem.toml"),
+    ),
     (
         "checks/kernel.toml",
         include_str!("../../checks/kernel.toml"),
     ),
     (
+        "checks/logging.toml",
+        include_str!("../../checks/logging.toml"),
+    ),
+    (
+        "checks/network.toml",
+        include_str!("../../checks/network.toml"),
+    ),
+    (
         "checks/packages.toml",
         include_str!("../../checks/packages.toml"),
+    ),
+    (
+        "checks/services.toml",
+        include_str!("../../checks/services.toml"),
     ),
     ("checks/ssh.toml", include_str!("../../checks/ssh.toml")),
     ("checks/time.toml", include_str!("../../checks/time.toml")),

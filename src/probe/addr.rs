@@ -64,13 +64,7 @@ impl Module for Addr {
     }
     /// A failing `reachable` says how: `false: refused` / `false: timed out after 5 s`.
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
-        let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
-        let ok = matcher.matches(&actual);
-        let actual = match (ok, observed.get("_state").and_then(Value::as_str)) {
-            (false, Some(why)) => Value::String(format!("{actual}: {why}")),
-            _ => actual,
-        };
-        AttrVerdict { ok, actual }
+        super::evaluate_with_state(observed, attribute, matcher)
     }
     fn cost(&self, probes: &[Probe]) -> u32 {
         2 * probes.len() as u32

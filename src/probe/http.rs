@@ -68,13 +68,7 @@ impl Module for Http {
     }
     /// A failing `status` with no response shows why: `null: curl: (7) Failed to connect …`.
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
-        let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
-        let ok = matcher.matches(&actual);
-        let actual = match (ok, observed.get("_state").and_then(Value::as_str)) {
-            (false, Some(why)) if attribute == "status" => Value::String(format!("null: {why}")),
-            _ => actual,
-        };
-        AttrVerdict { ok, actual }
+        super::evaluate_with_state(observed, attribute, matcher)
     }
     fn cost(&self, probes: &[Probe]) -> u32 {
         probes.len() as u32

@@ -287,6 +287,23 @@ pub fn attr_error_key(attribute: &str) -> String {
 /// status 127 is the answer for a check naming `exit_status`, an error for the others).
 pub const ERRORS_WAIVED_BY: &str = "_errors_waived_by";
 
+/// Apply `matcher` to `attribute`; when it fails and the observation says why in `_state`
+/// (a unit's state, a refused connection, a fetch error), show that next to the value:
+/// `false: failed (failed)`, `null: curl: (7) Failed to connect …`.
+pub(crate) fn evaluate_with_state(
+    observed: &Attributes,
+    attribute: &str,
+    matcher: &Matcher,
+) -> AttrVerdict {
+    let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
+    let ok = matcher.matches(&actual);
+    let actual = match (ok, observed.get("_state").and_then(Value::as_str)) {
+        (false, Some(why)) => Value::String(format!("{actual}: {why}")),
+        _ => actual,
+    };
+    AttrVerdict { ok, actual }
+}
+
 /// Build an observation from `(attribute, value)` pairs.
 pub(crate) fn observed<const N: usize>(pairs: [(&str, Value); N]) -> Observation {
     Observation::Observed(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())

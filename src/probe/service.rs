@@ -53,13 +53,7 @@ impl Module for Service {
     }
     /// A failing `active`/`enabled` shows the unit's state: `false: failed (failed), unit file enabled`.
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
-        let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
-        let ok = matcher.matches(&actual);
-        let actual = match (ok, observed.get("_state").and_then(Value::as_str)) {
-            (false, Some(state)) => Value::String(format!("{actual}: {state}")),
-            _ => actual,
-        };
-        AttrVerdict { ok, actual }
+        super::evaluate_with_state(observed, attribute, matcher)
     }
     fn cost(&self, _probes: &[Probe]) -> u32 {
         3 // systemctl talks to systemd over D-Bus

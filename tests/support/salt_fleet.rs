@@ -6,7 +6,7 @@
 //! `#[path = "support/salt_fleet.rs"] mod salt_fleet;` (needs `sshd_fleet` for /proc helpers).
 #![allow(dead_code)]
 
-use crate::sshd_fleet::processes_mentioning;
+use crate::sshd_fleet::{current_user, free_port, processes_mentioning};
 use driftscope::model::{Host, SaltMaster, SaltTarget, TransportKind};
 use std::collections::BTreeMap;
 use std::fs;
@@ -46,18 +46,6 @@ pub fn salt_bin_dir() -> PathBuf {
         );
     }
     bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
-}
-
-fn current_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("run id -un");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// One daemon, leader of its own process group.

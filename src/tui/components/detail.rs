@@ -3,9 +3,9 @@
 //! history and the SOP. Owns whether it is open, its scroll and the probe targets of the
 //! executions planned in this session.
 
+use super::scroll_by;
 use super::styled;
 use crate::model::{ExecKey, Outcome, ProbeTarget, ResultRecord, describe_matcher};
-use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
@@ -28,11 +28,7 @@ pub struct DetailPane {
 impl DetailPane {
     /// Scroll; `true` when the action was a movement.
     pub fn handle(&mut self, action: Action, page: usize) -> bool {
-        let Some(delta) = movement(action, page) else {
-            return false;
-        };
-        self.scroll = (self.scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
-        true
+        scroll_by(&mut self.scroll, action, page)
     }
 
     /// The detail text of `rec` (pure; used by draw and tests).

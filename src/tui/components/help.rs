@@ -1,8 +1,8 @@
 //! Help overlay, generated from the keymap (so it always shows the keys actually bound).
 //! Owns its scroll.
 
+use super::scroll_by;
 use super::styled;
-use crate::tui::components::hosts::movement;
 use crate::tui::keymap::{Action, InputMode, Keymap};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -19,11 +19,7 @@ pub struct HelpOverlay {
 impl HelpOverlay {
     /// Scroll; `true` when the action was a movement.
     pub fn handle(&mut self, action: Action, page: usize) -> bool {
-        let Some(delta) = movement(action, page) else {
-            return false;
-        };
-        self.scroll = (self.scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
-        true
+        scroll_by(&mut self.scroll, action, page)
     }
 
     /// The help text (pure).

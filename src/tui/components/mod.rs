@@ -74,6 +74,15 @@ pub fn step(cur: usize, delta: isize, len: usize) -> usize {
         .clamp(0, len as isize - 1) as usize
 }
 
+/// Scroll a text pane for a movement action; `false` when `action` is not a movement.
+pub fn scroll_by(scroll: &mut u16, action: crate::tui::keymap::Action, page: usize) -> bool {
+    let Some(delta) = hosts::movement(action, page) else {
+        return false;
+    };
+    *scroll = (*scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
+    true
+}
+
 /// First visible index so that `cursor` is on screen (centred lists).
 pub fn window(cursor: usize, len: usize, height: usize) -> usize {
     if height == 0 || len <= height {
