@@ -608,6 +608,35 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
         "{}",
         app.status
     );
+    assert!(app.status.contains(" · #1 "), "{}", app.status);
+    assert!(!app.status.contains("changed"), "{}", app.status);
+    // The same run again (what `R` does): the footer says it is another run, and what moved.
+    send(
+        &mut app,
+        [Msg::Exec(Event::RunStarted(Arc::new(fixture::meta(
+            "demo", 3, 18,
+        ))))],
+    );
+    let mut results = demo_results(1);
+    results[0].outcome = if results[0].outcome == Outcome::Pass {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    for r in results {
+        send(&mut app, [Msg::Exec(Event::CheckResult(Box::new(r)))]);
+    }
+    send(
+        &mut app,
+        [Msg::Exec(Event::RunFinished {
+            run_id: "r2".into(),
+            finished_at: chrono::Utc::now(),
+            counts,
+            cancelled: false,
+        })],
+    );
+    assert!(app.status.contains(" · #2 "), "{}", app.status);
+    assert!(app.status.ends_with(" · 1 changed"), "{}", app.status);
 }
 
 #[rstest]

@@ -15,6 +15,7 @@ mod history;
 mod init;
 mod inventory;
 mod output_file;
+mod progress;
 mod prune;
 mod run;
 mod settings;

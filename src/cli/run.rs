@@ -22,6 +22,9 @@ pub struct RunArgs {
     /// into place when the run ends), e.g. node_exporter's textfile directory.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+    /// No progress line on stderr (it is shown only when stderr is a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -120,7 +123,11 @@ pub fn run(args: RunArgs) -> i32 {
 
     // This thread is the front end: the session has already handed each event to the
     // history when it returns it.
-    let stdout = std::io::stdout();
+    let mut progress = super::progress::RunProgress::start(session.hosts.len(), args.quiet);
+    let stdout = match &progress {
+        Some(p) => p.report_writer(std::io::stdout().lock()),
+        None => super::progress::ReportWriter::plain(std::io::stdout().lock()),
+    };
     let (out, color): (Box<dyn Write>, bool) = match &output {
         Some(o) => match o.writer() {
             Ok(f) => (
@@ -133,13 +140,16 @@ pub fn run(args: RunArgs) -> i32 {
             }
         },
         None => (
-            Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock())),
+            Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout)),
             want_color(),
         ),
     };
     let mut report = reporter(args.format, out, expected, color);
     let mut report_error = None;
     while let Some(event) = session.blocking_next() {
+        if let Some(p) = &mut progress {
+            p.event(&event);
+        }
         if report_error.is_none()
             && let Err(e) = report.event(&event)
         {
@@ -147,6 +157,9 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     drop(report);
+    if let Some(p) = progress {
+        p.finish();
+    }
     let end = session.finish(runtime.handle(), std::time::Duration::from_secs(30));
     runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));

@@ -102,6 +102,19 @@ impl Action {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// One line of help for the action as bound in `mode` (help mode's `esc ? q` close
+    /// the help; they do not clear a filter there).
+    pub fn describe_in(self, mode: InputMode) -> &'static str {
+        match (mode, self) {
+            (InputMode::Help, Action::Back) => "close this help",
+            (InputMode::Help, Action::Down) => "scroll down",
+            (InputMode::Help, Action::Up) => "scroll up",
+            (InputMode::Filter, Action::Down) => "move down without leaving the filter",
+            (InputMode::Filter, Action::Up) => "move up without leaving the filter",
+            _ => self.describe(),
+        }
+    }
+
     /// One line of help.
     pub fn describe(self) -> &'static str {
         match self {
@@ -426,7 +439,7 @@ impl Keymap {
             .bindings
             .iter()
             .filter(|(_, keys)| !keys.is_empty())
-            .map(|(a, keys)| (keys.join(" "), a.describe()))
+            .map(|(a, keys)| (keys.join(" "), a.describe_in(mode)))
             .collect()
     }
 
@@ -555,5 +568,26 @@ mod tests {
         let rows = Keymap::embedded().help_rows(InputMode::Normal);
         assert_eq!(rows[0].0, "j down");
         assert_eq!(rows.last().unwrap().0, "q");
+    }
+}
+
+#[cfg(test)]
+mod help_label_tests {
+    use super::*;
+
+    #[test]
+    fn help_mode_keys_say_what_they_do_there() {
+        let km = Keymap::embedded();
+        let help = km.help_rows(InputMode::Help);
+        assert!(
+            help.contains(&("esc ? q".to_string(), "close this help")),
+            "{help:?}"
+        );
+        let normal = km.help_rows(InputMode::Normal);
+        assert!(
+            normal
+                .iter()
+                .any(|(k, d)| k == "esc" && *d == "close detail / clear filter")
+        );
     }
 }

@@ -25,6 +25,8 @@ pub struct Row {
     pub summary: String,
     /// Whether the current filter matches this row.
     pub hit: bool,
+    /// How well it matches ([`MatchTier`]): better tiers are listed first while filtering.
+    pub tier: u8,
     /// Bumped each time a newer result replaced this row (re-checks).
     pub version: u32,
 }
@@ -74,6 +76,45 @@ pub struct ViewFilter {
     pub pattern: String,
 }
 
+/// How a row matches the filter, best first: the pattern as a word (or at a word start),
+/// the pattern contiguous inside a word, the letters scattered (fuzzy only). fzf and
+/// television rank the same way; `'ssh` (exact) never matches scattered letters.
+pub struct MatchTier;
+
+impl MatchTier {
+    pub const WORD: u8 = 0;
+    pub const CONTIGUOUS: u8 = 1;
+    pub const SCATTERED: u8 = 2;
+}
+
+/// Char index of the first case-insensitive occurrence of `needle` (lowercase) in
+/// `haystack`, preferring one at a word start, and whether it is at one.
+fn find_occurrence(haystack: &str, needle: &str) -> Option<(usize, bool)> {
+    if needle.is_empty() {
+        return Some((0, true));
+    }
+    let lower = haystack.to_lowercase();
+    if lower.len() != haystack.len() {
+        // Case folding changed byte lengths (rare scripts): plain position, no boundary bonus.
+        return lower
+            .find(needle)
+            .map(|b| (lower[..b].chars().count(), false));
+    }
+    let mut first = None;
+    for (b, _) in lower.match_indices(needle) {
+        let at_word = lower[..b]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let ci = lower[..b].chars().count();
+        if at_word {
+            return Some((ci, true));
+        }
+        first.get_or_insert((ci, false));
+    }
+    first
+}
+
 /// All rows plus the name-ordered index.
 pub struct ResultSet {
     pub rows: Vec<Box<Row>>,
@@ -83,8 +124,8 @@ pub struct ResultSet {
     by_check: BTreeMap<String, RowId>,
     matcher: SkimMatcherV2,
     pattern: String,
-    /// Shorter patterns typed on the way to `pattern`, with their matches (for backspace).
-    pattern_stack: Vec<(String, Vec<bool>)>,
+    /// Shorter patterns typed on the way to `pattern`, with their match tiers (for backspace).
+    pattern_stack: Vec<(String, Vec<Option<u8>>)>,
 }
 
 impl Default for ResultSet {
@@ -114,6 +155,28 @@ pub fn is_failure(o: Outcome) -> bool {
 }
 
 impl ResultSet {
+    /// The match tier of `haystack` for `pattern` (`None` = no match). A pattern starting
+    /// with `'` matches exactly (a case-insensitive substring), as in fzf.
+    fn tier(&self, haystack: &str, pattern: &str) -> Option<u8> {
+        if pattern.is_empty() {
+            return Some(MatchTier::WORD);
+        }
+        let (exact, needle) = match pattern.strip_prefix('\'') {
+            Some(rest) => (true, rest),
+            None => (false, pattern),
+        };
+        let needle = needle.to_lowercase();
+        match find_occurrence(haystack, &needle) {
+            Some((_, true)) => Some(MatchTier::WORD),
+            Some((_, false)) => Some(MatchTier::CONTIGUOUS),
+            None if exact => None,
+            None => self
+                .matcher
+                .fuzzy_match(haystack, pattern)
+                .map(|_| MatchTier::SCATTERED),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -126,8 +189,9 @@ impl ResultSet {
         let name = format!("{}\u{1f}{}\u{1f}{}", rec.environment, rec.host, rec.key);
         let haystack = format!("{} {} {} {}", rec.host, rec.key, rec.title, rec.category);
         let summary = summarize(&rec);
-        let hit =
-            self.pattern.is_empty() || self.matcher.fuzzy_match(&haystack, &self.pattern).is_some();
+        let tier = self.tier(&haystack, &self.pattern);
+        let hit = tier.is_some();
+        let tier = tier.unwrap_or(MatchTier::SCATTERED);
         match self.order.get(&name) {
             Some(&id) => {
                 let row = &mut self.rows[id as usize];
@@ -136,6 +200,7 @@ impl ResultSet {
                 row.haystack = haystack;
                 row.summary = summary;
                 row.hit = hit;
+                row.tier = tier;
                 row.version += 1;
                 (id, Some(old))
             }
@@ -147,6 +212,7 @@ impl ResultSet {
                     haystack,
                     summary,
                     hit,
+                    tier,
                     version: 0,
                 }));
                 self.order.insert(name, id);
@@ -162,39 +228,49 @@ impl ResultSet {
         }
     }
 
-    /// Change the fuzzy pattern. Typing one more character only re-matches the rows that
-    /// matched before (a fuzzy match of `abc` implies one of `ab`); erasing it restores the
-    /// shorter pattern's matches from a stack instead of matching every row again.
+    /// Change the filter pattern. Typing one more character only re-matches the rows that
+    /// matched before (a match of `abc` implies one of `ab`, fuzzy or exact); erasing it
+    /// restores the shorter pattern's matches from a stack instead of matching every row.
     pub fn set_pattern(&mut self, pattern: &str) {
         if pattern == self.pattern {
             return;
         }
-        let narrowing = !self.pattern.is_empty() && pattern.starts_with(self.pattern.as_str());
+        let snapshot = |rows: &[Box<Row>]| -> Vec<Option<u8>> {
+            rows.iter().map(|r| r.hit.then_some(r.tier)).collect()
+        };
+        let narrowing = !self.pattern.is_empty()
+            && self.pattern != "'"
+            && pattern.starts_with(self.pattern.as_str());
         if narrowing {
-            let hits = self.rows.iter().map(|r| r.hit).collect();
-            self.pattern_stack.push((self.pattern.clone(), hits));
+            let tiers = snapshot(&self.rows);
+            self.pattern_stack.push((self.pattern.clone(), tiers));
         } else if let Some(i) = self.pattern_stack.iter().position(|(p, _)| p == pattern) {
-            let (_, hits) = self.pattern_stack.swap_remove(i);
+            let (_, tiers) = self.pattern_stack.swap_remove(i);
             self.pattern_stack.truncate(i);
             self.pattern = pattern.to_string();
-            for (i, row) in self.rows.iter_mut().enumerate() {
+            for i in 0..self.rows.len() {
                 // rows that arrived after the snapshot are matched now
-                row.hit = match hits.get(i) {
-                    Some(h) => *h,
-                    None => self.matcher.fuzzy_match(&row.haystack, pattern).is_some(),
+                let t = match tiers.get(i) {
+                    Some(t) => *t,
+                    None => self.tier(&self.rows[i].haystack, pattern),
                 };
+                let row = &mut self.rows[i];
+                row.hit = t.is_some();
+                row.tier = t.unwrap_or(MatchTier::SCATTERED);
             }
             return;
         } else {
             self.pattern_stack.clear();
         }
         self.pattern = pattern.to_string();
-        for row in &mut self.rows {
-            if narrowing && !row.hit {
+        for i in 0..self.rows.len() {
+            if narrowing && !self.rows[i].hit {
                 continue;
             }
-            row.hit =
-                pattern.is_empty() || self.matcher.fuzzy_match(&row.haystack, pattern).is_some();
+            let t = self.tier(&self.rows[i].haystack, pattern);
+            let row = &mut self.rows[i];
+            row.hit = t.is_some();
+            row.tier = t.unwrap_or(MatchTier::SCATTERED);
         }
     }
 
@@ -203,11 +279,23 @@ impl ResultSet {
         if self.pattern.is_empty() {
             return Vec::new();
         }
-        self.rows
-            .get(id as usize)
-            .and_then(|r| self.matcher.fuzzy_indices(&r.haystack, &self.pattern))
-            .map(|(_, idx)| idx)
-            .unwrap_or_default()
+        let Some(r) = self.rows.get(id as usize) else {
+            return Vec::new();
+        };
+        let (exact, needle) = match self.pattern.strip_prefix('\'') {
+            Some(rest) => (true, rest),
+            None => (false, self.pattern.as_str()),
+        };
+        let n = needle.chars().count();
+        match find_occurrence(&r.haystack, &needle.to_lowercase()) {
+            Some((start, _)) if n > 0 => (start..start + n).collect(),
+            _ if exact => Vec::new(),
+            _ => self
+                .matcher
+                .fuzzy_indices(&r.haystack, &self.pattern)
+                .map(|(_, idx)| idx)
+                .unwrap_or_default(),
+        }
     }
 
     /// Whether the view keeps a row.
@@ -226,6 +314,12 @@ impl ResultSet {
 
     /// The table order: the view is sorted by this (ties broken by environment, host, key).
     pub fn cmp_rows(&self, a: RowId, b: RowId, order: SortOrder) -> Ordering {
+        if !self.pattern.is_empty() {
+            let by_tier = self.rows[a as usize].tier.cmp(&self.rows[b as usize].tier);
+            if by_tier != Ordering::Equal {
+                return by_tier;
+            }
+        }
         let (ra, rb) = (&self.rows[a as usize].rec, &self.rows[b as usize].rec);
         let name =
             || (&ra.environment, &ra.host, &ra.key).cmp(&(&rb.environment, &rb.host, &rb.key));
@@ -279,7 +373,22 @@ impl ResultSet {
     }
 
     /// The filtered, sorted row ids, rebuilt from scratch in O(n) for the bucketed orders.
+    /// While a pattern filters, better match tiers come first (a stable partition, so each
+    /// tier keeps the order).
     pub fn view(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
+        let ordered = self.view_in_order(f, order);
+        if self.pattern.is_empty() || f.pattern.is_empty() {
+            return ordered;
+        }
+        let mut tiers: [Vec<RowId>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+        for id in ordered {
+            let t = usize::from(self.rows[id as usize].tier).min(2);
+            tiers[t].push(id);
+        }
+        tiers.concat()
+    }
+
+    fn view_in_order(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
         let named = self.order.values().copied().filter(|id| self.keeps(*id, f));
         match order {
             SortOrder::Host => named.collect(),
@@ -501,5 +610,51 @@ mod tests {
     fn summary_names_the_differing_attribute() {
         let r = rec("a", "k", Outcome::Fail, Severity::High);
         assert_eq!(summarize(&r), "value: 0 ≠ 1");
+    }
+
+    #[test]
+    fn word_matches_rank_first_and_a_quote_matches_exactly() {
+        let mut rs = ResultSet::default();
+        let mut t = rec("h", "time.sync-daemon", Outcome::Fail, Severity::High);
+        t.title = "a time sync daemon runs (systemd-timesyncd or chrony)".into();
+        rs.upsert(t);
+        let mut o = rec("h", "pkg.client", Outcome::Pass, Severity::Low);
+        o.title = "openssh-client is installed".into();
+        rs.upsert(o);
+        rs.upsert(rec("h", "ssh.sshd-option", Outcome::Pass, Severity::Low));
+        let keys = |rs: &ResultSet, p: &str| {
+            let f = ViewFilter {
+                pattern: p.into(),
+                ..ViewFilter::default()
+            };
+            rs.view(&f, SortOrder::FailuresFirst)
+                .into_iter()
+                .map(|id| rs.rows[id as usize].rec.key.0.clone())
+                .collect::<Vec<_>>()
+        };
+        rs.set_pattern("ssh");
+        // The failing time check sorts first without a filter; with `ssh` the word match
+        // leads, the contiguous one follows, the scattered s…s…h comes last.
+        assert_eq!(
+            keys(&rs, "ssh"),
+            ["ssh.sshd-option", "pkg.client", "time.sync-daemon"]
+        );
+        rs.set_pattern("'ssh");
+        assert_eq!(keys(&rs, "'ssh"), ["ssh.sshd-option", "pkg.client"]);
+        assert_eq!(
+            rs.match_indices(2),
+            vec![2, 3, 4],
+            "the exact occurrence is highlighted"
+        );
+        rs.set_pattern("'");
+        assert_eq!(keys(&rs, "'").len(), 3);
+        rs.set_pattern("ss");
+        rs.set_pattern("ssh");
+        rs.set_pattern("ss");
+        assert_eq!(
+            keys(&rs, "ss").len(),
+            3,
+            "backspace restores the shorter pattern's tiers"
+        );
     }
 }

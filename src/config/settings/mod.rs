@@ -249,24 +249,26 @@ impl Layer {
 }
 
 /// The first of flag, environment, file that gives a value; else the default.
+/// Settings whose default is "none" pass `T = Option<X>`, their layers' values as
+/// `Some(Some(x))`.
 fn pick<T: Clone>(
     name: &'static str,
-    flag: &Option<T>,
-    env: &Option<T>,
+    flag: Option<T>,
+    env: Option<T>,
     file: Option<&ConfigFile>,
-    from_file: impl Fn(&Layer) -> &Option<T>,
+    from_file: impl Fn(&Layer) -> Option<T>,
     default: T,
 ) -> Setting<T> {
     let k = key(name);
     if let Some(v) = flag {
         return Setting {
-            value: v.clone(),
+            value: v,
             origin: Origin::Flag(k.flag),
         };
     }
     if let Some(v) = env {
         return Setting {
-            value: v.clone(),
+            value: v,
             origin: Origin::Env(k.env),
         };
     }
@@ -275,7 +277,7 @@ fn pick<T: Clone>(
     {
         let (line, col) = f.position(name);
         return Setting {
-            value: v.clone(),
+            value: v,
             origin: Origin::File {
                 path: f.path.clone(),
                 line,
@@ -307,77 +309,84 @@ impl Settings {
             config_file,
             inventories: pick(
                 "inventories",
-                &flags.inventories,
-                &env.inventories,
+                flags.inventories.clone(),
+                env.inventories.clone(),
                 file,
-                |l| &l.inventories,
+                |l| l.inventories.clone(),
                 Vec::new(),
             ),
             inventory_cmds: pick(
                 "inventory_cmd",
-                &flags.inventory_cmds,
-                &env.inventory_cmds,
+                flags.inventory_cmds.clone(),
+                env.inventory_cmds.clone(),
                 file,
-                |l| &l.inventory_cmds,
+                |l| l.inventory_cmds.clone(),
                 Vec::new(),
             ),
             checks: pick(
                 "checks",
-                &flags.checks,
-                &env.checks,
+                flags.checks.clone(),
+                env.checks.clone(),
                 file,
-                |l| &l.checks,
+                |l| l.checks.clone(),
                 Vec::new(),
             ),
-            env: pick_opt("env", some(&flags.env), some(&env.env), file, |l| {
-                some(&l.env)
-            }),
-            db: pick("db", &flags.db, &env.db, file, |l| &l.db, default_db),
+            env: pick(
+                "env",
+                some(&flags.env),
+                some(&env.env),
+                file,
+                |l| some(&l.env),
+                None,
+            ),
+            db: pick(
+                "db",
+                flags.db.clone(),
+                env.db.clone(),
+                file,
+                |l| l.db.clone(),
+                default_db,
+            ),
             theme: pick(
                 "theme",
-                &flags.theme,
-                &env.theme,
+                flags.theme.clone(),
+                env.theme.clone(),
                 file,
-                |l| &l.theme,
+                |l| l.theme.clone(),
                 DEFAULT_THEME.to_string(),
             ),
-            jobs: pick(
-                "jobs",
-                &flags.jobs,
-                &env.jobs,
-                file,
-                |l| &l.jobs,
-                DEFAULT_JOBS,
-            ),
+            jobs: pick("jobs", flags.jobs, env.jobs, file, |l| l.jobs, DEFAULT_JOBS),
             timeout: pick(
                 "timeout",
-                &flags.timeout,
-                &env.timeout,
+                flags.timeout,
+                env.timeout,
                 file,
-                |l| &l.timeout,
+                |l| l.timeout,
                 DEFAULT_TIMEOUT,
             ),
             connect_timeout: pick(
                 "connect_timeout",
-                &flags.connect_timeout,
-                &env.connect_timeout,
+                flags.connect_timeout,
+                env.connect_timeout,
                 file,
-                |l| &l.connect_timeout,
+                |l| l.connect_timeout,
                 DEFAULT_CONNECT_TIMEOUT,
             ),
-            ssh_config: pick_opt(
+            ssh_config: pick(
                 "ssh_config",
                 some_p(&flags.ssh_config),
                 some_p(&env.ssh_config),
                 file,
                 |l| some_p(&l.ssh_config),
+                None,
             ),
-            keep_connections: pick_opt(
+            keep_connections: pick(
                 "keep_connections",
                 some_d(&flags.keep_connections),
                 some_d(&env.keep_connections),
                 file,
                 |l| some_d(&l.keep_connections),
+                None,
             ),
         }
     }
@@ -472,44 +481,6 @@ impl Settings {
                 self.keep_connections.origin.to_string(),
             ),
         ]
-    }
-}
-
-fn pick_opt<T: Clone>(
-    name: &'static str,
-    flag: Option<Option<T>>,
-    env: Option<Option<T>>,
-    file: Option<&ConfigFile>,
-    from_file: impl Fn(&Layer) -> Option<Option<T>>,
-) -> Setting<Option<T>> {
-    let file_value = file.and_then(|f| from_file(&f.values));
-    let k = key(name);
-    if let Some(v) = flag {
-        return Setting {
-            value: v,
-            origin: Origin::Flag(k.flag),
-        };
-    }
-    if let Some(v) = env {
-        return Setting {
-            value: v,
-            origin: Origin::Env(k.env),
-        };
-    }
-    if let (Some(f), Some(v)) = (file, file_value) {
-        let (line, col) = f.position(name);
-        return Setting {
-            value: v,
-            origin: Origin::File {
-                path: f.path.clone(),
-                line,
-                col,
-            },
-        };
-    }
-    Setting {
-        value: None,
-        origin: Origin::Default,
     }
 }
 

@@ -99,6 +99,7 @@ impl App {
         match ev {
             Event::RunStarted(meta) => {
                 self.header.pending = false;
+                let number = self.header.run.as_ref().map_or(0, |r| r.number) + 1;
                 self.header.run = Some(RunStatus {
                     run_id: meta.id.clone(),
                     scope: meta.scope.clone(),
@@ -111,6 +112,8 @@ impl App {
                     counts: OutcomeCounts::default(),
                     cancel_requested: false,
                     cancelled: false,
+                    changed: 0,
+                    number,
                 });
                 self.status = format!("running {}", meta.scope.describe());
             }
@@ -135,11 +138,19 @@ impl App {
                     rec.category.clone(),
                 );
                 let old = self.table.upsert(rec);
+                if let (Some(run), Some(was)) = (&mut self.header.run, old)
+                    && was != outcome
+                {
+                    run.changed += 1;
+                }
                 self.hosts.record(&env, &host, old, outcome);
                 self.categories.record(&env, &cat, old, outcome);
             }
             Event::RunFinished {
-                counts, cancelled, ..
+                counts,
+                cancelled,
+                finished_at,
+                ..
             } => {
                 self.header.pending = false;
                 if let Some(run) = &mut self.header.run {
@@ -147,10 +158,21 @@ impl App {
                     run.counts = counts;
                     run.cancelled = cancelled;
                     let took = crate::model::human_duration(run.elapsed(self.now));
+                    // Which run, when, and what it changed: a re-run (`R`) whose counts
+                    // are the same as before still shows that it happened.
+                    let what = format!(
+                        " · #{} {}{}",
+                        run.number,
+                        finished_at.format("%H:%M:%S"),
+                        match run.changed {
+                            0 => String::new(),
+                            n => format!(" · {n} changed"),
+                        }
+                    );
                     self.status = if cancelled {
-                        format!("run cancelled after {took}: {}", counts.summary())
+                        format!("run cancelled after {took}: {}{what}", counts.summary())
                     } else {
-                        format!("run finished in {took}: {}", counts.summary())
+                        format!("run finished in {took}: {}{what}", counts.summary())
                     };
                 }
             }

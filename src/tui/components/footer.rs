@@ -18,6 +18,9 @@ pub struct CommandPrompt {
     pub line: String,
     pub completions: Vec<String>,
     presses: usize,
+    /// The line as typed before Tab started cycling through candidates: every further Tab
+    /// completes this again and picks the next candidate.
+    stem: Option<String>,
 }
 
 impl CommandPrompt {
@@ -25,12 +28,14 @@ impl CommandPrompt {
         self.line.clear();
         self.completions.clear();
         self.presses = 0;
+        self.stem = None;
     }
 
     pub fn push(&mut self, c: char) {
         self.line.push(c);
         self.completions.clear();
         self.presses = 0;
+        self.stem = None;
     }
 
     /// Delete the last character; false when the line was already empty.
@@ -38,13 +43,29 @@ impl CommandPrompt {
         let had = self.line.pop().is_some();
         self.completions.clear();
         self.presses = 0;
+        self.stem = None;
         had
     }
 
     /// Complete the command or its argument from `args(command)`.
+    /// Tab again cycles through the candidates (`:cat` Tab Tab Tab: each category in turn,
+    /// then the first again).
     pub fn complete(&mut self, args: &dyn Fn(&str) -> Vec<String>) {
-        let c = command::complete(&self.line, args, self.presses);
-        self.presses += 1;
+        let base = self.stem.clone().unwrap_or_else(|| self.line.clone());
+        let c = command::complete(&base, args, self.presses);
+        let picked_one = c.candidates.len() > 1
+            && c.candidates
+                .iter()
+                .any(|cand| c.line.ends_with(cand.as_str()));
+        if picked_one {
+            // Cycling: keep completing what was typed, the next candidate each time.
+            self.stem = Some(base);
+            self.presses += 1;
+        } else {
+            // Extended to the candidates' common prefix (or the only one): start afresh.
+            self.stem = None;
+            self.presses = 0;
+        }
         self.line = c.line;
         self.completions = c.candidates;
     }
@@ -105,5 +126,48 @@ impl CommandPrompt {
             }
         };
         f.render_widget(Paragraph::new(line), area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(cmd: &str) -> Vec<String> {
+        match cmd {
+            "cat" => vec!["accounts".into(), "kernel".into(), "ssh".into()],
+            "host" => vec!["db-01".into(), "db-02".into(), "web-01".into()],
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn tab_cycles_through_every_candidate() {
+        let mut p = CommandPrompt::default();
+        "cat ".chars().for_each(|c| p.push(c));
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            p.complete(&args);
+            seen.push(p.line.clone());
+        }
+        assert_eq!(
+            seen,
+            ["cat accounts", "cat kernel", "cat ssh", "cat accounts"]
+        );
+        // A common prefix first, then the cycle over what shares it.
+        p.clear();
+        "host d".chars().for_each(|c| p.push(c));
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            p.complete(&args);
+            seen.push(p.line.clone());
+        }
+        assert_eq!(
+            seen,
+            ["host db-0", "host db-01", "host db-02", "host db-01"]
+        );
+        // Typing after a cycle starts from what is on the line.
+        p.push('x');
+        assert_eq!(p.line, "host db-01x");
     }
 }

@@ -26,6 +26,10 @@ pub struct RunStatus {
     pub counts: OutcomeCounts,
     pub cancel_requested: bool,
     pub cancelled: bool,
+    /// Rows whose outcome this run changed (re-runs say it, so `R` visibly did something).
+    pub changed: u64,
+    /// How many runs this TUI started, this one included.
+    pub number: u64,
 }
 
 impl RunStatus {

@@ -252,6 +252,7 @@ impl ResultsTable {
             .clamp(4, 20) as u16;
         let hl = t.accent.add_modifier(Modifier::UNDERLINED);
         let filtering = !self.filter.is_empty();
+        let key_w = self.key_column_width(inner.width, host_w, show_cat, show_sev, show_dur);
         let mut rows = Vec::with_capacity(visible.len());
         for (i, id) in visible.iter().enumerate() {
             let row = &self.results.rows[*id as usize];
@@ -273,13 +274,16 @@ impl ResultsTable {
             let mut cells = vec![
                 Cell::from(mark),
                 Cell::from(highlighted(&r.host, 0, &hits, Style::default(), hl)),
-                Cell::from(highlighted(
-                    r.key.as_str(),
-                    key_start,
-                    &hits,
-                    Style::default(),
-                    hl,
-                )),
+                {
+                    let (key, key_hits) = elide_middle(r.key.as_str(), key_w, key_start, &hits);
+                    Cell::from(highlighted(
+                        &key,
+                        key_start,
+                        &key_hits,
+                        Style::default(),
+                        hl,
+                    ))
+                },
             ];
             if show_cat {
                 cells.push(Cell::from(highlighted(
@@ -357,6 +361,71 @@ impl ResultsTable {
 }
 
 /// Text with the characters at `hits` (char offsets relative to `start`) highlighted.
+impl ResultsTable {
+    /// The width the check column gets: what the table's own layout gives `Fill(5)` next
+    /// to the other columns (same constraints, same spacing).
+    fn key_column_width(&self, width: u16, host_w: u16, cat: bool, sev: bool, dur: bool) -> usize {
+        let mut c = vec![
+            Constraint::Length(1),
+            Constraint::Length(host_w),
+            Constraint::Fill(5),
+        ];
+        if cat {
+            c.push(Constraint::Length(12));
+        }
+        if sev {
+            c.push(Constraint::Length(8));
+        }
+        c.push(Constraint::Length(11));
+        c.push(Constraint::Fill(4));
+        if dur {
+            c.push(Constraint::Length(7));
+        }
+        let rects = ratatui::layout::Layout::horizontal(c)
+            .spacing(1)
+            .split(Rect::new(0, 0, width, 1));
+        rects.get(2).map_or(usize::MAX, |r| r.width as usize)
+    }
+}
+
+/// Fit `text` into `width` columns by cutting its middle: two keys that share a long prefix
+/// (`kernel.sysctl-off[key=net.ipv4.conf.all.…]`) keep their distinguishing ends. `hits`
+/// (filter highlights, counted from `start`) are moved to the kept characters.
+pub fn elide_middle(
+    text: &str,
+    width: usize,
+    start: usize,
+    hits: &[usize],
+) -> (String, Vec<usize>) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width || width < 5 {
+        return (text.to_string(), hits.to_vec());
+    }
+    // A third for the start (the check id), the rest for the end (the matrix values).
+    let head = (width - 1) / 3;
+    let tail = width - 1 - head;
+    let cut_from = chars.len() - tail;
+    let mut s: String = chars[..head].iter().collect();
+    s.push('…');
+    s.extend(&chars[cut_from..]);
+    let moved = hits
+        .iter()
+        .filter_map(|&h| {
+            let i = h.checked_sub(start)?;
+            if i < head {
+                Some(h)
+            } else if i >= cut_from && i < chars.len() {
+                Some(start + head + 1 + (i - cut_from))
+            } else if i >= chars.len() {
+                Some(h) // beyond this text: other cells' hits stay as they are
+            } else {
+                None
+            }
+        })
+        .collect();
+    (s, moved)
+}
+
 fn highlighted(text: &str, start: usize, hits: &[usize], base: Style, hl: Style) -> Line<'static> {
     if hits.is_empty() {
         return Line::from(Span::styled(text.to_string(), base));
@@ -379,4 +448,25 @@ fn highlighted(text: &str, start: usize, hits: &[usize], base: Style, hl: Style)
         spans.push(Span::styled(cur, if cur_hl { hl } else { base }));
     }
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod elide_tests {
+    use super::elide_middle;
+
+    #[test]
+    fn long_keys_keep_their_distinguishing_end() {
+        let a = "kernel.sysctl-off[key=net.ipv4.conf.all.accept_redirects]";
+        let b = "kernel.sysctl-off[key=net.ipv4.conf.all.send_redirects]";
+        let (ea, _) = elide_middle(a, 30, 0, &[]);
+        let (eb, _) = elide_middle(b, 30, 0, &[]);
+        assert_eq!(ea.chars().count(), 30);
+        assert_eq!(ea, "kernel.sy…ll.accept_redirects]");
+        assert_ne!(ea, eb);
+        assert!(eb.ends_with("send_redirects]"));
+        // Short keys are left alone; highlights move with the kept characters.
+        assert_eq!(elide_middle("ssh.root", 30, 0, &[0]).0, "ssh.root");
+        let (_, hits) = elide_middle(a, 30, 5, &[5, 6, 5 + a.chars().count() - 1]);
+        assert_eq!(hits, [5, 6, 5 + 29]);
+    }
 }
