@@ -464,7 +464,8 @@ fn runs_are_recorded_in_the_history_unless_no_store() {
 fn on_a_tty(f: &Fixture, no_color: Option<&str>) -> String {
     let bin = assert_cmd::cargo::cargo_bin("driftscope");
     let cmd = format!(
-        "{} run --no-store --host a --inventory {} --checks {}",
+        // --quiet: the progress line (stderr, the same pty here) is not what this is about.
+        "{} run --no-store --quiet --host a --inventory {} --checks {}",
         bin.display(),
         f.path("inv.toml").display(),
         f.path("checks").display()
