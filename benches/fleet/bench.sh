@@ -21,7 +21,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 STATE="${DRBENCH_STATE:-/tmp/drbench}"
 if [[ -z ${FLEET_BENCH_DIR:-} ]]; then
-  for d in "$REPO/../shared/bench" "$REPO/../../shared/bench" /work/shared/bench; do
+  for d in "$REPO/../shared/bench" "$REPO/../../shared/bench"; do
     [[ -x $d/fleet.sh ]] && { FLEET_BENCH_DIR="$(cd "$d" && pwd)"; break; }
   done
 fi
