@@ -136,6 +136,15 @@ async fn clean_run_matches_the_local_transport(fleet: &SaltFleet) {
     })
     .expect("load lab inventory");
     let plans = loaded.plan(&Selection::default()).expect("plan");
+    // Processes and listening sockets come and go on a shared machine between two probes
+    // (other tests' sshd, the minions' own children): for those, the same check must give
+    // an answer of the same kind on both sides, not the same value.
+    let volatile: std::collections::BTreeSet<String> = plans
+        .iter()
+        .flat_map(|p| &p.executions)
+        .filter(|e| matches!(e.target.module, ModuleKind::Process | ModuleKind::Port))
+        .map(|e| e.key.to_string())
+        .collect();
     let r = run_set(plans, transports(), opts(8, Duration::from_secs(60))).await;
     assert!(r.finished());
     let here = shape(&r.for_host("here"));
@@ -143,6 +152,19 @@ async fn clean_run_matches_the_local_transport(fleet: &SaltFleet) {
     for id in fleet.minion_ids() {
         let there = shape(&r.for_host(&id));
         for (l, s) in here.iter().zip(&there) {
+            if volatile.contains(&l.0) {
+                assert_eq!(l.0, s.0, "{id}: the same checks ran");
+                let answered = |o: Outcome| matches!(o, Outcome::Pass | Outcome::Fail);
+                assert_eq!(
+                    answered(l.1),
+                    answered(s.1),
+                    "{id}: {} is answered on both sides ({:?} vs {:?})",
+                    l.0,
+                    l,
+                    s
+                );
+                continue;
+            }
             assert_eq!(l, s, "{id} differs from the local transport");
         }
         assert_eq!(here.len(), there.len(), "{id}: {}", summary_of(&r, &id));
