@@ -88,7 +88,7 @@ disconnect() { XDG_RUNTIME_DIR="$KEPT_RUNTIME" "$DS" disconnect >&2 || true; }
 
 : >"$TMP/times"
 for ((r = 1; r <= RUNS; r++)); do
-  f=$(floor_once)
+  f=$(floor_once "$r")
   c=$(cold_once "$r")
   echo "floor $f" >>"$TMP/times"
   echo "cold $c" >>"$TMP/times"
@@ -117,7 +117,7 @@ fi
 
 # ---------------------------------------------------------------- report
 # sshd's words when it turns connections away (MaxStartups, "drop connection #")
-grep -hcE 'MaxStartups|drop connection' "$STATE"/hosts/*/sshd.log 2>/dev/null \
+{ grep -hcE 'MaxStartups|drop connection' "$STATE"/hosts/*/sshd.log 2>/dev/null || true; } \
   | awk '{s += $1} END {print s + 0}' >"$TMP/refusals"
 python3 - "$TMP" "$FLEET_SRV/expected_drift.tsv" "$N" "$DELAY" "$RUNS" <<'PY'
 import glob, json, os, statistics, sys
