@@ -216,7 +216,8 @@ fn main() {
     let jobs: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(64);
     let sources = Sources {
         inventories: vec![PathBuf::from(&args[0])],
-        checks_dir: Some(PathBuf::from(&args[1])),
+        checks: vec![PathBuf::from(&args[1])],
+        ..Sources::default()
     };
     let loaded = match Loaded::load(&sources) {
         Ok(l) => l,

@@ -64,6 +64,8 @@ fn exec(module: &str, subject: &str, expect: Value) -> Execution {
         },
         expect,
         sop: None,
+        timeout: None,
+        secret: None,
     }
 }
 

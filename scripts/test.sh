@@ -9,6 +9,9 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
+command -v groff >/dev/null || need+=(groff-base)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test.sh: installing ${need[*]}"
@@ -18,6 +21,13 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "test.sh: missing ${need[*]}; install them (apt-get install ${need[*]}) or run as root" >&2
   fi
 fi
+
+# Salt (master, minions, CLI) for tests/salt_fleet.rs: a virtualenv under target/, once.
+scripts/salt-venv.sh >/dev/null
+# ansible-inventory and prometheus_client for the daily-use tests, a virtualenv under target/, once.
+scripts/daily-use-venv.sh >/dev/null
+# The testinfra oracle's virtualenv (issue 16; tests/oracle_testinfra.rs), created once.
+scripts/testinfra-venv.sh
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

@@ -31,7 +31,8 @@ fn load(inventory: &str, checks: &[(&str, &str)]) -> Result<Loaded, String> {
     }
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(cdir),
+        checks: vec![cdir],
+        ..Sources::default()
     })
     .map_err(|e| redact(&e.to_string(), dir.path()))
 }
@@ -283,7 +284,7 @@ fn unknown_enum_values_list_the_choices() {
     let e = load(inv, &[("c.toml", "category = \"x\"\n")]).unwrap_err();
     assert_eq!(
         e,
-        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected `local` or `ssh`"
+        "$DIR/inv.toml:4:13: unknown variant `telnet`, expected one of `local`, `ssh`, `salt`"
     );
 }
 
@@ -325,4 +326,37 @@ fn brace_escapes_are_checked_once_rendered() {
     );
     assert!(e.starts_with("$DIR/checks/c.toml:6:20:"), "{e}");
     assert!(e.contains("invalid regex \"{(\""), "{e}");
+}
+
+#[test]
+fn timeout_is_for_command_checks_and_positive() {
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { sysctl = \"a.b\" }\ntimeout = 5\n",
+    );
+    assert_eq!(
+        e,
+        "$DIR/checks/c.toml:6:11: check `a`: `timeout` applies to command checks only, this one probes sysctl"
+    );
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { command = \"true\" }\ntimeout = 0\n",
+    );
+    assert!(
+        e.contains("c.toml:6:11: check `a`: timeout 0: expected seconds between 0 and 86400"),
+        "{e}"
+    );
+    let ok = load(
+        INVENTORY,
+        &[(
+            "c.toml",
+            "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { command = \"true\" }\ntimeout = 2.5\n",
+        )],
+    );
+    let plans = ok
+        .expect("loads")
+        .plan(&Selection::default())
+        .expect("plans");
+    assert_eq!(
+        plans[0].executions[0].timeout,
+        Some(std::time::Duration::from_millis(2500))
+    );
 }

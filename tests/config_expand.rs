@@ -13,7 +13,8 @@ fn load(inventory: &str, checks: &str) -> Loaded {
     std::fs::write(&c, checks).unwrap();
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(c),
+        checks: vec![c],
+        ..Sources::default()
     })
     .unwrap()
 }

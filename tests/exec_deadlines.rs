@@ -63,7 +63,8 @@ fn plans(dir: &std::path::Path) -> Vec<driftscope::model::HostPlan> {
     .unwrap();
     Loaded::load(&Sources {
         inventories: vec![inv],
-        checks_dir: Some(checks),
+        checks: vec![checks],
+        ..Sources::default()
     })
     .unwrap()
     .plan(&Selection::default())
@@ -109,6 +110,7 @@ async fn a_host_over_its_deadline_gets_timeout_the_others_pass() {
             secs: SLEEP_TIMEOUT,
         }),
         ssh: None,
+        salt: None,
     };
     let opts = ExecOptions {
         timeout: Duration::from_millis(700),
@@ -175,6 +177,7 @@ async fn cancelling_ends_the_run_says_so_and_kills_the_probe() {
     let transports = TransportSet {
         local: Arc::new(SleepyLocal { secs: SLEEP_CANCEL }),
         ssh: None,
+        salt: None,
     };
     let (tx, rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();

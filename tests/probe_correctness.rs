@@ -270,3 +270,92 @@ fn an_ipv4_wildcard_listener_does_not_serve_ipv6_addresses() {
         port(format!("tcp/[::1]:{p6}"), true),
     ]);
 }
+
+#[test]
+fn file_uid_and_gid_are_numbers_and_an_owner_without_a_name_is_its_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("owned");
+    std::fs::write(&f, "x").expect("write");
+    let f = f.to_str().expect("utf-8").to_string();
+    let d = dir.path().to_str().expect("utf-8").to_string();
+    let mut cases = vec![
+        (
+            exec(
+                "file",
+                "/etc/passwd",
+                json!({"uid": 0, "gid": 0, "owner": "root"}),
+            ),
+            Outcome::Pass,
+        ),
+        (
+            exec("directory", "/etc", json!({"uid": 0, "gid": {"lt": 1}})),
+            Outcome::Pass,
+        ),
+        (
+            exec("file", "/etc/passwd", json!({"uid": 1})),
+            Outcome::Fail,
+        ),
+        (
+            exec("file", &format!("{d}/missing"), json!({"uid": null})),
+            Outcome::Pass,
+        ),
+    ];
+    if is_root() {
+        // 4242/4243: no name in /etc/passwd or /etc/group on a build machine.
+        let ok = std::process::Command::new("chown")
+            .args(["4242:4243", &f])
+            .status()
+            .expect("chown")
+            .success();
+        assert!(ok);
+        cases.push((
+            exec(
+                "file",
+                &f,
+                json!({"uid": 4242, "gid": 4243, "owner": "4242", "group": "4243"}),
+            ),
+            Outcome::Pass,
+        ));
+    }
+    expect_outcomes(&cases);
+}
+
+#[test]
+fn a_command_timeout_is_that_checks_error_only() {
+    let timed = |cmd: &str, secs: f64, expect: serde_json::Value| {
+        let mut e = exec("command", cmd, expect);
+        e.timeout = Some(std::time::Duration::from_secs_f64(secs));
+        e
+    };
+    let verdicts = expect_outcomes(&[
+        // A pipeline: its processes are killed with it (the probe does not wait 30 s).
+        (
+            timed("sleep 30 | cat", 1.0, json!({"exit_status": 0})),
+            Outcome::Error,
+        ),
+        (
+            timed("sleep 30", 0.5, json!({"stdout": ""})),
+            Outcome::Error,
+        ),
+        // Exiting 124 by itself within the limit is an answer, not a timeout.
+        (
+            timed("exit 124", 10.0, json!({"exit_status": 124})),
+            Outcome::Pass,
+        ),
+        (
+            timed("echo fast", 10.0, json!({"stdout": "fast"})),
+            Outcome::Pass,
+        ),
+        // The same command without a timeout is a probe of its own.
+        (
+            exec("command", "echo fast", json!({"stdout": "fast"})),
+            Outcome::Pass,
+        ),
+        (
+            exec("file", "/etc/passwd", json!({"exists": true})),
+            Outcome::Pass,
+        ),
+    ]);
+    assert_eq!(verdicts[0].reason.as_deref(), Some("timed out after 1 s"));
+    assert_eq!(verdicts[1].reason.as_deref(), Some("timed out after 0.5 s"));
+}

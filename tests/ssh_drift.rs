@@ -89,7 +89,8 @@ async fn injected_drift_is_found_on_exactly_the_drifted_hosts() {
     std::fs::write(dir.join("checks/app.toml"), CHECKS).expect("checks");
     let loaded = Loaded::load(&Sources {
         inventories: vec![dir.join("fleet.toml")],
-        checks_dir: Some(dir.join("checks")),
+        checks: vec![dir.join("checks")],
+        ..Sources::default()
     })
     .expect("config loads");
     let plans = loaded.plan(&Selection::default()).expect("plan");

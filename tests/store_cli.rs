@@ -224,7 +224,28 @@ fn show_prints_the_timeline_with_the_streak() {
         .stdout(predicate::str::contains(
             "first failed in 20261120T100000.000Z-aaaaaa",
         ))
-        .stdout(predicate::str::contains(r#"{"value":"1.0"}"#));
+        // Expected and actual rendered as `run` renders them, not as raw JSON.
+        .stdout(predicate::str::contains(r#"expected: value = "want""#))
+        .stdout(predicate::str::contains(r#"fail     value = "1.0""#));
+    // `-i` names the environment through the inventory that holds the host.
+    let inv = dir.path().join("prod.toml");
+    std::fs::write(
+        &inv,
+        "[environment]\nname = \"prod\"\n[[host]]\nname = \"db-01\"\n",
+    )
+    .unwrap();
+    cmd(&db, &["show", "-i", inv.to_str().unwrap(), "db-01", PKG])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "db-01 · pkg.nginx  (prod, medium)",
+        ));
+    cmd(&db, &["show", "-i", inv.to_str().unwrap(), "web-09", PKG])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "host `web-09` is in none of the inventories given with -i (prod)",
+        ));
     let t = json(&db, &["show", "web-01", "ssh.root", "--last", "2"]);
     assert_eq!(t["entries"].as_array().unwrap().len(), 2);
     assert_eq!(t["entries"][0]["outcome"], "fail");

@@ -28,7 +28,7 @@ pub fn run(args: ChecksArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
-    let sops = SopLibrary::for_checks(args.sources.checks.as_deref());
+    let sops = SopLibrary::for_check_sources(&args.sources.sources().checks);
     if args.lint {
         return lint(&args, &loaded, &sops);
     }
@@ -87,12 +87,21 @@ pub fn run(args: ChecksArgs) -> i32 {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
+        // The read-only contract's one exception is named where checks are listed.
+        let runs = match crate::probe::module(check.module).programs() {
+            crate::probe::Programs::UserCommand => " · runs: user command",
+            crate::probe::Programs::Only(_) => "",
+        };
+        let secret = if check.secret == Some(true) {
+            " · secret"
+        } else {
+            ""
+        };
         println!(
-            "  {:<32} {:<8} {:<13} {}",
+            "  {:<32} {:<8} {:<13} {expansion}{runs}{secret}",
             check.id,
             check.severity.as_str(),
             check.module.as_str(),
-            expansion
         );
         if args.verbose {
             println!("      {}  ({})", check.title, check.origin);

@@ -1,11 +1,14 @@
 //! Flags shared by several subcommands (sources, selection, executor, SSH, store) and the
 //! glue that turns them into library values.
 
+use crate::config::settings::Layer;
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
 use crate::transport::local::LocalTransport;
+use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,20 +16,43 @@ use std::time::Duration;
 /// Where inventory and checks come from.
 #[derive(Debug, Clone, Args, Default)]
 pub struct SourceArgs {
-    /// Inventory file (one environment each); repeatable. Default: the embedded inventory
-    /// (this machine, transport local).
+    /// Inventory file (one environment each): driftscope TOML, or Ansible INI / YAML
+    /// (`hosts.ini`, `hosts.yml`); repeatable. Default: `inventories` of the config file,
+    /// else the embedded inventory (this machine, transport local).
     #[arg(long = "inventory", short = 'i', value_name = "FILE")]
     pub inventories: Vec<PathBuf>,
-    /// Directory of check files (*.toml), or one file. Default: the embedded shipped checks.
+    /// A command printing Ansible inventory JSON, e.g. 'ansible-inventory -i hosts.yml
+    /// --list' (dynamic inventories too); run with `sh -c`. Name the environment with --env.
+    #[arg(long = "inventory-cmd", value_name = "COMMAND")]
+    pub inventory_cmds: Vec<String>,
+    /// Directory of check files (*.toml), or one file; repeatable. Default: `checks` of the
+    /// config file, else the embedded shipped checks.
     #[arg(long = "checks", short = 'c', value_name = "DIR")]
-    pub checks: Option<PathBuf>,
+    pub checks: Vec<PathBuf>,
 }
 
 impl SourceArgs {
+    /// What these flags set, for the settings resolution.
+    pub fn layer(&self, layer: &mut Layer) {
+        if !self.inventories.is_empty() {
+            layer.inventories = Some(self.inventories.clone());
+        }
+        if !self.inventory_cmds.is_empty() {
+            layer.inventory_cmds = Some(self.inventory_cmds.clone());
+        }
+        if !self.checks.is_empty() {
+            layer.checks = Some(self.checks.clone());
+        }
+    }
+
+    /// The sources after flags, environment and config file.
     pub fn sources(&self) -> Sources {
+        let s = super::settings::current();
         Sources {
-            inventories: self.inventories.clone(),
-            checks_dir: self.checks.clone(),
+            inventories: s.inventories.value.clone(),
+            inventory_cmds: s.inventory_cmds.value.clone(),
+            checks: s.checks.value.clone(),
+            env: s.env.value.clone(),
         }
     }
 
@@ -53,17 +79,18 @@ pub fn config_error(e: &ConfigError) -> i32 {
 /// What to run.
 #[derive(Debug, Clone, Args, Default)]
 pub struct SelectArgs {
-    /// Environment (inventory `[environment] name`); needed when several are loaded.
-    #[arg(long, short = 'e', value_name = "ENV")]
+    /// Environment (inventory `[environment] name`, an Ansible inventory's file name);
+    /// needed when several are loaded. Default: `env` of the config file.
+    #[arg(long, short = 'e', value_name = "ENV", add = ArgValueCandidates::new(super::completions::env_names))]
     pub env: Option<String>,
     /// Only this host (inventory name); repeatable.
-    #[arg(long = "host", short = 'H', value_name = "HOST")]
+    #[arg(long = "host", short = 'H', value_name = "HOST", add = ArgValueCandidates::new(super::completions::host_names))]
     pub hosts: Vec<String>,
     /// Only checks of this category; repeatable.
-    #[arg(long = "category", value_name = "CATEGORY")]
+    #[arg(long = "category", value_name = "CATEGORY", add = ArgValueCandidates::new(super::completions::category_names))]
     pub categories: Vec<String>,
     /// Only this check id; repeatable.
-    #[arg(long = "check", value_name = "ID")]
+    #[arg(long = "check", value_name = "ID", add = ArgValueCandidates::new(super::completions::check_ids))]
     pub check_ids: Vec<String>,
 }
 
@@ -79,7 +106,7 @@ impl SelectArgs {
     /// The selection, with the environment resolved: when several environments are loaded
     /// and none is chosen that is a usage error (a run covers one environment).
     pub fn selection(&self, loaded: &Loaded) -> Result<Selection, i32> {
-        let environment = match &self.env {
+        let environment = match &super::settings::current().env.value {
             Some(e) => Some(e.clone()),
             None if loaded.environments.len() > 1 => {
                 let names: Vec<&str> = loaded
@@ -108,15 +135,16 @@ impl SelectArgs {
 /// Executor and SSH knobs.
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
-    /// Hosts probed at the same time.
-    #[arg(long, short = 'j', default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub jobs: u32,
-    /// Per-host deadline in seconds (connect + probe); a host over it gets `timeout`.
-    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = positive_secs)]
-    pub timeout: f64,
-    /// SSH connect timeout in seconds.
-    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = positive_secs)]
-    pub connect_timeout: f64,
+    /// Hosts probed at the same time [default: 64].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub jobs: Option<u32>,
+    /// Per-host deadline in seconds (connect + probe); a host over it gets `timeout`
+    /// [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
+    pub timeout: Option<f64>,
+    /// SSH connect timeout in seconds [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = positive_secs)]
+    pub connect_timeout: Option<f64>,
     /// An ssh_config file to use instead of ~/.ssh/config.
     #[arg(long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
@@ -151,11 +179,22 @@ fn positive_secs(s: &str) -> Result<f64, String> {
 }
 
 impl ExecArgs {
+    /// What these flags set, for the settings resolution.
+    pub fn layer(&self, layer: &mut Layer) {
+        layer.jobs = self.jobs;
+        layer.timeout = self.timeout.map(Duration::from_secs_f64);
+        layer.connect_timeout = self.connect_timeout.map(Duration::from_secs_f64);
+        layer.ssh_config = self.ssh_config.clone();
+        // `off` overrides a duration from the environment or the config file.
+        layer.keep_connections = self.keep_connections.map(|k| k.0.unwrap_or(Duration::ZERO));
+    }
+
     pub fn options(&self) -> ExecOptions {
+        let s = super::settings::current();
         ExecOptions {
-            jobs: self.jobs as usize,
-            timeout: Duration::from_secs_f64(self.timeout),
-            connect_timeout: Duration::from_secs_f64(self.connect_timeout),
+            jobs: s.jobs.value as usize,
+            timeout: s.timeout.value,
+            connect_timeout: s.connect_timeout.value,
             ..ExecOptions::default()
         }
     }
@@ -164,11 +203,12 @@ impl ExecArgs {
         TransportSet {
             local: Arc::new(LocalTransport),
             ssh: Some(Arc::new(SshTransport::new(SshOptions {
-                config_file: self.ssh_config.clone(),
+                config_file: super::settings::current().ssh_config.value.clone(),
                 accept_new_host_keys: self.accept_new_host_keys,
-                keep_connections: self.keep_connections.and_then(|k| k.0),
+                keep_connections: super::settings::current().keep_connections.value,
                 ..SshOptions::default()
             }))),
+            salt: Some(Arc::new(SaltTransport::default())),
         }
     }
 }
@@ -176,7 +216,8 @@ impl ExecArgs {
 /// History database.
 #[derive(Debug, Clone, Args, Default)]
 pub struct StoreArgs {
-    /// History database (default: $DRIFTSCOPE_DB, else the XDG data dir).
+    /// History database [default: $DRIFTSCOPE_DB, else `db` of the config file, else
+    /// <XDG data dir>/driftscope/history.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Do not record this run in the history.
@@ -187,14 +228,22 @@ pub struct StoreArgs {
 impl StoreArgs {
     /// `None` = do not store.
     pub fn db_path(&self) -> Option<PathBuf> {
-        if self.no_store {
-            None
-        } else {
-            Some(
-                self.db
-                    .clone()
-                    .unwrap_or_else(crate::store::default_db_path),
-            )
-        }
+        (!self.no_store).then(|| super::settings::current().db.value.clone())
+    }
+
+    /// Did the user name the database (flag, variable or config file)? Then it must work.
+    pub fn db_named(&self) -> bool {
+        super::settings::current().db.origin != crate::config::settings::Origin::Default
+    }
+}
+
+/// Redact `secret = true` values under the salt of the history at `db`, so they compare
+/// across its runs; when the salt file cannot be kept, a per-process salt (with a warning).
+pub fn use_history_salt(db: &std::path::Path) {
+    match crate::store::history_salt(db) {
+        Ok(salt) => crate::probe::secret::set_salt(&salt),
+        Err(e) => eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {e})"
+        ),
     }
 }

@@ -1,7 +1,7 @@
 //! `driftscope history`: list stored runs. Also holds what the history subcommands share
 //! (`--db`, `--format`, opening the store, printing JSON, parsing `24h`-style ages).
 
-use crate::store::{RunSummary, Store, default_db_path};
+use crate::store::{RunSummary, Store};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -27,7 +27,8 @@ pub enum Format {
 /// Flags every history subcommand takes.
 #[derive(Debug, Clone, Args)]
 pub struct StoreOpts {
-    /// History database [default: $DRIFTSCOPE_DB, else <XDG data dir>/driftscope/history.db]
+    /// History database [default: $DRIFTSCOPE_DB, else `db` of the config file, else
+    /// <XDG data dir>/driftscope/history.db]
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Output format.
@@ -38,7 +39,7 @@ pub struct StoreOpts {
 impl StoreOpts {
     /// Open the existing history, or print why not (exit code 2).
     pub(super) fn open(&self) -> Result<Store, i32> {
-        let path = self.db.clone().unwrap_or_else(default_db_path);
+        let path = super::settings::current().db.value.clone();
         Store::open_existing(&path).map_err(|e| fail(&e))
     }
 }
@@ -150,7 +151,7 @@ pub fn run(args: HistoryArgs) -> i32 {
 fn history_row(r: &RunSummary) -> Vec<String> {
     let duration = r
         .duration_ms
-        .map(|ms| crate::store::human_secs(ms / 1000))
+        .map(|ms| crate::model::elapsed_text(std::time::Duration::from_millis(ms.max(0) as u64)))
         .unwrap_or_else(|| "-".to_string());
     let mut results = r.counts.summary();
     if r.results_lost > 0 {

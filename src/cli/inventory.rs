@@ -9,14 +9,21 @@ use std::collections::BTreeMap;
 pub struct InventoryArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
+    /// Name of an Ansible inventory when it is the only one (default: its file name);
+    /// needed for --inventory-cmd.
+    #[arg(long, short = 'e', value_name = "ENV")]
+    pub env: Option<String>,
     /// Print the loaded inventory as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: InventoryArgs) -> i32 {
-    let environments = match crate::config::load_inventories(&args.sources.sources()) {
-        Ok(e) => e,
+    let environments = match crate::config::load_environments(&args.sources.sources()) {
+        Ok((e, warnings)) => {
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            e
+        }
         Err(e) => return super::common::config_error(&e),
     };
     if args.json {
@@ -38,7 +45,10 @@ pub fn run(args: InventoryArgs) -> i32 {
             h.tags
                 .iter()
                 .for_each(|t| *tags.entry(t.as_str()).or_default() += 1);
-            let mut dest = h.address.clone();
+            let mut dest = match &h.salt {
+                Some(s) => format!("minion {}", s.minion),
+                None => h.address.clone(),
+            };
             if let Some(u) = &h.user {
                 dest = format!("{u}@{dest}");
             }
@@ -48,10 +58,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             println!(
                 "  {:<24} {:<6} {:<28} {}{}",
                 h.name,
-                match h.transport {
-                    crate::model::TransportKind::Local => "local",
-                    crate::model::TransportKind::Ssh => "ssh",
-                },
+                h.transport.as_str(),
                 dest,
                 h.tags.join(","),
                 if h.become_root { "  (become)" } else { "" }

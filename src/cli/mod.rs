@@ -2,16 +2,21 @@
 //! Exit codes: 0 ok / no drift, 1 drift, 2 usage or config error, 3 errors without drift,
 //! 4 stale (status), 130 interrupted.
 
+use crate::config::settings::Layer;
 use clap::{Parser, Subcommand};
 
 mod checks;
 mod common;
+mod completions;
+mod config;
 mod disconnect;
 mod drift;
 mod history;
 mod inventory;
+mod output_file;
 mod prune;
 mod run;
+mod settings;
 mod show;
 mod sop;
 mod status;
@@ -28,6 +33,10 @@ pub const EXIT_USAGE: i32 = 2;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// Config file [default: $DRIFTSCOPE_CONFIG, else $XDG_CONFIG_HOME/driftscope/config.toml
+    /// when it exists]. Flags beat DRIFTSCOPE_* variables beat the file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
     /// With no subcommand: open the TUI over this configuration.
@@ -46,9 +55,22 @@ pub struct TuiArgs {
     pub exec: common::ExecArgs,
     #[command(flatten)]
     pub store: common::StoreArgs,
-    /// Theme name (themes/NAME.toml) or path.
+    /// Theme name (themes/NAME.toml) or path [default: `theme` of the config file, else
+    /// default].
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+}
+
+impl TuiArgs {
+    fn layer(&self) -> Layer {
+        let mut l = Layer::default();
+        self.sources.layer(&mut l);
+        l.env = self.select.env.clone();
+        self.exec.layer(&mut l);
+        l.db = self.store.db.clone();
+        l.theme = self.theme.clone();
+        l
+    }
 }
 
 fn open_tui(a: TuiArgs) -> i32 {
@@ -62,7 +84,7 @@ fn open_tui(a: TuiArgs) -> i32 {
         transports: a.exec.transports(),
         exec: a.exec.options(),
         db: a.store.db_path(),
-        theme: a.theme,
+        theme: Some(settings::current().theme.value.clone()),
     })
 }
 
@@ -86,12 +108,54 @@ pub enum Command {
     Prune(prune::PruneArgs),
     /// Show the SOP of a check.
     Sop(sop::SopArgs),
+    /// Print every setting's effective value and where it came from (flag, environment
+    /// variable, config file line, default).
+    Config(config::ConfigArgs),
     /// Close the SSH connections kept open by --keep-connections.
     Disconnect(disconnect::DisconnectArgs),
+    /// Print a shell completion script (completes environments, hosts, categories and
+    /// check ids from your inventory and checks): `source <(driftscope completions bash)`.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff): `driftscope man | man -l -`.
+    Man(completions::ManArgs),
+}
+
+impl Command {
+    /// What this subcommand's flags set, for the settings resolution.
+    fn layer(&self) -> Layer {
+        let mut l = Layer::default();
+        let select = |l: &mut Layer, s: &common::SelectArgs| l.env = s.env.clone();
+        match self {
+            Command::Run(a) => {
+                a.sources.layer(&mut l);
+                select(&mut l, &a.select);
+                a.exec.layer(&mut l);
+                l.db = a.store.db.clone();
+            }
+            Command::Checks(a) => {
+                a.sources.layer(&mut l);
+                select(&mut l, &a.select);
+            }
+            Command::Inventory(a) => {
+                a.sources.layer(&mut l);
+                l.env = a.env.clone();
+            }
+            Command::History(a) => l.db = a.store.db.clone(),
+            Command::Drift(a) => l.db = a.store.db.clone(),
+            Command::Status(a) => l.db = a.store.db.clone(),
+            Command::Show(a) => l.db = a.store.db.clone(),
+            Command::Prune(a) => l.db = a.store.db.clone(),
+            Command::Sop(_) => {}
+            Command::Config(a) => l = a.layer(),
+            Command::Disconnect(_) | Command::Completions(_) | Command::Man(_) => {}
+        }
+        l
+    }
 }
 
 /// Parse arguments and run; returns the process exit code.
 pub fn main() -> i32 {
+    completions::answer_completion_request();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -99,6 +163,15 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_USAGE } else { 0 };
         }
     };
+    let layer = match &cli.command {
+        None => cli.tui.layer(),
+        Some(c) => c.layer(),
+    };
+    // Writing completions or the man page never depends on (a broken) config file.
+    let reads_settings = !matches!(cli.command, Some(Command::Completions(_) | Command::Man(_)));
+    if reads_settings && let Err(e) = settings::init(cli.config.as_deref(), layer) {
+        return common::config_error(&e);
+    }
     match cli.command {
         None => open_tui(cli.tui),
         Some(Command::Run(a)) => run::run(a),
@@ -110,7 +183,10 @@ pub fn main() -> i32 {
         Some(Command::Show(a)) => show::run(a),
         Some(Command::Prune(a)) => prune::run(a),
         Some(Command::Sop(a)) => sop::run(a),
+        Some(Command::Config(a)) => config::run(a),
         Some(Command::Disconnect(a)) => disconnect::run(a),
+        Some(Command::Completions(a)) => completions::completions(a),
+        Some(Command::Man(a)) => completions::man(a),
     }
 }
 

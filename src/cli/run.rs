@@ -21,6 +21,10 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Write the report to FILE instead of stdout, atomically (a temporary file renamed
+    /// into place when the run ends), e.g. node_exporter's textfile directory.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -67,9 +71,12 @@ pub fn run(args: RunArgs) -> i32 {
     let store = match args.store.db_path() {
         None => None,
         Some(path) => match StoreWriter::spawn(&path) {
-            Ok(w) => Some(w),
+            Ok(w) => {
+                super::common::use_history_salt(&path);
+                Some(w)
+            }
             // A database the user named must work; the default one is best effort.
-            Err(e) if args.store.db.is_some() => {
+            Err(e) if args.store.db_named() => {
                 eprintln!("error: --db: {e}");
                 return super::EXIT_USAGE;
             }
@@ -115,9 +122,36 @@ pub fn run(args: RunArgs) -> i32 {
     ));
 
     // This thread is the consumer: reporter and history writer see the same events.
+    let output = match args
+        .output
+        .as_deref()
+        .map(super::output_file::AtomicOutput::create)
+    {
+        None => None,
+        Some(Ok(o)) => Some(o),
+        Some(Err(e)) => {
+            eprintln!("error: --output: {e}");
+            return super::EXIT_USAGE;
+        }
+    };
     let stdout = std::io::stdout();
-    let out: Box<dyn Write> = Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
-    let mut report = reporter(args.format, out, expected, want_color());
+    let (out, color): (Box<dyn Write>, bool) = match &output {
+        Some(o) => match o.writer() {
+            Ok(f) => (
+                Box::new(std::io::BufWriter::with_capacity(64 * 1024, f)),
+                false,
+            ),
+            Err(e) => {
+                eprintln!("error: --output: {e}");
+                return super::EXIT_USAGE;
+            }
+        },
+        None => (
+            Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock())),
+            want_color(),
+        ),
+    };
+    let mut report = reporter(args.format, out, expected, color);
     let mut report_error = None;
     while let Some(event) = rx.blocking_recv() {
         if let Some(w) = &store {
@@ -137,12 +171,7 @@ pub fn run(args: RunArgs) -> i32 {
             return 3;
         }
     };
-    runtime.block_on(async {
-        transports.local.close().await;
-        if let Some(ssh) = &transports.ssh {
-            ssh.close().await;
-        }
-    });
+    runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     if let Some(w) = store {
         match w.finish() {
@@ -155,10 +184,19 @@ pub fn run(args: RunArgs) -> i32 {
             Err(e) => eprintln!("warning: history not recorded: {e}"),
         }
     }
-    if let Some(e) = report_error
+    if let Some(e) = &report_error
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         eprintln!("error: writing the report: {e}");
+    }
+    if let Some(o) = output {
+        if report_error.is_some() {
+            eprintln!(
+                "error: --output: the report was not written completely; the previous file is left as it was"
+            );
+        } else if let Err(e) = o.commit() {
+            eprintln!("error: --output: {e}");
+        }
     }
     if cancelled {
         eprintln!("driftscope: run cancelled");

@@ -4,19 +4,23 @@
 use super::history::{Format, StoreOpts, ago, fail, out, print_json, print_table, when};
 use crate::store::human_secs;
 use clap::Args;
+use clap_complete::ArgValueCandidates;
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Host (inventory name).
-    #[arg(value_name = "HOST")]
+    #[arg(value_name = "HOST", add = ArgValueCandidates::new(super::completions::host_names))]
     pub host: String,
     /// Check key (`ssh.sshd-option[option=PermitRootLogin,value=no]`) or a check id with a
     /// single execution.
-    #[arg(value_name = "CHECK")]
+    #[arg(value_name = "CHECK", add = ArgValueCandidates::new(super::completions::check_ids))]
     pub check: String,
     /// Environment, when the host name exists in several.
-    #[arg(long, value_name = "ENV")]
+    #[arg(long, short = 'e', value_name = "ENV", add = ArgValueCandidates::new(super::completions::env_names))]
     pub env: Option<String>,
+    /// Inventory file: its environment holding HOST is the one shown (instead of --env).
+    #[arg(long = "inventory", short = 'i', value_name = "FILE")]
+    pub inventories: Vec<std::path::PathBuf>,
     /// How many runs to show, newest first.
     #[arg(long, default_value_t = 20, value_name = "K")]
     pub last: usize,
@@ -25,11 +29,19 @@ pub struct ShowArgs {
 }
 
 pub fn run(args: ShowArgs) -> i32 {
+    let env = match (&args.env, args.inventories.is_empty()) {
+        (Some(e), _) => Some(e.clone()),
+        (None, true) => None,
+        (None, false) => match env_of_host(&args) {
+            Ok(e) => Some(e),
+            Err(code) => return code,
+        },
+    };
     let store = match args.store.open() {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let tl = match store.timeline(args.env.as_deref(), &args.host, &args.check, args.last) {
+    let tl = match store.timeline(env.as_deref(), &args.host, &args.check, args.last) {
         Ok(t) => t,
         Err(e) => return fail(&e),
     };
@@ -59,9 +71,10 @@ pub fn run(args: ShowArgs) -> i32 {
         },
     }
     if let Some(first) = tl.entries.first() {
+        // The same rendering as `run`: `mode = "0644", value <= 4`.
         out!(
             "expected: {}",
-            serde_json::to_string(&first.expected).unwrap_or_default()
+            crate::report::expected_inline(&first.expected)
         );
     }
     out!();
@@ -69,7 +82,7 @@ pub fn run(args: ShowArgs) -> i32 {
         .entries
         .iter()
         .map(|e| {
-            let mut actual = serde_json::to_string(&e.actual).unwrap_or_default();
+            let mut actual = crate::report::attrs_inline(&e.actual);
             if let Some(r) = e.reason.as_ref().filter(|_| e.outcome.is_problem()) {
                 actual = format!("{actual} ({r})");
             }
@@ -84,4 +97,37 @@ pub fn run(args: ShowArgs) -> i32 {
         .collect();
     print_table(&["RUN", "STARTED (UTC)", "AGE", "OUTCOME", "ACTUAL"], &rows);
     0
+}
+
+/// The environment of `--inventory` files that holds HOST (exit 2 when none or several do).
+fn env_of_host(args: &ShowArgs) -> Result<String, i32> {
+    let sources = crate::config::Sources {
+        inventories: args.inventories.clone(),
+        ..crate::config::Sources::default()
+    };
+    let envs = match crate::config::load_environments(&sources) {
+        Ok((envs, _)) => envs,
+        Err(e) => return Err(super::common::config_error(&e)),
+    };
+    let holding: Vec<&str> = envs
+        .iter()
+        .filter(|e| e.hosts.iter().any(|h| h.name == args.host))
+        .map(|e| e.name.as_str())
+        .collect();
+    match holding.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(fail(&format!(
+            "host `{}` is in none of the inventories given with -i ({})",
+            args.host,
+            envs.iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+        several => Err(fail(&format!(
+            "host `{}` is in several environments ({}): choose one with --env",
+            args.host,
+            several.join(", ")
+        ))),
+    }
 }

@@ -135,6 +135,8 @@ pub fn expand(check: &Check, env: &str, host: &Host) -> Result<Vec<Execution>, E
             },
             expect,
             sop: check.sop.clone(),
+            timeout: check.timeout,
+            secret: check.secret,
         });
     }
     Ok(out)

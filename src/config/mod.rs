@@ -7,16 +7,22 @@
 //! validates everything a run could trip over, including a dry expansion of every check on
 //! every targeted host, so `plan` of a loaded configuration only fails on a bad selection.
 
+pub mod ansible;
 mod embedded;
 mod expand;
+mod inventory_sources;
 mod raw;
+pub mod settings;
 mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
+pub use inventory_sources::load_environments;
 pub use template::{placeholders, value_text};
 
-use crate::model::{Check, Environment, Host, HostPlan, ModuleKind, TransportKind, Value};
+use crate::model::{
+    Check, Environment, Host, HostPlan, ModuleKind, SaltMaster, SaltTarget, TransportKind, Value,
+};
 use crate::probe::module;
 use raw::{RawCheck, RawCheckFile, RawInventory};
 use sha2::{Digest, Sha256};
@@ -61,11 +67,17 @@ impl ConfigError {
     }
 }
 
-/// Where to load from. `None` = the embedded default (this machine / shipped checks).
+/// Where to load from. Empty = the embedded default (this machine / shipped checks).
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
+    /// Inventory files: driftscope TOML, or Ansible INI / YAML / `--list` JSON by extension.
     pub inventories: Vec<PathBuf>,
-    pub checks_dir: Option<PathBuf>,
+    /// Commands printing Ansible `--list` JSON (`ansible-inventory -i … --list`).
+    pub inventory_cmds: Vec<String>,
+    /// Check files or directories of them.
+    pub checks: Vec<PathBuf>,
+    /// The chosen environment: names an Ansible inventory when it is the only one.
+    pub env: Option<String>,
 }
 
 /// What a run is narrowed to. Empty lists = everything.
@@ -187,18 +199,25 @@ fn valid_id(id: &str) -> bool {
 impl Loaded {
     /// Load and validate everything.
     pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
-        let environments = load_inventories(sources)?;
-        let check_files = match &sources.checks_dir {
-            None => EMBEDDED_CHECKS
+        let (environments, inventory_warnings) = load_environments(sources)?;
+        let check_files = if sources.checks.is_empty() {
+            EMBEDDED_CHECKS
                 .iter()
                 .map(|(name, text)| SourceFile {
                     name: name.to_string(),
                     text: text.to_string(),
                 })
-                .collect(),
-            Some(dir) => read_check_dir(dir)?,
+                .collect()
+        } else {
+            let mut files = Vec::new();
+            for dir in &sources.checks {
+                files.extend(read_check_dir(dir)?);
+            }
+            files
         };
-        Self::load_checks(environments, check_files)
+        let mut loaded = Self::load_checks(environments, check_files)?;
+        loaded.warnings.splice(0..0, inventory_warnings);
+        Ok(loaded)
     }
 
     fn load_checks(
@@ -460,52 +479,22 @@ impl Iterator for PlannedHosts {
 /// without `--checks`), in the order loading reads them: what `checks --lint` looks at as
 /// written.
 pub fn check_file_texts(sources: &Sources) -> Result<Vec<(String, String)>, ConfigError> {
-    let files = match &sources.checks_dir {
-        None => {
-            return Ok(EMBEDDED_CHECKS
-                .iter()
-                .map(|(n, t)| (n.to_string(), t.to_string()))
-                .collect());
-        }
-        Some(dir) => read_check_dir(dir)?,
-    };
+    if sources.checks.is_empty() {
+        return Ok(EMBEDDED_CHECKS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect());
+    }
+    let mut files = Vec::new();
+    for dir in &sources.checks {
+        files.extend(read_check_dir(dir)?);
+    }
     Ok(files.into_iter().map(|f| (f.name, f.text)).collect())
 }
 
 /// Load and validate only the inventories (the embedded one when none is given).
 pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigError> {
-    let inventories = if sources.inventories.is_empty() {
-        vec![SourceFile {
-            name: EMBEDDED_INVENTORY.0.to_string(),
-            text: EMBEDDED_INVENTORY.1.to_string(),
-        }]
-    } else {
-        sources
-            .inventories
-            .iter()
-            .map(|p| SourceFile::read(p))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    let mut environments = Vec::new();
-    for file in &inventories {
-        let env = load_inventory(file)?;
-        if let Some(prev) = environments
-            .iter()
-            .find(|e: &&(Environment, String)| e.0.name == env.0.name)
-        {
-            return Err(ConfigError::whole(
-                &file.name,
-                format!(
-                    "environment `{}` is already defined by {}: expected one inventory file per environment",
-                    env.0.name, prev.1
-                ),
-            ));
-        }
-        environments.push(env);
-    }
-    let environments: Vec<Environment> = environments.into_iter().map(|(e, _)| e).collect();
-
-    Ok(environments)
+    Ok(load_environments(sources)?.0)
 }
 
 /// Does the check target this host (host carries all target tags)?
@@ -560,6 +549,7 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         ));
     }
     let d = raw.defaults;
+    let salt_master = salt_master(file, d.salt.as_ref())?;
     let mut hosts: Vec<Host> = Vec::new();
     for rh in raw.host {
         let span = rh.span();
@@ -597,15 +587,63 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
             }
             None => name.clone(),
         };
+        let become_root = h.become_root.or(d.become_root).unwrap_or(false);
+        let salt = match (transport, h.minion) {
+            (TransportKind::Salt, _) if become_root => {
+                return Err(file.error(
+                    span,
+                    format!("host `{name}`: become = true does not apply to transport = \"salt\" (minions run their jobs as root): expected become = false or no become for this host"),
+                ));
+            }
+            (TransportKind::Salt, minion) => {
+                let minion = match minion {
+                    Some(m) if m.get_ref().trim().is_empty() => {
+                        return Err(file.error(
+                            m.span(),
+                            "minion id is empty: expected the minion's id, or leave it out (default: the host name)",
+                        ));
+                    }
+                    Some(m)
+                        if m.get_ref()
+                            .contains(|c: char| c == ',' || c.is_whitespace()) =>
+                    {
+                        return Err(file.error(
+                            m.span(),
+                            format!("minion id {:?} has a comma or whitespace: expected a Salt minion id such as \"web-01.prod\"", m.get_ref()),
+                        ));
+                    }
+                    Some(m) => m.into_inner(),
+                    None if name.contains(|c: char| c == ',' || c.is_whitespace()) => {
+                        return Err(file.error(
+                            h.name.span(),
+                            format!("host `{name}` cannot be a minion id (comma or whitespace): expected minion = \"…\""),
+                        ));
+                    }
+                    None => name.clone(),
+                };
+                Some(SaltTarget {
+                    minion,
+                    master: salt_master.clone(),
+                })
+            }
+            (_, Some(m)) => {
+                return Err(file.error(
+                    m.span(),
+                    format!("host `{name}`: `minion` applies to transport = \"salt\" only, this host uses {}", transport.as_str()),
+                ));
+            }
+            (_, None) => None,
+        };
         hosts.push(Host {
             name,
             address,
             transport,
             user: h.user.or(d.user.clone()),
             port: h.port.or(d.port),
-            become_root: h.become_root.or(d.become_root).unwrap_or(false),
+            become_root,
             tags,
             vars,
+            salt,
         });
     }
     Ok((
@@ -615,6 +653,47 @@ fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigErro
         },
         file.name.clone(),
     ))
+}
+
+/// The master of an inventory's salt hosts: `[defaults] salt = { … }` over the defaults.
+fn salt_master(
+    file: &SourceFile,
+    raw: Option<&Spanned<raw::RawSalt>>,
+) -> Result<SaltMaster, ConfigError> {
+    let mut master = SaltMaster::default();
+    let Some(raw) = raw else {
+        return Ok(master);
+    };
+    let span = raw.span();
+    let raw = raw.get_ref();
+    if let Some(dir) = &raw.config_dir {
+        if dir.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.config_dir is empty: expected the master's config directory, e.g. \"/etc/salt\"",
+            ));
+        }
+        master.config_dir = dir.into();
+    }
+    if let Some(t) = raw.timeout {
+        if t == 0 || t > 86_400 {
+            return Err(file.error(
+                span,
+                format!("salt.timeout is {t}: expected seconds between 1 and 86400"),
+            ));
+        }
+        master.timeout_secs = t;
+    }
+    if let Some(bin) = &raw.bin {
+        if bin.trim().is_empty() {
+            return Err(file.error(
+                span,
+                "salt.bin is empty: expected the salt executable, e.g. \"salt\" or a path",
+            ));
+        }
+        master.bin = bin.clone();
+    }
+    Ok(master)
 }
 
 fn build_check(
@@ -774,6 +853,25 @@ fn build_check(
             ));
         }
     }
+    let timeout = match rc.timeout {
+        None => None,
+        Some(t) => {
+            let (span, secs) = (t.span(), *t.get_ref());
+            if kind != ModuleKind::Command {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: `timeout` applies to command checks only, this one probes {kind}"),
+                ));
+            }
+            if !(secs > 0.0 && secs <= 86_400.0) {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: timeout {secs}: expected seconds between 0 and 86400, e.g. timeout = 5"),
+                ));
+            }
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+    };
     let (target_tags, tags_span) = match rc.targets.tags {
         Some(t) => {
             let span = t.span();
@@ -793,6 +891,8 @@ fn build_check(
         subject,
         expect,
         sop: rc.sop,
+        timeout,
+        secret: rc.secret,
         origin: file.location(whole.clone()),
     };
     let spans = CheckSpans {

@@ -40,6 +40,17 @@ pub struct RawDefaults {
     pub tags: Vec<String>,
     #[serde(default)]
     pub vars: BTreeMap<String, Value>,
+    /// `salt = { config_dir, timeout, bin }`: the master salt hosts are reached through.
+    pub salt: Option<Spanned<RawSalt>>,
+}
+
+/// `[defaults] salt = { … }`; every field optional (see [`crate::model::SaltMaster`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSalt {
+    pub config_dir: Option<String>,
+    pub timeout: Option<u64>,
+    pub bin: Option<String>,
 }
 
 /// One `[[host]]`.
@@ -51,6 +62,8 @@ pub struct RawHost {
     pub port: Option<u16>,
     pub user: Option<String>,
     pub transport: Option<TransportKind>,
+    /// The salt minion id (transport = "salt" only); default: the host name.
+    pub minion: Option<Spanned<String>>,
     #[serde(rename = "become")]
     pub become_root: Option<bool>,
     #[serde(default)]
@@ -93,6 +106,11 @@ pub struct RawCheck {
     #[serde(default)]
     pub expect: BTreeMap<String, Spanned<Value>>,
     pub sop: Option<String>,
+    /// Seconds a `command` check may run before it is `error` "timed out after N s".
+    pub timeout: Option<Spanned<f64>>,
+    /// `secret = true`: content-derived values are stored and shown only redacted;
+    /// `secret = false`: not secret even on a sensitive path (see [`crate::model::Check::secret`]).
+    pub secret: Option<bool>,
     /// Documentation only; accepted so files can describe themselves.
     #[serde(default)]
     #[allow(dead_code)]

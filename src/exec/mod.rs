@@ -1,6 +1,12 @@
 //! The executor: one tokio task per host under a semaphore (`--jobs`), a per-host deadline,
 //! cancellation, and one [`Event`] stream that every consumer (CLI reporter, store writer,
 //! TUI) reads. It knows nothing about how results are shown or stored.
+//!
+//! Hosts whose transport offers a batch form (salt) are not given a slot each: they wait in
+//! a [`batch::Stash`] (grouped by identical script) and go out together whenever the
+//! executor would otherwise wait for a slot, and at the end.
+
+mod batch;
 
 use crate::model::{
     HostPhase, HostPlan, Outcome, OutcomeCounts, ResultRecord, RunMeta, TransportKind, Value,
@@ -59,6 +65,7 @@ impl Default for ExecOptions {
 pub struct TransportSet {
     pub local: Arc<dyn Transport>,
     pub ssh: Option<Arc<dyn Transport>>,
+    pub salt: Option<Arc<dyn Transport>>,
 }
 
 impl TransportSet {
@@ -66,12 +73,22 @@ impl TransportSet {
         TransportSet {
             local: Arc::new(crate::transport::local::LocalTransport),
             ssh: None,
+            salt: None,
         }
     }
     fn for_kind(&self, kind: TransportKind) -> Option<Arc<dyn Transport>> {
         match kind {
             TransportKind::Local => Some(self.local.clone()),
             TransportKind::Ssh => self.ssh.clone(),
+            TransportKind::Salt => self.salt.clone(),
+        }
+    }
+
+    /// Close every transport's pooled connections.
+    pub async fn close(&self) {
+        self.local.close().await;
+        for t in [&self.ssh, &self.salt].into_iter().flatten() {
+            t.close().await;
         }
     }
 }
@@ -118,24 +135,35 @@ where
     let sem = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let mut counts = OutcomeCounts::default();
-    let add = |counts: &mut OutcomeCounts, c: OutcomeCounts| {
-        for o in Outcome::ALL {
-            for _ in 0..c.get(o) {
-                counts.add(o);
-            }
-        }
-    };
+    let mut stash = batch::Stash::default();
     loop {
-        let permit = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            p = sem.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
+        if cancel.is_cancelled() {
+            break;
+        }
         let Some(plan) = plans.next() else {
             break;
+        };
+        let transport = transports.for_kind(plan.host.transport);
+        if let Some(t) = transport.as_ref().filter(|t| t.batch().is_some()) {
+            stash.add(plan, t.clone());
+            continue;
+        }
+        let permit = match sem.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                // About to wait for a slot: batched hosts need none, send them now.
+                for job in stash.take() {
+                    tasks.spawn(job.run(opts, tx.clone(), cancel.clone()));
+                }
+                tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => break,
+                    p = sem.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                }
+            }
         };
         let tx = tx.clone();
         let transports = transports.clone();
@@ -150,13 +178,18 @@ where
         });
         while let Some(joined) = tasks.try_join_next() {
             if let Ok(c) = joined {
-                add(&mut counts, c);
+                counts.merge(c);
             }
+        }
+    }
+    if !cancel.is_cancelled() {
+        for job in stash.take() {
+            tasks.spawn(job.run(opts, tx.clone(), cancel.clone()));
         }
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok(c) = joined {
-            add(&mut counts, c);
+            counts.merge(c);
         }
     }
     let cancelled = cancel.is_cancelled();
@@ -221,11 +254,33 @@ async fn run_host(
             plan.host.transport
         ))),
     };
-    let duration = started.elapsed();
+    report_host(
+        &plan.environment,
+        &plan.host.name,
+        &plan.executions,
+        &script,
+        result,
+        started.elapsed(),
+        tx,
+    )
+    .await
+}
+
+/// Emit one host's end state and its results: verdicts from its output, or the transport's
+/// failure for every check. Never panics on host output.
+async fn report_host(
+    environment: &str,
+    host_name: &str,
+    executions: &[crate::model::Execution],
+    script: &ProbeScript,
+    result: Result<crate::transport::ScriptOutput, TransportError>,
+    duration: Duration,
+    tx: &mpsc::Sender<Event>,
+) -> OutcomeCounts {
     let mut counts = OutcomeCounts::default();
     let record = |e: &crate::model::Execution, outcome, expected, actual, reason| ResultRecord {
-        environment: plan.environment.clone(),
-        host: plan.host.name.clone(),
+        environment: environment.to_string(),
+        host: host_name.to_string(),
         key: e.key.clone(),
         check_id: e.check_id.clone(),
         title: e.title.clone(),
@@ -240,14 +295,14 @@ async fn run_host(
     };
     match result {
         Ok(out) => {
-            let verdicts = script.interpret(&out.stdout, &plan.executions);
+            let verdicts = script.interpret(&out.stdout, executions);
             let _ = tx
                 .send(Event::HostState {
-                    host: host_name.clone(),
+                    host: host_name.to_string(),
                     phase: HostPhase::Done,
                 })
                 .await;
-            for (e, v) in plan.executions.iter().zip(verdicts) {
+            for (e, v) in executions.iter().zip(verdicts) {
                 counts.add(v.outcome);
                 let rec = record(e, v.outcome, v.expected, v.actual, v.reason);
                 let _ = tx.send(Event::CheckResult(Box::new(rec))).await;
@@ -262,11 +317,11 @@ async fn run_host(
             };
             let _ = tx
                 .send(Event::HostState {
-                    host: host_name.clone(),
+                    host: host_name.to_string(),
                     phase: HostPhase::Failed(err.to_string()),
                 })
                 .await;
-            for e in &plan.executions {
+            for e in executions {
                 counts.add(outcome);
                 let rec = record(
                     e,

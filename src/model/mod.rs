@@ -5,11 +5,13 @@
 //! produce results from them, `store`/`tui`/`report` consume them.
 
 mod age;
+mod elapsed;
 mod matcher;
 mod outcome;
 mod version;
 
 pub use age::parse_age;
+pub use elapsed::elapsed_text;
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};
@@ -31,6 +33,49 @@ pub enum TransportKind {
     /// Run `sh -s` over the user's OpenSSH (ControlMaster per host).
     #[default]
     Ssh,
+    /// Run `sh -s` on a Salt minion through its master (`cmd.run_all`): one job for every
+    /// host whose script is identical.
+    Salt,
+}
+
+impl TransportKind {
+    /// The name used in inventories (`transport = "…"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Local => "local",
+            TransportKind::Ssh => "ssh",
+            TransportKind::Salt => "salt",
+        }
+    }
+}
+
+/// The master a salt host is reached through: `[defaults] salt = { … }` of its inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SaltMaster {
+    /// The master's configuration directory, passed to the `salt` CLI as `-c`.
+    pub config_dir: std::path::PathBuf,
+    /// Salt's own job timeout (`salt -t`) in seconds.
+    pub timeout_secs: u64,
+    /// The `salt` executable (a name looked up on `PATH`, or a path).
+    pub bin: String,
+}
+
+impl Default for SaltMaster {
+    fn default() -> Self {
+        SaltMaster {
+            config_dir: "/etc/salt".into(),
+            timeout_secs: 30,
+            bin: "salt".into(),
+        }
+    }
+}
+
+/// How a salt host is addressed: its minion id and its master.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SaltTarget {
+    /// The minion id (`minion = "…"`, default: the host name).
+    pub minion: String,
+    pub master: SaltMaster,
 }
 
 /// Severity of a check, most severe first (the derived order is used for sorting).
@@ -98,6 +143,9 @@ pub struct Host {
     pub tags: Vec<String>,
     /// Environment vars overlaid with the host's own.
     pub vars: BTreeMap<String, Value>,
+    /// Set exactly when `transport` is [`TransportKind::Salt`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<SaltTarget>,
 }
 
 impl Host {
@@ -203,6 +251,14 @@ pub struct Check {
     /// attribute → matcher, templates inside string matchers not yet rendered.
     pub expect: BTreeMap<String, Value>,
     pub sop: Option<String>,
+    /// `timeout = SECS` of a `command` check: how long the command may run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
+    /// `secret = …` as declared: `Some(true)` keeps content-derived values (contains hits,
+    /// nearest lines, sha256, command output) out of every record, shown only as a salted
+    /// hash; `Some(false)` lifts the sensitive-path guard on nearest lines; `None` = neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<bool>,
     /// Where the check is defined, for messages: `checks/ssh.toml:12:1`.
     pub origin: String,
 }
@@ -244,6 +300,11 @@ pub struct Execution {
     /// attribute → matcher, rendered. Never empty: the planner fills the module default.
     pub expect: Vec<(String, Matcher)>,
     pub sop: Option<String>,
+    /// How long the probe of this subject may run (`command` checks' `timeout`); `None`:
+    /// only the host's deadline applies.
+    pub timeout: Option<Duration>,
+    /// The check's `secret` declaration ([`Check::secret`]).
+    pub secret: Option<bool>,
 }
 
 /// All executions planned for one host.

@@ -77,6 +77,12 @@ impl OutcomeCounts {
     pub fn add(&mut self, o: Outcome) {
         *self.slot(o) += 1;
     }
+    /// Add every count of `other` (a host's or a batch's) to these.
+    pub fn merge(&mut self, other: OutcomeCounts) {
+        for o in Outcome::ALL {
+            *self.slot(o) += other.get(o);
+        }
+    }
     pub fn get(&self, o: Outcome) -> u64 {
         match o {
             Outcome::Pass => self.pass,

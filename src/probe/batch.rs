@@ -9,10 +9,14 @@
 //! that for exactly the checks concerned. The other sections then run in two concurrent
 //! lanes ([`lay_out`]).
 
-use super::{Observation, Probe, Read, Reads, module};
+use super::{EvalContext, Observation, Probe, Read, Reads, module, secret};
 use crate::model::{Execution, ModuleKind, Outcome, Value};
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The programs the script itself starts besides its modules' ([`super::Module::programs`]):
+/// the lanes' forwarding `cat`, the shared read's `grep` and `head`.
+pub const PROGRAMS: [&str; 3] = ["cat", "grep", "head"];
 
 /// Script prologue: a predictable environment, nothing written anywhere. It first prints the
 /// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
@@ -108,7 +112,8 @@ pub struct Verdict {
     pub reason: Option<String>,
 }
 
-fn fresh_nonce() -> String {
+/// A nonce for section frames, unique to this process and moment.
+pub fn fresh_nonce() -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -127,8 +132,10 @@ impl ProbeScript {
         Self::build_with(executions, fresh_nonce(), layout)
     }
 
-    #[cfg(test)]
-    fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
+    /// [`ProbeScript::build`] with a given frame nonce (from [`fresh_nonce`]): hosts of one
+    /// run that share a nonce and their executions get byte-identical scripts, which a
+    /// batch transport sends once for all of them.
+    pub fn build_with_nonce(executions: &[Execution], nonce: String) -> ProbeScript {
         Self::build_with(executions, nonce, Layout::default())
     }
 
@@ -137,10 +144,15 @@ impl ProbeScript {
         for e in executions {
             let section = module(e.target.module).section();
             let probes = by_module.entry(section).or_default();
-            let idx = match probes.iter().position(|p| p.subject == e.target.subject) {
+            let idx = match probes
+                .iter()
+                .position(|p| p.subject == e.target.subject && p.timeout == e.timeout)
+            {
                 Some(i) => i,
                 None => {
-                    probes.push(Probe::new(&e.target.subject, &[]));
+                    let mut probe = Probe::new(&e.target.subject, &[]);
+                    probe.timeout = e.timeout;
+                    probes.push(probe);
                     probes.len() - 1
                 }
             };
@@ -226,8 +238,9 @@ impl ProbeScript {
             .flatten()
             .map(|lines| Reads::parse(&lines.join(&b'\n')))
             .unwrap_or_default();
-        // (module, subject) → observation
-        let mut observed: BTreeMap<(ModuleKind, &str), Observation> = BTreeMap::new();
+        // (module, subject, timeout) → observation
+        type ProbeKey<'k> = (ModuleKind, &'k str, Option<std::time::Duration>);
+        let mut observed: BTreeMap<ProbeKey, Observation> = BTreeMap::new();
         for (section, payload) in self.sections.iter().zip(payloads) {
             let n = section.probes.len();
             let obs = match payload {
@@ -250,15 +263,19 @@ impl ProbeScript {
                 ],
             };
             for (probe, o) in section.probes.iter().zip(obs) {
-                observed.insert((section.module, probe.subject.as_str()), o);
+                observed.insert((section.module, probe.subject.as_str(), probe.timeout), o);
             }
         }
         executions
             .iter()
             .map(|e| {
                 // By reference: a file's observation may hold its content.
-                match observed.get(&(module(e.target.module).section(), e.target.subject.as_str()))
-                {
+                let key = (
+                    module(e.target.module).section(),
+                    e.target.subject.as_str(),
+                    e.timeout,
+                );
+                match observed.get(&key) {
                     Some(obs) => evaluate(e, obs),
                     None => evaluate(e, &Observation::Error("no probe ran for this check".into())),
                 }
@@ -277,8 +294,20 @@ pub fn expected_json(e: &Execution) -> Value {
     )
 }
 
-/// Apply an execution's matchers to an observation.
+/// Apply an execution's matchers to an observation. A `secret = true` execution's
+/// content-derived values leave here only redacted ([`secret::redact`]).
 pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
+    let mut verdict = evaluate_clear(e, obs);
+    if e.secret == Some(true) {
+        secret::redact(
+            &mut verdict.actual,
+            module(e.target.module).content_attributes(),
+        );
+    }
+    verdict
+}
+
+fn evaluate_clear(e: &Execution, obs: &Observation) -> Verdict {
     let expected = expected_json(e);
     match obs {
         Observation::NotApplicable(why) => Verdict {
@@ -295,6 +324,10 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
         },
         Observation::Observed(attrs) => {
             let m = module(e.target.module);
+            let context = EvalContext {
+                subject: &e.target.subject,
+                secret: e.secret,
+            };
             let mut actual = serde_json::Map::new();
             let mut failed = Vec::new();
             let mut errors = Vec::new();
@@ -309,7 +342,7 @@ pub fn evaluate(e: &Execution, obs: &Observation) -> Verdict {
                     errors.push(why.as_str().unwrap_or("attribute unavailable").to_string());
                     continue;
                 }
-                let v = m.evaluate(attrs, attr, matcher);
+                let v = m.evaluate_in(&context, attrs, attr, matcher);
                 if !v.ok {
                     failed.push(attr.as_str());
                 }
@@ -354,6 +387,8 @@ mod tests {
             },
             expect: vec![("value".into(), Matcher::Equals(Value::String(want.into())))],
             sop: None,
+            timeout: None,
+            secret: None,
         }
     }
 

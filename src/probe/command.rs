@@ -13,17 +13,62 @@
 //! gets it as the answer (Goss files assert a program's absence with `exit_status = 127`);
 //! for any other check it is `error`.
 //!
+//! A check's `timeout = SECS` runs the command under coreutils' `timeout` (which signals the
+//! command's whole process group, then KILLs it a second later); the probe notes the host's
+//! uptime before and after (`@T <i> <t0> <t1>`, builtins only), so exit status 124 counts as
+//! "timed out" only when that much time really passed. A host without `timeout` → `error`.
+//!
 //! Output is length-prefixed (`@C <i> <status> <bytes>` then the bytes), so any output,
 //! including lines that look like markers, parses exactly.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, Reads, attr_error_key, finish};
+use super::{Module, Observation, Probe, Programs, Reads, attr_error_key, finish};
 use crate::model::{ModuleKind, Value};
 
 pub struct Command;
 
 /// Per command: `(status, stdout)` and `stderr` once their records arrived.
 type Captured = (Option<(i64, Vec<u8>)>, Option<Vec<u8>>);
+
+/// The exit status of coreutils' `timeout` when the time ran out.
+const TIMED_OUT: i64 = 124;
+
+/// What the `@T` line of a command run under a timeout says.
+#[derive(Debug, Clone, PartialEq)]
+enum Timing {
+    /// Host uptimes before and after (seconds); `None` where /proc/uptime was unreadable.
+    Ran(Option<f64>, Option<f64>),
+    /// The host has no `timeout` program.
+    NoTimeoutProgram,
+}
+
+/// `@T <i> <t0> <t1>` or `@T <i> none` lines.
+fn timings(out: &[u8], count: usize) -> Vec<Option<Timing>> {
+    let mut v = vec![None; count];
+    for line in out.split(|b| *b == b'\n') {
+        let text = String::from_utf8_lossy(line);
+        let f: Vec<&str> = text.split(' ').collect();
+        let (i, timing) = match f.as_slice() {
+            ["@T", i, "none"] => (i, Timing::NoTimeoutProgram),
+            ["@T", i, t0, t1] => (i, Timing::Ran(t0.parse().ok(), t1.parse().ok())),
+            _ => continue,
+        };
+        if let Some(slot) = i.parse::<usize>().ok().and_then(|i| v.get_mut(i)) {
+            *slot = Some(timing);
+        }
+    }
+    v
+}
+
+/// The limit as `timeout` and people write it: `5`, `2.5`.
+fn seconds(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{}", s as u64)
+    } else {
+        format!("{s}")
+    }
+}
 
 /// Read `<header>\n<len bytes>\n` records: returns `(kind, index, status, payload)`.
 fn records(out: &[u8]) -> Vec<(u8, usize, i64, Vec<u8>)> {
@@ -69,6 +114,12 @@ impl Module for Command {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Command
     }
+    fn programs(&self) -> Programs {
+        Programs::UserCommand
+    }
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &["stdout", "stderr"]
+    }
     fn attributes(&self) -> &'static [&'static str] {
         &["exit_status", "stdout", "stderr"]
     }
@@ -87,7 +138,14 @@ impl Module for Command {
     fn fragment(&self, probes: &[Probe]) -> String {
         let mut s = String::new();
         for (i, p) in probes.iter().enumerate() {
-            let run = format!("sh -c {}", sh_quote(&p.subject));
+            let mut run = format!("sh -c {}", sh_quote(&p.subject));
+            if let Some(limit) = p.timeout {
+                run = format!("timeout -k 1 {} {run}", seconds(limit));
+                s.push_str(&format!(
+                    "if ! command -v timeout >/dev/null 2>&1; then echo '@T {i} none'; else \
+                     ds_t0=; ds_t1=; read -r ds_t0 ds_x < /proc/uptime 2>/dev/null\n"
+                ));
+            }
             if p.wants("stderr") {
                 // fd 3 = the section's output; inner $(…) captures stdout, its stderr goes to
                 // the outer $(…) through fd 4: two subshells.
@@ -103,6 +161,12 @@ impl Module for Command {
                      printf '@C {i} %s %s\\n%s\\n@E {i} 0\\n\\n' \"$ds_s\" \"${{#ds_o}}\" \"$ds_o\"\n"
                 ));
             }
+            if p.timeout.is_some() {
+                s.push_str(&format!(
+                    "read -r ds_t1 ds_x < /proc/uptime 2>/dev/null; \
+                     echo \"@T {i} ${{ds_t0:--}} ${{ds_t1:--}}\"; fi\n"
+                ));
+            }
         }
         format!("{{\n{s}}} 3>&1")
     }
@@ -116,9 +180,30 @@ impl Module for Command {
                 slot.1 = Some(body);
             }
         }
+        let timing = timings(output, probes.len());
         let slots = out
             .into_iter()
-            .map(|(c, e)| {
+            .zip(probes.iter().zip(timing))
+            .map(|((c, e), (probe, timing))| {
+                if let (Some(limit), Some(timing)) = (probe.timeout, timing) {
+                    let limit_s = limit.as_secs_f64();
+                    let timed_out = match timing {
+                        Timing::NoTimeoutProgram => {
+                            return Some(Observation::Error(
+                                "this check has a timeout, and the host has no `timeout` program (coreutils)".into(),
+                            ));
+                        }
+                        // /proc/uptime counts in 1/100 s; leave it that much slack.
+                        Timing::Ran(Some(t0), Some(t1)) => t1 - t0 >= limit_s - 0.02,
+                        Timing::Ran(..) => true,
+                    };
+                    if timed_out && c.as_ref().is_some_and(|(s, _)| *s == TIMED_OUT) {
+                        return Some(Observation::Error(format!(
+                            "timed out after {} s",
+                            seconds(limit)
+                        )));
+                    }
+                }
                 let ((status, stdout), stderr) = (c?, e?);
                 let text = |b: &[u8]| Value::String(String::from_utf8_lossy(b).into_owned());
                 let mut a = super::Attributes::from([

@@ -4,7 +4,7 @@
 //! resolves to (`directory`, `file`, `char_device` …; null when nothing is there).
 
 use super::file::{evaluate_mode, parse_all, stat_fragment, validate_path};
-use super::{AttrVerdict, Attributes, Module, Observation, Probe, Reads};
+use super::{AttrVerdict, Attributes, Module, Observation, Probe, Programs, Reads};
 use crate::model::{Matcher, ModuleKind, Value};
 
 pub struct Directory;
@@ -26,8 +26,11 @@ impl Module for Directory {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Directory
     }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["stat"])
+    }
     fn attributes(&self) -> &'static [&'static str] {
-        &["exists", "type", "mode", "owner", "group"]
+        &["exists", "type", "mode", "owner", "group", "uid", "gid"]
     }
     fn default_expect(&self) -> (&'static str, Value) {
         ("exists", Value::Bool(true))

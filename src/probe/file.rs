@@ -1,5 +1,5 @@
-//! file: existence, type, mode, owner, group, size, sha256, symlink target and content
-//! regexes for all paths of a host with few forks:
+//! file: existence, type, mode, owner, group (names; the number when there is none), uid,
+//! gid (numbers), size, sha256, symlink target and content regexes for all paths of a host with few forks:
 //!
 //! - shell builtins (`[ -e ]`, `[ -L ]`, `[ -r ]`) classify every path (exists, broken link,
 //!   missing, permission denied) — no fork;
@@ -13,7 +13,9 @@
 //! (like `test -f` and `cat`); `type` and `link_target` describe the path itself.
 
 use super::quote::{sh_quote, sh_quote_all};
-use super::{AttrVerdict, Attributes, Module, Observation, Probe, Read, Reads};
+use super::{
+    AttrVerdict, Attributes, EvalContext, Module, Observation, Probe, Programs, Read, Reads, secret,
+};
 use crate::model::{Matcher, ModuleKind, Value};
 use regex::Regex;
 
@@ -245,7 +247,7 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         a.insert("exists".into(), Value::Bool(exists));
         a.insert("type".into(), ty);
         a.insert("link_target".into(), target);
-        for k in ["mode", "owner", "group", "size", "sha256"] {
+        for k in ["mode", "owner", "group", "uid", "gid", "size", "sha256"] {
             a.insert(k.into(), Value::Null);
         }
         Observation::Observed(a)
@@ -308,6 +310,9 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
         "group".into(),
         Value::String(name_or_id(&target.group, &target.gid)),
     );
+    let id = |v: &str| v.parse::<u64>().map_or(Value::Null, Value::from);
+    a.insert("uid".into(), id(&target.uid));
+    a.insert("gid".into(), id(&target.gid));
     a.insert("size".into(), Value::from(target.size));
     let wants_read = wants_content(probe) || probe.wants("sha256");
     let unreadable = (wants_read && p.readable[i] != Some(true)).then(|| {
@@ -446,7 +451,14 @@ fn content_lines(observed: &Attributes) -> Vec<(i64, String)> {
         .unwrap_or_default()
 }
 
-fn evaluate_content(observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
+/// Evaluate `contains`/`not_contains`. `nearest`: whether a miss may quote the file's
+/// nearest lines (each capped at [`secret::NEAREST_MAX_CHARS`]).
+fn evaluate_content(
+    observed: &Attributes,
+    attribute: &str,
+    matcher: &Matcher,
+    nearest: bool,
+) -> AttrVerdict {
     let fail = |why: String| AttrVerdict {
         ok: false,
         actual: Value::String(why),
@@ -486,7 +498,7 @@ fn evaluate_content(observed: &Attributes, attribute: &str, matcher: &Matcher) -
             } else {
                 ok = false;
                 let key = regex_key(&src);
-                let near: Vec<String> = if key.is_empty() {
+                let near: Vec<String> = if key.is_empty() || !nearest {
                     Vec::new()
                 } else {
                     lines
@@ -497,7 +509,7 @@ fn evaluate_content(observed: &Attributes, attribute: &str, matcher: &Matcher) -
                                 .starts_with(&key.to_lowercase())
                         })
                         .take(3)
-                        .map(|(n, l)| format!("line {n}: {l}"))
+                        .map(|(n, l)| format!("line {n}: {}", secret::cap_line(l)))
                         .collect()
                 };
                 actual.push(Value::String(if near.is_empty() {
@@ -561,6 +573,12 @@ impl Module for File {
     fn kind(&self) -> ModuleKind {
         ModuleKind::File
     }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["stat", "sha256sum"])
+    }
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &["contains", "not_contains", "sha256"]
+    }
     fn attributes(&self) -> &'static [&'static str] {
         &[
             "exists",
@@ -568,6 +586,8 @@ impl Module for File {
             "mode",
             "owner",
             "group",
+            "uid",
+            "gid",
             "size",
             "sha256",
             "link_target",
@@ -599,9 +619,29 @@ impl Module for File {
     fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
         parse_all(output, probes, reads)
     }
+    fn evaluate_in(
+        &self,
+        context: &EvalContext,
+        observed: &Attributes,
+        attribute: &str,
+        matcher: &Matcher,
+    ) -> AttrVerdict {
+        match attribute {
+            // Nearest lines: never from a secret, nor from a sensitive path unless the
+            // check says `secret = false`.
+            "contains" | "not_contains" => {
+                let nearest = match context.secret {
+                    Some(secret) => !secret,
+                    None => !secret::sensitive_path(context.subject),
+                };
+                evaluate_content(observed, attribute, matcher, nearest)
+            }
+            _ => self.evaluate(observed, attribute, matcher),
+        }
+    }
     fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
         match attribute {
-            "contains" | "not_contains" => evaluate_content(observed, attribute, matcher),
+            "contains" | "not_contains" => evaluate_content(observed, attribute, matcher, true),
             "mode" => evaluate_mode(observed, matcher),
             _ => {
                 let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);

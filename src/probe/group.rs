@@ -4,7 +4,7 @@
 
 use super::quote::sh_quote_all;
 use super::user::{group_rows, validate_account_name};
-use super::{Module, Observation, Probe, Reads, finish, lossy_lines, observed};
+use super::{Module, Observation, Probe, Programs, Reads, finish, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Group;
@@ -12,6 +12,9 @@ pub struct Group;
 impl Module for Group {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Group
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["getent"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["exists", "gid", "members"]

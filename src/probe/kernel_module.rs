@@ -5,7 +5,7 @@
 //! kernel does.
 
 use super::quote::sh_quote;
-use super::{Module, Observation, Probe, Read, Reads, observed};
+use super::{Module, Observation, Probe, Programs, Read, Reads, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct KernelModule;
@@ -19,6 +19,9 @@ fn canonical(name: &str) -> String {
 impl Module for KernelModule {
     fn kind(&self) -> ModuleKind {
         ModuleKind::KernelModule
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&[])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["loaded"]

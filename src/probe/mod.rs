@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod quote;
 pub mod reads;
+pub mod secret;
 
 mod command;
 mod directory;
@@ -61,6 +62,9 @@ pub struct AttrVerdict {
 pub struct Probe {
     pub subject: String,
     pub wants: BTreeSet<String>,
+    /// How long probing this subject may take (a `command` check's `timeout`). Executions
+    /// of one subject with different timeouts are different probes.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Probe {
@@ -68,6 +72,7 @@ impl Probe {
         Probe {
             subject: subject.to_string(),
             wants: wants.iter().map(|w| w.to_string()).collect(),
+            timeout: None,
         }
     }
     pub fn wants(&self, attribute: &str) -> bool {
@@ -75,9 +80,47 @@ impl Probe {
     }
 }
 
+/// The programs a module's fragment may start: its declared allow-list (the read-only
+/// contract). `tests/probe_injection.rs` runs every module's real fragment with a `PATH` of
+/// recording stand-ins and fails when a program outside the list ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Programs {
+    /// Exactly these program names (looked up on `PATH`); shell builtins (`[`, `echo`,
+    /// `printf`, `read`, `command -v`) need no entry. `&[]` = builtins only.
+    Only(&'static [&'static str]),
+    /// The module runs the check's own command line (only `command`): read-only by
+    /// convention, shown as `runs: user command` by `driftscope checks`.
+    UserCommand,
+}
+
+/// What a module's evaluator may know about the execution besides the observation.
+#[derive(Debug, Clone, Copy)]
+pub struct EvalContext<'a> {
+    /// The rendered subject (a path, a command line, …).
+    pub subject: &'a str,
+    /// The check's `secret` declaration ([`crate::model::Check::secret`]).
+    pub secret: Option<bool>,
+}
+
 /// One probe module. Implementations are unit structs in `src/probe/<module>.rs`.
+///
+/// A new module declares at least: `kind`, `attributes`, `default_expect`, `programs` (the
+/// allow-list of what its fragment runs; keep it to read-only tools like `stat`, `getent`,
+/// `ss`, `systemctl show`), `fragment` and `parse_reads`; plus `content_attributes` when an
+/// attribute is derived from what it reads (so `secret = true` redacts it).
 pub trait Module: Sync {
     fn kind(&self) -> ModuleKind;
+
+    /// The programs [`Module::fragment`] may start (its read-only allow-list). Required, so
+    /// every module states it; the injection proptest enforces it.
+    fn programs(&self) -> Programs;
+
+    /// Attributes whose observed value is derived from content the probe read (file lines,
+    /// a digest of them, command output): a `secret = true` check shows them only as a
+    /// salted hash ([`secret::redact`]). Default: none.
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &[]
+    }
 
     /// Attributes a check may name in `expect` (config validation rejects others).
     fn attributes(&self) -> &'static [&'static str];
@@ -135,6 +178,18 @@ pub trait Module: Sync {
         }
         let (own, reads) = reads::split_capture(output);
         self.parse_reads(own, probes, &reads)
+    }
+
+    /// Evaluate one attribute knowing the execution's subject and secrecy (what the batch
+    /// calls). Default: [`Module::evaluate`].
+    fn evaluate_in(
+        &self,
+        _context: &EvalContext,
+        observed: &Attributes,
+        attribute: &str,
+        matcher: &Matcher,
+    ) -> AttrVerdict {
+        self.evaluate(observed, attribute, matcher)
     }
 
     /// Evaluate one attribute. Default: look the attribute up and apply the matcher.

@@ -4,7 +4,7 @@
 //! which shares the probe's mount namespace. The last entry for a mount point wins (it is the
 //! one on top). Octal escapes (`\040` for space) are decoded.
 
-use super::{Module, Observation, Probe, Read, Reads, observed};
+use super::{Module, Observation, Probe, Programs, Read, Reads, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct Mount;
@@ -42,6 +42,9 @@ fn normalize(path: &str) -> &str {
 impl Module for Mount {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Mount
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&[])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["mounted", "fstype", "options", "device"]

@@ -12,7 +12,7 @@
 //! reruns it once to show the reason. RPM family: ONE `rpm -q`. `not_applicable` when neither.
 
 use super::quote::{sh_quote, sh_quote_all};
-use super::{Module, Observation, Probe, Reads, lossy_lines, not_applicable, observed};
+use super::{Module, Observation, Probe, Programs, Reads, lossy_lines, not_applicable, observed};
 use crate::model::{ModuleKind, Value, compare_versions};
 use std::cmp::Ordering;
 
@@ -161,6 +161,9 @@ fn from_status(subject: &str, rows: &[StatusRow]) -> Observation {
 impl Module for Package {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Package
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["dpkg-query", "grep", "rpm"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["installed", "version"]

@@ -11,7 +11,7 @@
 //! v6-only and takes `::` as dual-stack (Linux's default, `net.ipv6.bindv6only = 0`).
 //! Addresses are decoded as a little-endian host prints them (x86, arm64).
 
-use super::{Module, Observation, Probe, Reads, observed};
+use super::{Module, Observation, Probe, Programs, Reads, observed};
 use crate::model::{ModuleKind, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -162,6 +162,9 @@ fn ss_listeners(lines: &[String]) -> Vec<Listener> {
 impl Module for Port {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Port
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["ss", "grep"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["listening", "addresses"]

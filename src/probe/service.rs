@@ -8,8 +8,8 @@
 
 use super::quote::sh_quote_all;
 use super::{
-    AttrVerdict, Attributes, Module, Observation, Probe, Reads, lossy_lines, not_applicable,
-    observed,
+    AttrVerdict, Attributes, Module, Observation, Probe, Programs, Reads, lossy_lines,
+    not_applicable, observed,
 };
 use crate::model::{Matcher, ModuleKind, Value};
 use std::collections::BTreeMap;
@@ -28,6 +28,9 @@ const ENABLED_STATES: [&str; 6] = [
 impl Module for Service {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Service
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["systemctl"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["active", "enabled"]

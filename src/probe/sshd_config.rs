@@ -9,7 +9,7 @@
 //! holds it), and a keyword set nowhere falls back to OpenSSH's compiled-in default.
 //! `not_applicable` when the host has neither sshd nor /etc/ssh/sshd_config.
 
-use super::{Module, Observation, Probe, Reads, lossy_lines, observed};
+use super::{Module, Observation, Probe, Programs, Reads, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 use std::collections::BTreeMap;
 
@@ -175,6 +175,9 @@ fn from_files(lines: &[String]) -> Result<Effective, String> {
 impl Module for SshdConfig {
     fn kind(&self) -> ModuleKind {
         ModuleKind::SshdConfig
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["sshd"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["value", "exists"]

@@ -3,7 +3,7 @@
 //! ([`super::reads`]) reads the values with full-size reads.
 
 use super::quote::sh_quote;
-use super::{Attributes, Module, Observation, Probe, Read, Reads};
+use super::{Attributes, Module, Observation, Probe, Programs, Read, Reads};
 use crate::model::{ModuleKind, Value};
 
 pub struct Sysctl;
@@ -45,6 +45,9 @@ fn value_text(lines: &super::reads::Lines) -> String {
 impl Module for Sysctl {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Sysctl
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&[])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["value", "exists"]

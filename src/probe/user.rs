@@ -6,7 +6,7 @@
 //! groups the host enumerates.
 
 use super::quote::sh_quote_all;
-use super::{Module, Observation, Probe, Reads, finish, lossy_lines, observed};
+use super::{Module, Observation, Probe, Programs, Reads, finish, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
 
 pub struct User;
@@ -48,6 +48,9 @@ pub(crate) fn group_rows(lines: &[String]) -> Vec<(String, String, Vec<String>)>
 impl Module for User {
     fn kind(&self) -> ModuleKind {
         ModuleKind::User
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["getent"])
     }
     fn attributes(&self) -> &'static [&'static str] {
         &["exists", "uid", "gid", "home", "shell", "groups"]

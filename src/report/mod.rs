@@ -1,4 +1,4 @@
-//! Headless report formats (text, JSON, JUnit). Each is a consumer of the executor's
+//! Headless report formats (text, JSON, JUnit, Prometheus). Each is a consumer of the executor's
 //! [`Event`] stream, written incrementally: memory is bounded by the hosts still in flight,
 //! never by the total number of results.
 //!
@@ -6,6 +6,7 @@
 
 mod json;
 mod junit;
+mod prometheus;
 mod text;
 
 use crate::exec::Event;
@@ -14,6 +15,7 @@ use std::io::{self, Write};
 
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
+pub use prometheus::{PrometheusReporter, escape_label};
 pub use text::TextReporter;
 
 /// Output format of `driftscope run`.
@@ -26,6 +28,9 @@ pub enum Format {
     Json,
     /// JUnit XML: a testsuite per host, a testcase per execution.
     Junit,
+    /// Prometheus text format for node_exporter's textfile collector (with --output FILE,
+    /// written atomically): failing checks, outcomes, host up, run timestamp and counts.
+    Prometheus,
 }
 
 /// A consumer of executor events that writes a report.
@@ -48,6 +53,7 @@ pub fn reporter<'a>(
         Format::Text => Box::new(TextReporter::new(out, expected, color)),
         Format::Json => Box::new(JsonReporter::new(out)),
         Format::Junit => Box::new(JunitReporter::new(out, expected)),
+        Format::Prometheus => Box::new(PrometheusReporter::new(out)),
     }
 }
 

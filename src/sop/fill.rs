@@ -230,6 +230,8 @@ mod tests {
             subject: "{option}".into(),
             expect: BTreeMap::new(),
             sop: Some("ssh".into()),
+            timeout: None,
+            secret: None,
             origin: "checks/ssh.toml:1:1".into(),
         };
         let host = Host {
@@ -241,6 +243,7 @@ mod tests {
             become_root: false,
             tags: vec![],
             vars: BTreeMap::from([("extra".to_string(), json!(["X11Forwarding"]))]),
+            salt: None,
         };
         let p = Placeholders::for_execution(&check, "prod", &host, "ssh.opt[option=X11Forwarding]");
         assert_eq!(p.lookup("option").as_deref(), Some("X11Forwarding"));

@@ -64,6 +64,21 @@ impl SopLibrary {
         }
     }
 
+    /// [`Self::for_checks`] over several check sources (`checks = [..]` in the config
+    /// file, repeated `--checks`): their SOPs together; none = the embedded library.
+    pub fn for_check_sources(sources: &[std::path::PathBuf]) -> SopLibrary {
+        if sources.is_empty() {
+            return Self::embedded();
+        }
+        let mut lib = SopLibrary::default();
+        for s in sources {
+            let one = Self::for_checks(Some(s));
+            lib.sops.extend(one.sops);
+            lib.errors.extend(one.errors);
+        }
+        lib
+    }
+
     fn from_texts(files: impl Iterator<Item = (String, Result<String, SopError>)>) -> SopLibrary {
         let mut lib = SopLibrary::default();
         for (name, text) in files {

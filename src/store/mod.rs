@@ -138,3 +138,46 @@ pub fn default_db_path() -> PathBuf {
         .map(|d| d.data_dir().join("history.db"))
         .unwrap_or_else(|| PathBuf::from("driftscope-history.db"))
 }
+
+/// The salt of the history at `db` for redacting `secret = true` values
+/// (`probe::secret::set_salt`): 32 random bytes in `<db>.salt` (mode 0600), created on first
+/// use, so one history hashes the same secret the same in every run. A copy of the database
+/// without its salt file is still readable; new runs then hash under a new salt.
+pub fn history_salt(db: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = db.as_os_str().to_os_string();
+    name.push(".salt");
+    let path = PathBuf::from(name);
+    match std::fs::read(&path) {
+        Ok(salt) if salt.len() >= 16 => return Ok(salt),
+        Ok(_) => {
+            return Err(std::io::Error::other(format!(
+                "{}: salt file too short",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut salt = vec![0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut salt)?;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+    {
+        Ok(mut f) => {
+            f.write_all(&salt)?;
+            f.sync_all()?;
+            Ok(salt)
+        }
+        // Another run created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(&path),
+        Err(e) => Err(e),
+    }
+}

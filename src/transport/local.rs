@@ -3,6 +3,7 @@
 //! whole group (the shell and anything it started, e.g. a hung `stat` or `sleep`) is killed
 //! when the deadline passes or the future is dropped (cancellation).
 
+use super::process_group::GroupKiller;
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
@@ -11,36 +12,6 @@ use tokio::process::Command;
 
 #[derive(Debug, Default, Clone)]
 pub struct LocalTransport;
-
-/// Kills a process group with SIGKILL when dropped, unless disarmed (the shell exited and
-/// was reaped normally).
-struct GroupKiller {
-    pgid: Option<i32>,
-}
-
-impl GroupKiller {
-    fn kill_now(&mut self) {
-        if let Some(pgid) = self.pgid.take()
-            && pgid > 1
-        {
-            // SAFETY: kill(2) has no memory-safety preconditions; a negative pid addresses
-            // the process group we created for this shell (its pid is still unreaped, so the
-            // group id cannot have been reused).
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
-    fn disarm(&mut self) {
-        self.pgid = None;
-    }
-}
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        self.kill_now();
-    }
-}
 
 fn is_root() -> bool {
     // SAFETY: geteuid(2) has no preconditions and cannot fail.
@@ -74,9 +45,7 @@ impl Transport for LocalTransport {
             let mut child = cmd
                 .spawn()
                 .map_err(|e| TransportError::Unreachable(format!("cannot start /bin/sh: {e}")))?;
-            let mut group = GroupKiller {
-                pgid: child.id().and_then(|p| i32::try_from(p).ok()),
-            };
+            let mut group = GroupKiller::new(child.id());
             let stdin = child.stdin.take();
             let stdout = child.stdout.take();
             let stderr = child.stderr.take();

@@ -1,12 +1,20 @@
 //! Transports run a host's probe script (`sh -s` with the script on stdin) and return its
 //! raw output. They classify connection-level failures (unreachable, timeout, sudo denied);
 //! they never interpret probe output.
+//!
+//! A transport that reaches many hosts through one engine (salt) also offers a batch form
+//! ([`BatchTransport`]): several hosts and their scripts in, a stream of per-host outputs
+//! back. The executor uses it when [`Transport::batch`] returns one; ssh and local keep the
+//! per-host path.
 
 pub mod local;
+mod process_group;
+pub mod salt;
 pub mod ssh;
 
 use crate::model::{Host, HostPhase};
 use futures::future::BoxFuture;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -62,10 +70,41 @@ pub trait Transport: Send + Sync {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
+
+    /// The batch form, when this transport has one (salt: one job for many minions).
+    fn batch(&self) -> Option<&dyn BatchTransport> {
+        None
+    }
+}
+
+/// One host of a batch and the script it runs. Hosts whose scripts are identical share
+/// one `Arc` (the usual case: a fleet with one check set), which a batch transport may use
+/// to send them as one job.
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    pub host: Host,
+    pub script: Arc<str>,
+}
+
+/// One host's output (or why there is none), by index into the items of its batch.
+pub type BatchOutput = (usize, Result<ScriptOutput, TransportError>);
+
+/// Runs many hosts' scripts at once and streams each host's output back as it arrives.
+pub trait BatchTransport: Send + Sync {
+    /// Run every item; send one [`BatchOutput`] per item into `outputs` as soon as that
+    /// host's output is known (the executor reports an item left without one as failed).
+    /// `limits` apply to the whole batch. Dropping the future stops everything it started
+    /// on this machine.
+    fn run_batch<'a>(
+        &'a self,
+        items: &'a [BatchItem],
+        limits: Limits,
+        outputs: tokio::sync::mpsc::UnboundedSender<BatchOutput>,
+    ) -> BoxFuture<'a, ()>;
 }
 
 /// Read a stream up to `cap` bytes; returns (bytes, exceeded).
-async fn read_capped<R: AsyncRead + Unpin>(
+pub(crate) async fn read_capped<R: AsyncRead + Unpin>(
     mut r: R,
     cap: usize,
 ) -> std::io::Result<(Vec<u8>, bool)> {

@@ -72,6 +72,7 @@ fn local_host(name: &str) -> Host {
         become_root: false,
         tags: vec!["linux".to_string()],
         vars: BTreeMap::new(),
+        salt: None,
     }
 }
 
@@ -91,6 +92,8 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
             subject: key.to_string(),
             expect: [("value".to_string(), json!(want))].into_iter().collect(),
             sop: Some(format!("{cat}-tuning")),
+            timeout: None,
+            secret: None,
             origin: format!("demo:{id}"),
         })
         .collect();

@@ -254,12 +254,7 @@ async fn event_loop(
         }
     }
     // Stop kept SSH masters (re-checks reused them) so nothing outlives the TUI.
-    let close = async {
-        services.transports.local.close().await;
-        if let Some(ssh) = &services.transports.ssh {
-            ssh.close().await;
-        }
-    };
+    let close = services.transports.close();
     if tokio::time::timeout(Duration::from_secs(5), close)
         .await
         .is_err()
@@ -376,7 +371,14 @@ fn start_run(req: RunRequest, services: &Services) -> Result<(ActiveRun, Targets
         .collect();
     let writer = match &services.db {
         Some(path) => match StoreWriter::spawn(path) {
-            Ok(w) => Some(w),
+            Ok(w) => {
+                // Never eprintln here: the terminal is the TUI's.
+                match crate::store::history_salt(path) {
+                    Ok(salt) => crate::probe::secret::set_salt(&salt),
+                    Err(e) => tracing::warn!("secret values hashed with a per-run salt: {e}"),
+                }
+                Some(w)
+            }
             Err(e) => {
                 let _ = services
                     .side_tx

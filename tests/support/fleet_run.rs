@@ -29,6 +29,8 @@ pub fn sysctl_equals(key: &str, value: &str) -> Execution {
         },
         expect: vec![("value".into(), Matcher::Equals(Value::String(value.into())))],
         sop: None,
+        timeout: None,
+        secret: None,
     }
 }
 
@@ -47,6 +49,8 @@ pub fn sysctl_exists(key: &str) -> Execution {
         },
         expect: vec![("exists".into(), Matcher::Equals(Value::Bool(true)))],
         sop: None,
+        timeout: None,
+        secret: None,
     }
 }
 
@@ -131,6 +135,29 @@ pub async fn run_watching(
     plans: Vec<HostPlan>,
     ssh: Arc<dyn Transport>,
     opts: ExecOptions,
+    watch: impl FnMut(&Event) + Send,
+) -> RunResult {
+    let transports = TransportSet {
+        ssh: Some(ssh),
+        ..TransportSet::local_only()
+    };
+    run_set_watching(plans, transports, opts, watch).await
+}
+
+/// Run `plans` through `exec::execute` with the given transports.
+pub async fn run_set(
+    plans: Vec<HostPlan>,
+    transports: TransportSet,
+    opts: ExecOptions,
+) -> RunResult {
+    run_set_watching(plans, transports, opts, |_| {}).await
+}
+
+/// Like [`run_set`], calling `watch` on every event as it arrives.
+pub async fn run_set_watching(
+    plans: Vec<HostPlan>,
+    transports: TransportSet,
+    opts: ExecOptions,
     mut watch: impl FnMut(&Event) + Send,
 ) -> RunResult {
     let meta = RunMeta {
@@ -146,10 +173,6 @@ pub async fn run_watching(
         checkset_hash: "test".into(),
         host_count: plans.len(),
         execution_count: plans.iter().map(|p| p.executions.len()).sum(),
-    };
-    let transports = TransportSet {
-        ssh: Some(ssh),
-        ..TransportSet::local_only()
     };
     let (tx, mut rx) = mpsc::channel(1024);
     let started = Instant::now();

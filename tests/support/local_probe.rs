@@ -33,6 +33,8 @@ pub fn exec(module: &str, subject: &str, expect: Value) -> Execution {
         },
         expect,
         sop: None,
+        timeout: None,
+        secret: None,
     }
 }
 
@@ -46,6 +48,7 @@ pub fn local_host() -> Host {
         become_root: false,
         tags: vec![],
         vars: Default::default(),
+        salt: None,
     }
 }
 

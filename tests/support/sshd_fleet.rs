@@ -427,6 +427,7 @@ impl Fleet {
             become_root: false,
             tags: vec!["fleet".into()],
             vars,
+            salt: None,
         }
     }
 

@@ -97,6 +97,7 @@ mod tests {
             become_root,
             tags: vec![],
             vars: BTreeMap::new(),
+            salt: None,
         }
     }
 
