@@ -68,7 +68,11 @@ fn proc_table() -> Vec<(u32, u32, u64, String, String)> {
         let Some((head, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        let comm = head.split_once('(').map(|(_, c)| c).unwrap_or("").to_string();
+        let comm = head
+            .split_once('(')
+            .map(|(_, c)| c)
+            .unwrap_or("")
+            .to_string();
         let f: Vec<&str> = rest.split_whitespace().collect();
         let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
