@@ -52,8 +52,8 @@ impl CpuSplit {
     }
 }
 
-/// (ppid, utime+stime+cutime+cstime in ticks, comm, cmdline) of every live process.
-fn proc_table() -> Vec<(u32, u32, u64, String, String)> {
+/// (pid, ppid, own CPU ticks, reaped children's CPU ticks, comm, cmdline) of every live process.
+fn proc_table() -> Vec<(u32, u32, u64, u64, String, String)> {
     let mut out = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return out;
@@ -81,7 +81,8 @@ fn proc_table() -> Vec<(u32, u32, u64, String, String)> {
         out.push((
             pid,
             num(1) as u32,
-            num(11) + num(12) + num(13) + num(14),
+            num(11) + num(12),
+            num(13) + num(14),
             comm,
             cmdline,
         ));
@@ -93,16 +94,18 @@ fn sample_cpu(ssh_config: &str) -> CpuSplit {
     let tick = 100.0; // USER_HZ on Linux
     let table = proc_table();
     let me = std::process::id();
-    let client_self = table
+    // Our own CPU only; the reaped children are the pre-fork `ssh` of new connections.
+    let (client_self, handshakes) = table
         .iter()
         .find(|p| p.0 == me)
-        .map(|p| p.2 as f64 / tick)
-        .unwrap_or(0.0);
-    let client_ssh = table
-        .iter()
-        .filter(|p| p.3 == "ssh" && p.4.contains(ssh_config))
-        .map(|p| p.2 as f64 / tick)
-        .sum();
+        .map(|p| (p.2 as f64 / tick, p.3 as f64 / tick))
+        .unwrap_or((0.0, 0.0));
+    let client_ssh = handshakes
+        + table
+            .iter()
+            .filter(|p| p.4 == "ssh" && p.5.contains(ssh_config))
+            .map(|p| (p.2 + p.3) as f64 / tick)
+            .sum::<f64>();
     let state = std::env::var("DRBENCH_STATE").unwrap_or_else(|_| "/tmp/drbench".into());
     let mut todo: Vec<u32> = std::fs::read_dir(format!("{state}/hosts"))
         .into_iter()
@@ -115,7 +118,7 @@ fn sample_cpu(ssh_config: &str) -> CpuSplit {
     while let Some(pid) = todo.pop() {
         for p in &table {
             if p.0 == pid {
-                host += p.2 as f64 / tick;
+                host += (p.2 + p.3) as f64 / tick;
             }
             if p.1 == pid {
                 todo.push(p.0);
