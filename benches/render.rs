@@ -5,7 +5,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use driftscope::exec::Event;
 use driftscope::tui::app::{App, Msg};
 use driftscope::tui::fixture;
-use driftscope::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -35,12 +34,12 @@ fn bench(c: &mut Criterion) {
     let mut app = app_with(50_000);
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     c.bench_function("draw 50k results 200x50", |b| {
-        b.iter(|| term.draw(|f| ui::draw(f, black_box(&app))).map(|_| ()))
+        b.iter(|| term.draw(|f| black_box(&app).draw(f)).map(|_| ()))
     });
     key(&mut app, KeyCode::Char('G'));
     key(&mut app, KeyCode::Enter);
     c.bench_function("draw 50k results, bottom row, detail open", |b| {
-        b.iter(|| term.draw(|f| ui::draw(f, black_box(&app))).map(|_| ()))
+        b.iter(|| term.draw(|f| black_box(&app).draw(f)).map(|_| ()))
     });
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Char('/'));
@@ -48,7 +47,7 @@ fn bench(c: &mut Criterion) {
         key(&mut app, KeyCode::Char(ch));
     }
     c.bench_function("draw 50k results, fuzzy filter active", |b| {
-        b.iter(|| term.draw(|f| ui::draw(f, black_box(&app))).map(|_| ()))
+        b.iter(|| term.draw(|f| black_box(&app).draw(f)).map(|_| ()))
     });
     key(&mut app, KeyCode::Esc);
     c.bench_function(

@@ -6,7 +6,7 @@
 use driftscope::exec::Event;
 use driftscope::model::OutcomeCounts;
 use driftscope::tui::app::Msg;
-use driftscope::tui::{DRAIN_BUDGET, fixture, ui};
+use driftscope::tui::{DRAIN_BUDGET, fixture};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
@@ -46,7 +46,7 @@ fn thread_cpu() -> Duration {
 fn run(total: usize, burst: &Burst, filter: &str) -> Report {
     let mut app = fixture::app(Instant::now());
     app.update(Msg::Resize(200, 50));
-    app.filter = filter.to_string();
+    app.table.filter = filter.to_string();
     let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
     let records = fixture::many_records("demo", 50, total);
     app.update(Msg::Exec(Event::RunStarted(Arc::new(fixture::meta(
@@ -77,7 +77,7 @@ fn run(total: usize, burst: &Burst, filter: &str) -> Report {
         let t = thread_cpu();
         app.settle();
         let t2 = thread_cpu();
-        term.draw(|f| ui::draw(f, &app)).expect("draw");
+        term.draw(|f| app.draw(f)).expect("draw");
         settle.push(t2 - t);
         draw.push(thread_cpu() - t2);
         frames.push(start.elapsed());

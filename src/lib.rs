@@ -11,6 +11,7 @@ pub mod exec;
 pub mod model;
 pub mod probe;
 pub mod report;
+pub mod session;
 pub mod sop;
 pub mod store;
 pub mod transport;

@@ -92,7 +92,7 @@ fn unknown_module() {
     );
     assert_eq!(
         e,
-        "$DIR/checks/c.toml:5:9: check `a`: unknown module `sysctll`: expected one of package, file, directory, service, process, port, sysctl, user, group, mount, kernel_module, command, sshd_config"
+        "$DIR/checks/c.toml:5:9: check `a`: unknown module `sysctll`: expected one of package, file, directory, service, process, port, sysctl, user, group, mount, kernel_module, command, sshd_config, http, dns, addr, interface, os, x509"
     );
 }
 
@@ -326,6 +326,35 @@ fn brace_escapes_are_checked_once_rendered() {
     );
     assert!(e.starts_with("$DIR/checks/c.toml:6:20:"), "{e}");
     assert!(e.contains("invalid regex \"{(\""), "{e}");
+}
+
+#[test]
+fn new_module_subjects_and_the_os_module_without_expect() {
+    let e = err(
+        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { os = \"release\" }\n",
+    );
+    assert!(
+        e.starts_with(
+            "$DIR/checks/c.toml:2:1: check `a`: module os has no default: expected `expect = { … }`"
+        ),
+        "{e}"
+    );
+    for (probe, want) in [
+        (
+            "{ os = \"kernel\" }\nexpect = { id = \"debian\" }",
+            "the os module's subject is \"release\"",
+        ),
+        ("{ x509 = \"cert.pem\" }", "not an absolute path"),
+        ("{ http = \"example.org\" }", "not an http(s) URL"),
+        ("{ addr = \"db\" }", "expected host:port"),
+        ("{ dns = \"a b\" }", "not a host name"),
+        ("{ interface = \"../x\" }", "not an interface name"),
+    ] {
+        let e = err(&format!(
+            "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = {probe}\n"
+        ));
+        assert!(e.contains(want), "{probe}: {e}");
+    }
 }
 
 #[test]

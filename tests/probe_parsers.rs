@@ -15,6 +15,12 @@ fn probes(kind: ModuleKind) -> Vec<Probe> {
         ModuleKind::Port => &["22", "udp/123", "tcp/[::1]:5432"],
         ModuleKind::Process => &["sshd", "args:^sleep"],
         ModuleKind::Sysctl => &["kernel.ostype", "net.core.somaxconn"],
+        ModuleKind::Http => &["http://127.0.0.1:47080/", "http://127.0.0.1:47080/missing"],
+        ModuleKind::Dns => &["localhost", "nonexistent.invalid", "dual.test"],
+        ModuleKind::Addr => &["127.0.0.1:47090", "127.0.0.1:47091"],
+        ModuleKind::Interface => &["lo", "eth0", "wlan9"],
+        ModuleKind::Os => &["release"],
+        ModuleKind::X509 => &["/srv/tls/app.pem", "/srv/tls/gone.pem"],
         _ => &["root", "bash", "PermitRootLogin"],
     };
     let all = module(kind).attributes();
@@ -91,6 +97,38 @@ fn fixtures() -> Vec<(ModuleKind, &'static [u8])> {
             ModuleKind::Sysctl,
             &include_bytes!("../src/probe/testdata/sysctl/proc-sys.out")[..],
         ),
+        (
+            ModuleKind::Http,
+            &include_bytes!("../src/probe/testdata/http/curl.out")[..],
+        ),
+        (
+            ModuleKind::Http,
+            &include_bytes!("../src/probe/testdata/http/wget.out")[..],
+        ),
+        (
+            ModuleKind::Dns,
+            &include_bytes!("../src/probe/testdata/dns/getent.out")[..],
+        ),
+        (
+            ModuleKind::Addr,
+            &include_bytes!("../src/probe/testdata/addr/tcp.out")[..],
+        ),
+        (
+            ModuleKind::Interface,
+            &include_bytes!("../src/probe/testdata/interface/ip-addr.out")[..],
+        ),
+        (
+            ModuleKind::Os,
+            &include_bytes!("../src/probe/testdata/os/debian12.out")[..],
+        ),
+        (
+            ModuleKind::Os,
+            &include_bytes!("../src/probe/testdata/os/rocky9.out")[..],
+        ),
+        (
+            ModuleKind::X509,
+            &include_bytes!("../src/probe/testdata/x509/pem.out")[..],
+        ),
     ]
 }
 
@@ -134,6 +172,16 @@ const MARKER_LINES: &[&str] = &[
     "@@READS",
     "@@READEND",
     "@@READCAP",
+    "@@IP",
+    "@@IPRC 0",
+    "@@IPRC none",
+    "@D 0 0",
+    "@D 1 2",
+    "@A 0 0",
+    "@A 1 124",
+    "@0 missing",
+    "@1 denied",
+    "HTTP/1.1 200 OK",
     "@0 E",
     "@0 M",
     "@1 R",

@@ -251,7 +251,7 @@ fn panic_child() {
         fn plan(
             &self,
             _: &driftscope::config::Selection,
-        ) -> Result<Vec<driftscope::model::HostPlan>, String> {
+        ) -> Result<driftscope::session::Plan, driftscope::session::PlanError> {
             panic!("planner exploded on purpose");
         }
         fn checkset_hash(&self) -> String {

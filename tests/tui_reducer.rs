@@ -77,15 +77,16 @@ fn done(t0: Instant) -> App {
 
 fn cursor_key(app: &App) -> String {
     let id = app.selected().expect("a row under the cursor");
-    let r = &app.results.rows[id as usize].rec;
+    let r = &app.table.results.rows[id as usize].rec;
     format!("{} {}", r.host, r.key)
 }
 
 fn view_keys(app: &App) -> Vec<String> {
-    app.view
+    app.table
+        .view
         .iter()
         .map(|id| {
-            let r = &app.results.rows[*id as usize].rec;
+            let r = &app.table.results.rows[*id as usize].rec;
             format!("{} {}", r.host, r.key)
         })
         .collect()
@@ -110,17 +111,18 @@ fn start_asks_for_a_run_of_the_first_environment(t0: Instant) {
 
 #[rstest]
 fn failures_come_first_with_the_worst_severity_on_top(done: App) {
-    let first = &done.results.rows[done.view[0] as usize].rec;
+    let first = &done.table.results.rows[done.table.view[0] as usize].rec;
     assert_eq!(first.outcome, Outcome::Fail);
     let outcomes: Vec<Outcome> = done
+        .table
         .view
         .iter()
-        .map(|i| done.results.rows[*i as usize].rec.outcome)
+        .map(|i| done.table.results.rows[*i as usize].rec.outcome)
         .collect();
     let mut sorted = outcomes.clone();
     sorted.sort();
     assert_eq!(outcomes, sorted, "fail, error, …, pass");
-    assert_eq!(done.view.len(), 18);
+    assert_eq!(done.table.view.len(), 18);
 }
 
 #[rstest]
@@ -136,7 +138,7 @@ fn failures_come_first_with_the_worst_severity_on_top(done: App) {
 #[case::past_the_end(vec![key('G'), key('j'), key('j')], 17)]
 fn table_navigation(mut done: App, #[case] keys: Vec<Msg>, #[case] expect: usize) {
     send(&mut done, keys);
-    assert_eq!(done.cursor, expect);
+    assert_eq!(done.table.cursor, expect);
 }
 
 #[rstest]
@@ -147,9 +149,9 @@ fn page_moves_by_a_screen_and_scrolls(t0: Instant) {
     let page = app.table_height();
     assert!(page < 18, "small screen: {page}");
     send(&mut app, [code(KeyCode::PageDown)]);
-    assert_eq!(app.cursor, page - 1);
+    assert_eq!(app.table.cursor, page - 1);
     send(&mut app, [code(KeyCode::PageDown)]);
-    assert!(app.offset > 0 && app.cursor < app.offset + page);
+    assert!(app.table.offset > 0 && app.table.cursor < app.table.offset + page);
 }
 
 #[rstest]
@@ -178,16 +180,16 @@ fn tab_cycles_focus_and_includes_detail_when_open(mut done: App) {
 fn moving_in_the_hosts_tree_narrows_the_table(mut done: App) {
     send(&mut done, [code(KeyCode::Tab), key('j')]);
     assert_eq!(done.current_host(), Some("local-1"));
-    assert_eq!(done.view.len(), 6);
+    assert_eq!(done.table.view.len(), 6);
     assert!(view_keys(&done).iter().all(|k| k.starts_with("local-1 ")));
     // down to the staging environment: it expands, demo's hosts collapse, nothing to show
     send(&mut done, [key('j'), key('j'), key('j')]);
     assert_eq!(done.current_env(), Some("staging"));
     assert_eq!(done.current_host(), None);
-    assert_eq!(done.view.len(), 0);
+    assert_eq!(done.table.view.len(), 0);
     send(&mut done, [key('g')]);
     assert_eq!(done.current_env(), Some("demo"));
-    assert_eq!(done.view.len(), 18);
+    assert_eq!(done.table.view.len(), 18);
 }
 
 #[rstest]
@@ -197,36 +199,36 @@ fn moving_in_categories_narrows_the_table(mut done: App) {
         [code(KeyCode::Tab), code(KeyCode::Tab), key('j')],
     );
     assert_eq!(done.current_category(), Some("kernel"));
-    assert_eq!(done.view.len(), 6);
+    assert_eq!(done.table.view.len(), 6);
     send(&mut done, [key('k')]);
     assert_eq!(done.current_category(), None);
-    assert_eq!(done.view.len(), 18);
+    assert_eq!(done.table.view.len(), 18);
 }
 
 #[rstest]
 fn enter_opens_detail_and_esc_closes_it(mut done: App) {
     send(&mut done, [code(KeyCode::Enter)]);
-    assert!(done.detail_open);
+    assert!(done.detail.open);
     send(&mut done, [code(KeyCode::Esc)]);
-    assert!(!done.detail_open);
+    assert!(!done.detail.open);
 }
 
 #[rstest]
 fn enter_in_a_side_pane_goes_to_the_table(mut done: App) {
     send(&mut done, [code(KeyCode::Tab), code(KeyCode::Enter)]);
     assert_eq!(done.focus, Focus::Table);
-    assert!(!done.detail_open);
+    assert!(!done.detail.open);
 }
 
 #[rstest]
 fn space_marks_and_moves_down_and_esc_clears_marks(mut done: App) {
     send(&mut done, [key(' '), key(' ')]);
-    assert_eq!(done.marks.len(), 2);
-    assert_eq!(done.cursor, 2);
+    assert_eq!(done.table.marks.len(), 2);
+    assert_eq!(done.table.cursor, 2);
     send(&mut done, [key('k'), key(' ')]);
-    assert_eq!(done.marks.len(), 1, "space again unmarks");
+    assert_eq!(done.table.marks.len(), 1, "space again unmarks");
     send(&mut done, [code(KeyCode::Esc)]);
-    assert!(done.marks.is_empty());
+    assert!(done.table.marks.is_empty());
 }
 
 #[rstest]
@@ -252,7 +254,10 @@ fn r_rechecks_the_marked_rows_only(mut done: App) {
     assert_eq!(got, want);
     assert_eq!(selection.environment.as_deref(), Some("demo"));
     assert!(!selection.checks.is_empty() && !selection.hosts.is_empty());
-    assert!(done.marks.is_empty(), "marks are consumed by the re-check");
+    assert!(
+        done.table.marks.is_empty(),
+        "marks are consumed by the re-check"
+    );
     // a second request while the first is pending is refused
     let fx = send(&mut done, [key('r')]);
     assert!(fx.is_empty());
@@ -279,8 +284,8 @@ fn r_without_marks_rechecks_the_cursor_row(mut done: App) {
 #[rstest]
 fn recheck_results_replace_rows_in_place_and_fix_counts(mut done: App) {
     let id = done.selected().unwrap();
-    let before = done.results.len();
-    let mut rec = done.results.rows[id as usize].rec.clone();
+    let before = done.table.results.len();
+    let mut rec = done.table.results.rows[id as usize].rec.clone();
     assert_eq!(rec.outcome, Outcome::Fail);
     let host = rec.host.clone();
     let fails_before = done.host_tally("demo", &host).fail;
@@ -293,8 +298,11 @@ fn recheck_results_replace_rows_in_place_and_fix_counts(mut done: App) {
             Msg::Exec(Event::CheckResult(Box::new(rec))),
         ],
     );
-    assert_eq!(done.results.len(), before, "no new row");
-    assert_eq!(done.results.rows[id as usize].rec.outcome, Outcome::Pass);
+    assert_eq!(done.table.results.len(), before, "no new row");
+    assert_eq!(
+        done.table.results.rows[id as usize].rec.outcome,
+        Outcome::Pass
+    );
     assert_eq!(done.host_tally("demo", &host).fail, fails_before - 1);
 }
 
@@ -320,10 +328,10 @@ fn capital_r_reruns_the_current_scope(mut done: App) {
 #[rstest]
 fn f_toggles_failures_only(mut done: App) {
     send(&mut done, [key('f')]);
-    assert_eq!(done.view.len(), 9);
-    assert!(done.view.iter().all(|i| done.row_is_failure(*i)));
+    assert_eq!(done.table.view.len(), 9);
+    assert!(done.table.view.iter().all(|i| done.row_is_failure(*i)));
     send(&mut done, [key('f')]);
-    assert_eq!(done.view.len(), 18);
+    assert_eq!(done.table.view.len(), 18);
 }
 
 #[rstest]
@@ -331,7 +339,7 @@ fn s_cycles_the_sort(mut done: App) {
     let orders: Vec<SortOrder> = (0..5)
         .map(|_| {
             send(&mut done, [key('s')]);
-            done.sort
+            done.table.sort
         })
         .collect();
     assert_eq!(
@@ -367,33 +375,33 @@ fn slash_filters_fuzzily_enter_keeps_esc_clears(mut done: App) {
             code(KeyCode::Backspace),
         ],
     );
-    assert_eq!(done.filter, "l3");
+    assert_eq!(done.table.filter, "l3");
     send(&mut done, [code(KeyCode::Enter)]);
     assert_eq!(done.mode, InputMode::Normal);
-    assert_eq!(done.view.len(), 6, "the filter stays after enter");
+    assert_eq!(done.table.view.len(), 6, "the filter stays after enter");
     send(&mut done, [code(KeyCode::Esc)]);
-    assert_eq!(done.filter, "");
-    assert_eq!(done.view.len(), 18);
+    assert_eq!(done.table.filter, "");
+    assert_eq!(done.table.view.len(), 18);
 }
 
 #[rstest]
 fn filter_matches_title_and_category_too(mut done: App) {
     send(&mut done, [key('/')]);
     send(&mut done, typed("SYN cookies"));
-    assert_eq!(done.view.len(), 3);
+    assert_eq!(done.table.view.len(), 3);
     send(&mut done, [code(KeyCode::Esc)]);
     assert_eq!(done.mode, InputMode::Normal);
-    assert_eq!(done.view.len(), 18, "esc in filter mode clears it");
+    assert_eq!(done.table.view.len(), 18, "esc in filter mode clears it");
     send(&mut done, [key('/')]);
     send(&mut done, typed("network"));
-    assert_eq!(done.view.len(), 6);
+    assert_eq!(done.table.view.len(), 6);
 }
 
 #[rstest]
 fn q_in_filter_mode_types_instead_of_quitting(mut done: App) {
     let fx = send(&mut done, [key('/'), key('q')]);
     assert!(fx.is_empty());
-    assert_eq!(done.filter, "q");
+    assert_eq!(done.table.filter, "q");
 }
 
 #[rstest]
@@ -432,7 +440,7 @@ fn colon_failures_theme_and_quit(mut done: App) {
     send(&mut done, [key(':')]);
     send(&mut done, typed("failures"));
     send(&mut done, [code(KeyCode::Enter)]);
-    assert!(done.failures_only);
+    assert!(done.table.failures_only);
     send(&mut done, [key(':')]);
     send(&mut done, typed("theme light"));
     let fx = send(&mut done, [code(KeyCode::Enter)]);
@@ -462,19 +470,19 @@ fn unknown_command_and_unknown_names_explain(mut done: App) {
 #[rstest]
 fn tab_completes_commands_and_hosts(mut done: App) {
     send(&mut done, [key(':'), key('h'), code(KeyCode::Tab)]);
-    assert_eq!(done.command_line, "host ");
+    assert_eq!(done.prompt.line, "host ");
     send(&mut done, typed("loc"));
     send(&mut done, [code(KeyCode::Tab)]);
-    assert_eq!(done.command_line, "host local-");
-    assert_eq!(done.completions, ["local-1", "local-2", "local-3"]);
+    assert_eq!(done.prompt.line, "host local-");
+    assert_eq!(done.prompt.completions, ["local-1", "local-2", "local-3"]);
     send(&mut done, [key('3'), code(KeyCode::Tab)]);
-    assert_eq!(done.command_line, "host local-3");
+    assert_eq!(done.prompt.line, "host local-3");
 }
 
 #[rstest]
 fn backspace_on_empty_command_leaves_command_mode(mut done: App) {
     send(&mut done, [key(':'), key('x'), code(KeyCode::Backspace)]);
-    assert_eq!(done.command_line, "");
+    assert_eq!(done.prompt.line, "");
     assert_eq!(done.mode, InputMode::Command);
     send(&mut done, [code(KeyCode::Backspace)]);
     assert_eq!(done.mode, InputMode::Normal);
@@ -494,8 +502,8 @@ fn question_mark_opens_help_and_esc_closes(mut done: App) {
     send(&mut done, [key('?')]);
     assert_eq!(done.mode, InputMode::Help);
     send(&mut done, [key('j'), key('j')]);
-    assert_eq!(done.help_scroll, 2);
-    assert_eq!(done.cursor, 0, "keys scroll the help, not the table");
+    assert_eq!(done.help.scroll, 2);
+    assert_eq!(done.table.cursor, 0, "keys scroll the help, not the table");
     send(&mut done, [key('?')]);
     assert_eq!(done.mode, InputMode::Normal);
 }
@@ -569,11 +577,12 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
         send(&mut app, [Msg::Exec(Event::CheckResult(Box::new(r)))]);
     }
     send(&mut app, [Msg::Tick(t0 + Duration::from_secs(2))]);
-    let run = app.run.as_ref().unwrap();
+    let run = app.header.run.as_ref().unwrap();
     assert_eq!((run.hosts_done, run.hosts_total, run.results), (2, 3, 6));
     assert_eq!(run.elapsed(app.now), Duration::from_secs(2));
     assert_eq!(
-        app.host_phase
+        app.hosts
+            .phase
             .get(&("demo".to_string(), "local-2".to_string())),
         Some(&HostPhase::Failed("ssh: refused".into()))
     );
@@ -616,7 +625,7 @@ fn cancelled_run_says_so(t0: Instant) {
             }),
         ],
     );
-    assert!(app.run.as_ref().unwrap().cancelled);
+    assert!(app.header.run.as_ref().unwrap().cancelled);
     assert!(app.status.starts_with("run cancelled"));
 }
 
@@ -646,7 +655,7 @@ fn the_cursor_follows_its_row_while_results_stream(t0: Instant) {
         watched,
         "failures sorted above; the cursor kept its row"
     );
-    assert!(app.cursor > 2);
+    assert!(app.table.cursor > 2);
 }
 
 #[rstest]
@@ -703,7 +712,8 @@ fn planned_targets_are_kept_for_the_detail(mut done: App) {
         )])],
     );
     assert_eq!(
-        done.probes
+        done.detail
+            .probes
             .get(&("local-1".into(), ExecKey("vm.swappiness".into()))),
         Some(&t)
     );
@@ -719,7 +729,7 @@ fn every_bound_action_is_handled_without_panicking(mut done: App) {
             done.mode = mode;
             done.update(Msg::Action(a));
             done.settle();
-            assert!(done.cursor <= done.view.len());
+            assert!(done.table.cursor <= done.table.view.len());
         }
     }
 }
@@ -744,9 +754,12 @@ fn streamed_view_equals_a_rebuilt_view_even_with_replacements(t0: Instant) {
         }
         app.settle();
     }
-    let streamed = app.view.clone();
+    let streamed = app.table.view.clone();
     send(&mut app, [key('s'), key('s'), key('s'), key('s'), key('s')]);
-    assert_eq!(app.sort, SortOrder::FailuresFirst);
-    assert_eq!(streamed, app.view, "incremental merge == full rebuild");
-    assert_eq!(app.view.len(), 18);
+    assert_eq!(app.table.sort, SortOrder::FailuresFirst);
+    assert_eq!(
+        streamed, app.table.view,
+        "incremental merge == full rebuild"
+    );
+    assert_eq!(app.table.view.len(), 18);
 }

@@ -6,7 +6,6 @@ use driftscope::model::{HostPhase, Outcome, OutcomeCounts};
 use driftscope::tui::app::{App, Msg};
 use driftscope::tui::fixture::{self, demo_results};
 use driftscope::tui::theme::{EMBEDDED, Theme};
-use driftscope::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -20,7 +19,7 @@ fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     app.update(Msg::Resize(w, h));
     app.settle();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| ui::draw(f, app)).unwrap();
+    term.draw(|f| app.draw(f)).unwrap();
     term
 }
 
@@ -120,7 +119,10 @@ fn failure_detail() {
     let mut app = finished();
     keys(&mut app, &[KeyCode::Enter]);
     let id = app.selected().unwrap();
-    assert_eq!(app.results.rows[id as usize].rec.outcome, Outcome::Fail);
+    assert_eq!(
+        app.table.results.rows[id as usize].rec.outcome,
+        Outcome::Fail
+    );
     insta::assert_snapshot!(render(&mut app, 120, 36).backend());
 }
 

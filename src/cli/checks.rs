@@ -3,6 +3,7 @@
 //! `--lint` instead checks that the library and its SOPs agree ([`crate::sop::lint`]).
 
 use super::common::{SelectArgs, SourceArgs};
+use super::history::out;
 use crate::config::{Loaded, check_file_texts, expand, targets};
 use crate::sop::SopLibrary;
 use clap::Args;
@@ -38,7 +39,7 @@ pub fn run(args: ChecksArgs) -> i32 {
         Err(e) => return super::common::config_error(&e),
     };
     let total: usize = plans.iter().map(|p| p.executions.len()).sum();
-    println!(
+    out!(
         "{} checks in {} categories · {} executions on {} host{} · check set {}",
         loaded.checks.len(),
         loaded
@@ -62,7 +63,7 @@ pub fn run(args: ChecksArgs) -> i32 {
         }
         if check.category != category {
             category = &check.category;
-            println!("\n[{category}]");
+            out!("\n[{category}]");
         }
         let mut per_host = Vec::new();
         for p in &plans {
@@ -97,14 +98,14 @@ pub fn run(args: ChecksArgs) -> i32 {
         } else {
             ""
         };
-        println!(
+        out!(
             "  {:<32} {:<8} {:<13} {expansion}{runs}{secret}",
             check.id,
             check.severity.as_str(),
             check.module.as_str(),
         );
         if args.verbose {
-            println!("      {}  ({})", check.title, check.origin);
+            out!("      {}  ({})", check.title, check.origin);
         }
     }
     let without: Vec<String> = loaded
@@ -117,18 +118,18 @@ pub fn run(args: ChecksArgs) -> i32 {
         })
         .collect();
     if without.is_empty() {
-        println!("\nevery check has a SOP ({} SOPs)", sops.len());
+        out!("\nevery check has a SOP ({} SOPs)", sops.len());
     } else {
-        println!("\nchecks without a SOP ({}):", without.len());
+        out!("\nchecks without a SOP ({}):", without.len());
         for w in &without {
-            println!("  {w}");
+            out!("  {w}");
         }
     }
     if args.verbose {
         for p in &plans {
-            println!("\n{} ({}):", p.host.name, p.environment);
+            out!("\n{} ({}):", p.host.name, p.environment);
             for e in &p.executions {
-                println!("  {}  {} {}", e.key, e.target.module, e.target.subject);
+                out!("  {}  {} {}", e.key, e.target.module, e.target.subject);
             }
         }
     }
@@ -147,7 +148,7 @@ fn lint(args: &ChecksArgs, loaded: &Loaded, sops: &SopLibrary) -> i32 {
         eprintln!("{p}");
     }
     if problems.is_empty() {
-        println!(
+        out!(
             "lint: {} checks, {} SOPs: no problems",
             loaded.checks.len(),
             sops.len()

@@ -236,14 +236,3 @@ impl StoreArgs {
         super::settings::current().db.origin != crate::config::settings::Origin::Default
     }
 }
-
-/// Redact `secret = true` values under the salt of the history at `db`, so they compare
-/// across its runs; when the salt file cannot be kept, a per-process salt (with a warning).
-pub fn use_history_salt(db: &std::path::Path) {
-    match crate::store::history_salt(db) {
-        Ok(salt) => crate::probe::secret::set_salt(&salt),
-        Err(e) => eprintln!(
-            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {e})"
-        ),
-    }
-}

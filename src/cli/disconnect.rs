@@ -1,6 +1,7 @@
 //! `driftscope disconnect`: close every SSH connection kept by `--keep-connections` (this
 //! user's kept directory) and remove their sockets. Exit 0 also when nothing was kept.
 
+use super::history::out;
 use crate::transport::ssh::keep;
 use clap::Args;
 
@@ -23,13 +24,13 @@ pub fn run(_args: DisconnectArgs) -> i32 {
         Ok(closed) => {
             let running: Vec<_> = closed.iter().filter(|c| c.pid.is_some()).collect();
             for c in &running {
-                println!("closed {}", c.destination);
+                out!("closed {}", c.destination);
             }
             let stale = closed.len() - running.len();
             match (running.len(), stale) {
-                (0, 0) => println!("no kept connections ({})", root.display()),
-                (n, 0) => println!("{n} kept connection(s) closed"),
-                (n, s) => println!("{n} kept connection(s) closed, {s} expired socket(s) removed"),
+                (0, 0) => out!("no kept connections ({})", root.display()),
+                (n, 0) => out!("{n} kept connection(s) closed"),
+                (n, s) => out!("{n} kept connection(s) closed, {s} expired socket(s) removed"),
             }
             0
         }

@@ -72,7 +72,7 @@ pub(super) fn when(t: DateTime<Utc>) -> String {
 pub(super) fn ago(t: DateTime<Utc>) -> String {
     format!(
         "{} ago",
-        crate::store::human_secs((Utc::now() - t).num_seconds())
+        crate::model::human_duration_secs((Utc::now() - t).num_seconds())
     )
 }
 
@@ -151,7 +151,7 @@ pub fn run(args: HistoryArgs) -> i32 {
 fn history_row(r: &RunSummary) -> Vec<String> {
     let duration = r
         .duration_ms
-        .map(|ms| crate::model::elapsed_text(std::time::Duration::from_millis(ms.max(0) as u64)))
+        .map(|ms| crate::model::human_duration(std::time::Duration::from_millis(ms.max(0) as u64)))
         .unwrap_or_else(|| "-".to_string());
     let mut results = r.counts.summary();
     if r.results_lost > 0 {

@@ -2,6 +2,7 @@
 //! become) and tags.
 
 use super::common::SourceArgs;
+use super::history::out;
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -29,7 +30,7 @@ pub fn run(args: InventoryArgs) -> i32 {
     if args.json {
         return match serde_json::to_string_pretty(&environments) {
             Ok(s) => {
-                println!("{s}");
+                out!("{s}");
                 0
             }
             Err(e) => {
@@ -39,7 +40,7 @@ pub fn run(args: InventoryArgs) -> i32 {
         };
     }
     for env in &environments {
-        println!("{} ({} hosts)", env.name, env.hosts.len());
+        out!("{} ({} hosts)", env.name, env.hosts.len());
         let mut tags: BTreeMap<&str, usize> = BTreeMap::new();
         for h in &env.hosts {
             h.tags
@@ -55,7 +56,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             if let Some(p) = h.port {
                 dest = format!("{dest}:{p}");
             }
-            println!(
+            out!(
                 "  {:<24} {:<6} {:<28} {}{}",
                 h.name,
                 h.transport.as_str(),
@@ -65,7 +66,7 @@ pub fn run(args: InventoryArgs) -> i32 {
             );
         }
         let tags: Vec<String> = tags.iter().map(|(t, n)| format!("{t}({n})")).collect();
-        println!(
+        out!(
             "  tags: {}",
             if tags.is_empty() {
                 "none".into()

@@ -12,6 +12,7 @@ mod config;
 mod disconnect;
 mod drift;
 mod history;
+mod init;
 mod inventory;
 mod output_file;
 mod prune;
@@ -118,6 +119,9 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff): `driftscope man | man -l -`.
     Man(completions::ManArgs),
+    /// Start here: write a starter inventory.toml and checks/ (one example category and
+    /// its SOP) into DIR, and print the next three commands.
+    Init(init::InitArgs),
 }
 
 impl Command {
@@ -145,9 +149,15 @@ impl Command {
             Command::Status(a) => l.db = a.store.db.clone(),
             Command::Show(a) => l.db = a.store.db.clone(),
             Command::Prune(a) => l.db = a.store.db.clone(),
-            Command::Sop(_) => {}
+            Command::Sop(a) => {
+                a.sources.layer(&mut l);
+                l.env = a.env.clone();
+            }
             Command::Config(a) => l = a.layer(),
-            Command::Disconnect(_) | Command::Completions(_) | Command::Man(_) => {}
+            Command::Disconnect(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Init(_) => {}
         }
         l
     }
@@ -168,7 +178,10 @@ pub fn main() -> i32 {
         Some(c) => c.layer(),
     };
     // Writing completions or the man page never depends on (a broken) config file.
-    let reads_settings = !matches!(cli.command, Some(Command::Completions(_) | Command::Man(_)));
+    let reads_settings = !matches!(
+        cli.command,
+        Some(Command::Completions(_) | Command::Man(_) | Command::Init(_))
+    );
     if reads_settings && let Err(e) = settings::init(cli.config.as_deref(), layer) {
         return common::config_error(&e);
     }
@@ -187,6 +200,7 @@ pub fn main() -> i32 {
         Some(Command::Disconnect(a)) => disconnect::run(a),
         Some(Command::Completions(a)) => completions::completions(a),
         Some(Command::Man(a)) => completions::man(a),
+        Some(Command::Init(a)) => init::run(a),
     }
 }
 

@@ -1,16 +1,13 @@
-//! `driftscope run`: load, plan, execute, and feed the event stream to the reporter and
-//! the history writer. Exit: 0 all pass, 1 drift, 3 no fail but error / timeout /
+//! `driftscope run`: load, start a run session (plan, history, executor) and feed its event
+//! stream to the reporter. Exit: 0 all pass, 1 drift, 3 no fail but error / timeout /
 //! unreachable / sudo_denied, 2 usage or config error, 130 cancelled (Ctrl-C).
 
 use super::common::{ExecArgs, SelectArgs, SourceArgs, StoreArgs};
-use crate::exec::{Event, execute_stream};
-use crate::model::RunMeta;
 use crate::report::{Format, HostResultCounts, reporter};
-use crate::store::StoreWriter;
+use crate::session::{History, RunRequest, RunSession, SessionConfig, SessionError};
 use clap::Args;
 use std::io::{IsTerminal, Write};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -44,49 +41,14 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
-    // Hosts are expanded one at a time as the executor gets to them.
-    let plans = match loaded.plan_lazily(&selection) {
-        Ok(p) => p,
-        Err(e) => return super::common::config_error(&e),
+    let history = match (args.store.db_path(), args.store.db_named()) {
+        (None, _) => History::Off,
+        // A database the user named must work; the default one is best effort.
+        (Some(p), true) => History::Required(p),
+        (Some(p), false) => History::BestEffort(p),
     };
-    drop(loaded.environments);
-    if plans.host_count() == 0 {
-        eprintln!(
-            "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`)"
-        );
-        return super::EXIT_USAGE;
-    }
-    let meta = RunMeta::begin(
-        selection.scope(None),
-        loaded.checkset_hash.clone(),
-        plans.host_count(),
-        plans.execution_count,
-    );
-    let expected: HostResultCounts = plans
-        .host_counts()
-        .map(|(h, n)| (h.to_string(), n))
-        .collect();
-    let host_names: Vec<String> = plans.host_counts().map(|(h, _)| h.to_string()).collect();
-
-    let store = match args.store.db_path() {
-        None => None,
-        Some(path) => match StoreWriter::spawn(&path) {
-            Ok(w) => {
-                super::common::use_history_salt(&path);
-                Some(w)
-            }
-            // A database the user named must work; the default one is best effort.
-            Err(e) if args.store.db_named() => {
-                eprintln!("error: --db: {e}");
-                return super::EXIT_USAGE;
-            }
-            Err(e) => {
-                eprintln!("warning: history not recorded: {e}");
-                None
-            }
-        },
-    };
-
+    // Said only when nothing runs; cheap, and `loaded` moves into the session below.
+    let no_host_hint = crate::config::missing_tag_hint(&loaded);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -97,31 +59,7 @@ pub fn run(args: RunArgs) -> i32 {
             return super::EXIT_USAGE;
         }
     };
-    let transports = args.exec.transports();
-    let opts = args.exec.options();
-    let cancel = CancellationToken::new();
-    let (tx, mut rx) = mpsc::channel::<Event>(1024);
-    let on_signal = cancel.clone();
-    runtime.spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-            // A second Ctrl-C while shutting down leaves at once.
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(EXIT_CANCELLED);
-            }
-        }
-    });
-    let run = runtime.spawn(execute_stream(
-        meta,
-        host_names,
-        plans,
-        transports.clone(),
-        opts,
-        tx,
-        cancel.clone(),
-    ));
-
-    // This thread is the consumer: reporter and history writer see the same events.
+    // A report file that cannot be created is a usage error before anything runs.
     let output = match args
         .output
         .as_deref()
@@ -134,6 +72,54 @@ pub fn run(args: RunArgs) -> i32 {
             return super::EXIT_USAGE;
         }
     };
+    let transports = args.exec.transports();
+    let config = SessionConfig {
+        planner: Arc::new(loaded),
+        transports: transports.clone(),
+        exec: args.exec.options(),
+        history,
+    };
+    let req = RunRequest {
+        selection,
+        only: None,
+    };
+    let mut session = match RunSession::start(&req, &config, runtime.handle(), None) {
+        Ok(s) => s,
+        Err(SessionError::Empty) => {
+            eprintln!(
+                "error: nothing to run: no check of the selection targets any selected host (see `driftscope checks`){no_host_hint}"
+            );
+            return super::EXIT_USAGE;
+        }
+        // a planning error is a configuration error (file:line:col)
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_USAGE;
+        }
+    };
+    drop(config);
+    if let Some(w) = &session.history_warning {
+        eprintln!("warning: history not recorded: {w}");
+    }
+    if let Some(w) = &session.salt_warning {
+        eprintln!(
+            "warning: secret values are hashed with a per-run salt (cannot keep the history's salt: {w})"
+        );
+    }
+    let expected: HostResultCounts = session.hosts.iter().cloned().collect();
+    let on_signal = session.cancel_token();
+    runtime.spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+            // A second Ctrl-C while shutting down leaves at once.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(EXIT_CANCELLED);
+            }
+        }
+    });
+
+    // This thread is the front end: the session has already handed each event to the
+    // history when it returns it.
     let stdout = std::io::stdout();
     let (out, color): (Box<dyn Write>, bool) = match &output {
         Some(o) => match o.writer() {
@@ -153,10 +139,7 @@ pub fn run(args: RunArgs) -> i32 {
     };
     let mut report = reporter(args.format, out, expected, color);
     let mut report_error = None;
-    while let Some(event) = rx.blocking_recv() {
-        if let Some(w) = &store {
-            w.send(&event);
-        }
+    while let Some(event) = session.blocking_next() {
         if report_error.is_none()
             && let Err(e) = report.event(&event)
         {
@@ -164,25 +147,15 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     drop(report);
-    let (counts, cancelled) = match runtime.block_on(run) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error: the executor stopped: {e}");
-            return 3;
-        }
-    };
+    let end = session.finish(runtime.handle(), std::time::Duration::from_secs(30));
     runtime.block_on(transports.close());
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    if let Some(w) = store {
-        match w.finish() {
-            Ok(r) if r.results_lost > 0 => eprintln!(
-                "warning: {} of {} results were not recorded in the history",
-                r.results_lost,
-                r.results_lost + r.results_written
-            ),
-            Ok(_) => {}
-            Err(e) => eprintln!("warning: history not recorded: {e}"),
-        }
+    if let Some(e) = &end.executor_error {
+        eprintln!("error: the executor stopped: {e}");
+        return 3;
+    }
+    if let Some(w) = end.history_problem() {
+        eprintln!("warning: {w}");
     }
     if let Some(e) = &report_error
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -198,10 +171,10 @@ pub fn run(args: RunArgs) -> i32 {
             eprintln!("error: --output: {e}");
         }
     }
-    if cancelled {
+    if end.cancelled {
         eprintln!("driftscope: run cancelled");
         EXIT_CANCELLED
     } else {
-        counts.exit_code()
+        end.counts.exit_code()
     }
 }

@@ -2,7 +2,7 @@
 //! the current streak.
 
 use super::history::{Format, StoreOpts, ago, fail, out, print_json, print_table, when};
-use crate::store::human_secs;
+use crate::model::human_duration_secs;
 use clap::Args;
 use clap_complete::ArgValueCandidates;
 
@@ -61,7 +61,7 @@ pub fn run(args: ShowArgs) -> i32 {
             "failing since {} run{} / {} (first failed in {} at {})",
             s.runs,
             if s.runs == 1 { "" } else { "s" },
-            human_secs((chrono::Utc::now() - s.failing_since).num_seconds()),
+            human_duration_secs((chrono::Utc::now() - s.failing_since).num_seconds()),
             s.first_failed_run,
             when(s.failing_since)
         ),

@@ -2,7 +2,8 @@
 //! 4 stale, 3 unknown; without ENV every stored environment is shown and the worst decides.
 
 use super::history::{Format, StoreOpts, ago, fail, out, parse_age, print_json, print_table};
-use crate::store::{FailingStreak, Flapper, Readiness, ReadinessStatus, human_secs};
+use crate::model::human_duration_secs;
+use crate::store::{FailingStreak, Flapper, Readiness, ReadinessStatus};
 use clap::Args;
 use serde::Serialize;
 use std::time::Duration;
@@ -145,7 +146,7 @@ fn print_text(report: &StatusReport) {
                         "failing since {} run{} / {}",
                         f.streak.runs,
                         if f.streak.runs == 1 { "" } else { "s" },
-                        human_secs(since)
+                        human_duration_secs(since)
                     ),
                 ]
             })

@@ -80,3 +80,21 @@ pub fn load_environments(
     }
     Ok((environments.into_iter().map(|(e, _)| e).collect(), warnings))
 }
+
+/// When checks target `linux` and no loaded host carries it: how to tag the hosts (the
+/// newcomer's "nothing to run"). Empty otherwise.
+pub fn missing_tag_hint(loaded: &super::Loaded) -> String {
+    let wanted = loaded
+        .checks
+        .iter()
+        .any(|c| c.target_tags.iter().any(|t| t == "linux"));
+    let tagged = loaded
+        .environments
+        .iter()
+        .any(|e| e.hosts.iter().any(|h| h.has_tag("linux")));
+    if wanted && !tagged {
+        "\nhint: the shipped checks target hosts tagged `linux` and no host has that tag: add `tags = [\"linux\"]` to the inventory's [defaults] (TOML; a host without any tags gets it), or put the hosts in a group named `linux` (Ansible)".to_string()
+    } else {
+        String::new()
+    }
+}

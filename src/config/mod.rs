@@ -17,7 +17,7 @@ mod template;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
-pub use inventory_sources::load_environments;
+pub use inventory_sources::{load_environments, missing_tag_hint};
 pub use template::{placeholders, value_text};
 
 use crate::model::{
@@ -795,6 +795,15 @@ fn build_check(
         }
         expect_spans.insert(attr.clone(), span);
         expect.insert(attr, v);
+    }
+    if expect.is_empty() && m.requires_expect() {
+        return Err(file.error(
+            whole.clone(),
+            format!(
+                "check `{id}`: module {kind} has no default: expected `expect = {{ … }}` naming one of {}",
+                m.attributes().join(", ")
+            ),
+        ));
     }
     let mut for_each = BTreeMap::new();
     let mut for_each_spans = BTreeMap::new();

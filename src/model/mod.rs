@@ -5,13 +5,13 @@
 //! produce results from them, `store`/`tui`/`report` consume them.
 
 mod age;
-mod elapsed;
+mod duration;
 mod matcher;
 mod outcome;
 mod version;
 
 pub use age::parse_age;
-pub use elapsed::elapsed_text;
+pub use duration::{human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};
@@ -178,10 +178,16 @@ pub enum ModuleKind {
     KernelModule,
     Command,
     SshdConfig,
+    Http,
+    Dns,
+    Addr,
+    Interface,
+    Os,
+    X509,
 }
 
 impl ModuleKind {
-    pub const ALL: [ModuleKind; 13] = [
+    pub const ALL: [ModuleKind; 19] = [
         ModuleKind::Package,
         ModuleKind::File,
         ModuleKind::Directory,
@@ -195,6 +201,12 @@ impl ModuleKind {
         ModuleKind::KernelModule,
         ModuleKind::Command,
         ModuleKind::SshdConfig,
+        ModuleKind::Http,
+        ModuleKind::Dns,
+        ModuleKind::Addr,
+        ModuleKind::Interface,
+        ModuleKind::Os,
+        ModuleKind::X509,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -211,6 +223,12 @@ impl ModuleKind {
             ModuleKind::KernelModule => "kernel_module",
             ModuleKind::Command => "command",
             ModuleKind::SshdConfig => "sshd_config",
+            ModuleKind::Http => "http",
+            ModuleKind::Dns => "dns",
+            ModuleKind::Addr => "addr",
+            ModuleKind::Interface => "interface",
+            ModuleKind::Os => "os",
+            ModuleKind::X509 => "x509",
         }
     }
     pub fn from_name(name: &str) -> Option<ModuleKind> {

@@ -71,7 +71,7 @@ fn seconds(d: std::time::Duration) -> String {
 }
 
 /// Read `<header>\n<len bytes>\n` records: returns `(kind, index, status, payload)`.
-fn records(out: &[u8]) -> Vec<(u8, usize, i64, Vec<u8>)> {
+pub(crate) fn records(out: &[u8]) -> Vec<(u8, usize, i64, Vec<u8>)> {
     let mut v = Vec::new();
     let mut pos = 0;
     while pos < out.len() {

@@ -14,12 +14,17 @@ pub mod quote;
 pub mod reads;
 pub mod secret;
 
+mod addr;
 mod command;
 mod directory;
+mod dns;
 mod file;
 mod group;
+mod http;
+mod interface;
 mod kernel_module;
 mod mount;
+mod os;
 mod package;
 mod port;
 mod process;
@@ -27,6 +32,7 @@ mod service;
 mod sshd_config;
 mod sysctl;
 mod user;
+mod x509;
 
 use crate::model::{Matcher, ModuleKind, Value};
 pub use reads::{Read, Reads};
@@ -128,6 +134,12 @@ pub trait Module: Sync {
     /// The assertion a check without `expect` makes, e.g. `("installed", true)`.
     fn default_expect(&self) -> (&'static str, Value);
 
+    /// Whether a check must say what it expects (`os`: no attribute is a sensible default);
+    /// then a check without `expect` is a config error and `default_expect` is never used.
+    fn requires_expect(&self) -> bool {
+        false
+    }
+
     /// Validate a rendered subject (e.g. port syntax `tcp/22`); `Err` is a config error
     /// saying what was expected.
     fn validate_subject(&self, _subject: &str) -> Result<(), String> {
@@ -219,6 +231,12 @@ pub fn module(kind: ModuleKind) -> &'static dyn Module {
         ModuleKind::KernelModule => &kernel_module::KernelModule,
         ModuleKind::Command => &command::Command,
         ModuleKind::SshdConfig => &sshd_config::SshdConfig,
+        ModuleKind::Http => &http::Http,
+        ModuleKind::Dns => &dns::Dns,
+        ModuleKind::Addr => &addr::Addr,
+        ModuleKind::Interface => &interface::Interface,
+        ModuleKind::Os => &os::Os,
+        ModuleKind::X509 => &x509::X509,
     }
 }
 

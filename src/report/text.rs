@@ -177,7 +177,7 @@ impl Reporter for TextReporter<'_> {
                 for (host, list) in self.hosts.drain() {
                     self.write_host(&host, list)?;
                 }
-                let secs = self.started.elapsed().as_secs_f64();
+                let took = crate::model::human_duration(self.started.elapsed());
                 let code = if *cancelled { 130 } else { counts.exit_code() };
                 let verdict = if *cancelled {
                     format!(
@@ -193,7 +193,7 @@ impl Reporter for TextReporter<'_> {
                 };
                 writeln!(
                     self.out,
-                    "\n{verdict}: {} · {} host{} · {secs:.2}s · exit {code}",
+                    "\n{verdict}: {} · {} host{} · {took} · exit {code}",
                     counts.summary(),
                     self.hosts_done,
                     if self.hosts_done == 1 { "" } else { "s" },

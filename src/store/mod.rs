@@ -6,7 +6,7 @@
 //!
 //! - [`schema`]: the one place that owns the schema; versioned migrations applied on open.
 //! - [`writer`]: the dedicated writer thread (bounded channel, batched transactions).
-//! - [`queries`]: read-side [`Store`] with the queries the CLI and the TUI share.
+//! - [`queries`]: read-side [`Store`], a small reader base and one file per history question.
 //!
 //! API contract used by `driftscope run` and the TUI:
 //! `default_db_path()`, `StoreWriter::spawn(path)`, `writer.send(&event)`, `writer.finish()`,
@@ -20,8 +20,8 @@ mod writer;
 
 pub use queries::{
     DiffSide, FailingStreak, Flapper, LatestEntry, LatestState, PruneReport, PruneSpec, Readiness,
-    ReadinessStatus, RunDiff, RunResult, RunSummary, Store, Streak, Timeline, TimelineEntry,
-    Transition, TransitionKind, human_secs,
+    ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store, Streak, Timeline, TimelineEntry,
+    Transition, TransitionKind, judge_readiness,
 };
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteReport, WriterOptions};

@@ -1,9 +1,10 @@
 //! Interactive terminal UI: the live screen (environments/hosts tree, categories, streaming
 //! results table, detail with expected vs actual), fuzzy filter, `:` commands, re-checks.
 //!
-//! Layout: [`app`] holds state and the pure reducer, [`ui`] and [`components`] draw it,
-//! [`keymap`] and [`theme`] are data (TOML), [`runtime`] owns the terminal and the one
-//! `tokio::select!` loop. Entry point contract: the CLI loads config and calls [`main`] when
+//! Layout: [`app`] holds the state and the pure reducer and composes the [`components`]
+//! (each owns its region's state and draws it; geometry is in [`layout`]); [`keymap`] and
+//! [`theme`] are data (TOML); [`worker`] runs everything that can wait (starting runs,
+//! themes, history queries); `runtime` owns the terminal and the one `tokio::select!` loop. Entry point contract: the CLI loads config and calls [`main`] when
 //! no subcommand is given.
 
 pub mod app;
@@ -12,19 +13,20 @@ pub mod components;
 #[doc(hidden)]
 pub mod fixture;
 pub mod keymap;
+pub mod layout;
 pub mod rows;
 mod runtime;
 pub mod theme;
-pub mod ui;
+pub mod worker;
 
 use crate::config::{Loaded, Selection};
 use crate::exec::{ExecOptions, TransportSet};
-use crate::model::HostPlan;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use runtime::{DRAIN_BUDGET, FRAME, Planner};
+pub use crate::session::Planner;
+pub use runtime::{DRAIN_BUDGET, FRAME};
 
 /// Everything the TUI needs, prepared by the CLI.
 pub struct TuiContext {
@@ -36,15 +38,6 @@ pub struct TuiContext {
     pub db: Option<PathBuf>,
     /// `--theme NAME|PATH`.
     pub theme: Option<String>,
-}
-
-impl Planner for Loaded {
-    fn plan(&self, selection: &Selection) -> Result<Vec<HostPlan>, String> {
-        Loaded::plan(self, selection).map_err(|e| e.to_string())
-    }
-    fn checkset_hash(&self) -> String {
-        self.checkset_hash.clone()
-    }
 }
 
 /// Run the TUI until the user quits; returns the exit code (0, or 2 when it cannot start).

@@ -1,10 +1,12 @@
-//! Detail pane: the full check (id, title, module and probe subject), expected vs actual as a
-//! readable diff, the reason for non-pass outcomes, and a placeholder region for the
-//! host × check history and the SOP (filled by the history view).
+//! Detail pane: the full check (id, title, module and probe subject), expected vs actual as
+//! a readable diff, the reason for non-pass outcomes, and a region for the host × check
+//! history and the SOP. Owns whether it is open, its scroll and the probe targets of the
+//! executions planned in this session.
 
 use super::styled;
-use crate::model::{Outcome, describe_matcher};
-use crate::tui::app::{App, Focus};
+use crate::model::{ExecKey, Outcome, ProbeTarget, ResultRecord, describe_matcher};
+use crate::tui::components::hosts::movement;
+use crate::tui::keymap::Action;
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -12,6 +14,157 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
+use std::collections::HashMap;
+
+/// The detail pane's state.
+#[derive(Debug, Clone, Default)]
+pub struct DetailPane {
+    pub open: bool,
+    pub scroll: u16,
+    /// Probe targets of the executions planned in this session, by (host, key).
+    pub probes: HashMap<(String, ExecKey), ProbeTarget>,
+}
+
+impl DetailPane {
+    /// Scroll; `true` when the action was a movement.
+    pub fn handle(&mut self, action: Action, page: usize) -> bool {
+        let Some(delta) = movement(action, page) else {
+            return false;
+        };
+        self.scroll = (self.scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
+        true
+    }
+
+    /// The detail text of `rec` (pure; used by draw and tests).
+    pub fn lines(&self, rec: Option<&ResultRecord>, t: &Theme) -> Vec<Line<'static>> {
+        let Some(r) = rec else {
+            return vec![Line::from(styled("no row selected", t.muted))];
+        };
+        let mut out = vec![
+            Line::from(vec![
+                styled(
+                    format!(" {} ", r.outcome.as_str().to_uppercase()),
+                    t.outcome(r.outcome).add_modifier(Modifier::REVERSED),
+                ),
+                Span::raw("  "),
+                styled(r.severity.as_str(), t.muted),
+                Span::raw("  "),
+                styled(r.key.as_str().to_string(), t.accent),
+            ]),
+            Line::from(vec![label("check", t), Span::raw(r.check_id.clone())]),
+            Line::from(vec![label("title", t), Span::raw(r.title.clone())]),
+            Line::from(vec![
+                label("host", t),
+                Span::raw(r.host.clone()),
+                styled(
+                    format!(
+                        "  env {}  category {}  took {}",
+                        r.environment,
+                        r.category,
+                        crate::model::human_duration(r.duration)
+                    ),
+                    t.muted,
+                ),
+            ]),
+        ];
+        let probe = match self.probes.get(&(r.host.clone(), r.key.clone())) {
+            Some(p) => vec![
+                label("probe", t),
+                Span::raw(format!("{} ", p.module)),
+                styled(p.subject.clone(), t.accent),
+            ],
+            None => vec![
+                label("probe", t),
+                styled("(not planned in this session)", t.muted),
+            ],
+        };
+        out.push(Line::from(probe));
+        if let Some(reason) = &r.reason
+            && r.outcome != Outcome::Pass
+        {
+            for (i, l) in reason.lines().enumerate() {
+                let head = if i == 0 {
+                    label("reason", t)
+                } else {
+                    Span::raw(" ".repeat(10))
+                };
+                out.push(Line::from(vec![
+                    head,
+                    styled(l.to_string(), t.outcome(r.outcome)),
+                ]));
+            }
+        }
+        out.push(Line::default());
+        out.push(Line::from(vec![
+            styled("expected vs actual  ", t.accent),
+            styled("- expected", t.pass),
+            Span::raw("  "),
+            styled("+ actual", t.fail),
+        ]));
+        let verdicts = attribute_verdicts(r);
+        if verdicts.is_empty() {
+            out.push(Line::from(styled("  (no attributes)", t.muted)));
+        }
+        for (attr, e, a, ok) in verdicts {
+            let (es, as_) = (describe_matcher(&e), short_value(&a));
+            match ok {
+                Some(true) => out.push(Line::from(vec![
+                    styled("  ✓ ", t.pass),
+                    Span::raw(format!("{attr}   ")),
+                    styled(as_.lines().next().unwrap_or("").to_string(), t.muted),
+                ])),
+                Some(false) => diff_lines(&attr, &es, &as_, t, &mut out),
+                None if e.is_null() => out.push(Line::from(vec![
+                    styled("  · ", t.muted),
+                    Span::raw(format!("{attr}   ")),
+                    styled(as_, t.muted),
+                ])),
+                None if r.outcome == Outcome::Fail => diff_lines(&attr, &es, &as_, t, &mut out),
+                None => out.push(Line::from(vec![
+                    styled("  ? ", t.muted),
+                    Span::raw(format!("{attr}   expected ")),
+                    styled(es, t.muted),
+                    styled("  (not observed)", t.muted),
+                ])),
+            }
+        }
+        out.push(Line::default());
+        out.push(Line::from(styled("── history & SOP ──", t.border)));
+        let sop = r
+            .sop
+            .as_deref()
+            .map(|s| format!("SOP {s:?}"))
+            .unwrap_or_else(|| "no SOP".into());
+        out.push(Line::from(styled(
+            format!(
+                "  history of this host × check and the {sop} appear here with the history view"
+            ),
+            t.muted,
+        )));
+        out
+    }
+
+    pub fn draw(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        t: &Theme,
+        focused: bool,
+        rec: Option<&ResultRecord>,
+    ) {
+        let block = Block::bordered()
+            .title(Span::styled(
+                " Detail ",
+                if focused { t.accent } else { t.muted },
+            ))
+            .border_style(if focused { t.accent } else { t.border });
+        let p = Paragraph::new(self.lines(rec, t))
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((self.scroll, 0));
+        f.render_widget(p, area);
+    }
+}
 
 fn label(name: &str, t: &Theme) -> Span<'static> {
     styled(format!("{name:<9} "), t.muted)
@@ -56,129 +209,4 @@ fn diff_lines(attr: &str, exp: &str, act: &str, t: &Theme, out: &mut Vec<Line<'s
         push("-", exp, t.pass);
         push("+", act, t.fail);
     }
-}
-
-/// The detail text of the selected row (pure; used by draw and tests).
-pub fn lines(app: &App) -> Vec<Line<'static>> {
-    let t = &app.theme;
-    let Some(id) = app.selected() else {
-        return vec![Line::from(styled("no row selected", t.muted))];
-    };
-    let r = &app.results.rows[id as usize].rec;
-    let mut out = vec![
-        Line::from(vec![
-            styled(
-                format!(" {} ", r.outcome.as_str().to_uppercase()),
-                t.outcome(r.outcome).add_modifier(Modifier::REVERSED),
-            ),
-            Span::raw("  "),
-            styled(r.severity.as_str(), t.muted),
-            Span::raw("  "),
-            styled(r.key.as_str().to_string(), t.accent),
-        ]),
-        Line::from(vec![label("check", t), Span::raw(r.check_id.clone())]),
-        Line::from(vec![label("title", t), Span::raw(r.title.clone())]),
-        Line::from(vec![
-            label("host", t),
-            Span::raw(r.host.clone()),
-            styled(
-                format!(
-                    "  env {}  category {}  took {:.0}ms",
-                    r.environment,
-                    r.category,
-                    r.duration.as_secs_f64() * 1000.0
-                ),
-                t.muted,
-            ),
-        ]),
-    ];
-    let probe = match app.probes.get(&(r.host.clone(), r.key.clone())) {
-        Some(p) => vec![
-            label("probe", t),
-            Span::raw(format!("{} ", p.module)),
-            styled(p.subject.clone(), t.accent),
-        ],
-        None => vec![
-            label("probe", t),
-            styled("(not planned in this session)", t.muted),
-        ],
-    };
-    out.push(Line::from(probe));
-    if let Some(reason) = &r.reason
-        && r.outcome != Outcome::Pass
-    {
-        for (i, l) in reason.lines().enumerate() {
-            let head = if i == 0 {
-                label("reason", t)
-            } else {
-                Span::raw(" ".repeat(10))
-            };
-            out.push(Line::from(vec![
-                head,
-                styled(l.to_string(), t.outcome(r.outcome)),
-            ]));
-        }
-    }
-    out.push(Line::default());
-    out.push(Line::from(vec![
-        styled("expected vs actual  ", t.accent),
-        styled("- expected", t.pass),
-        Span::raw("  "),
-        styled("+ actual", t.fail),
-    ]));
-    let verdicts = attribute_verdicts(r);
-    if verdicts.is_empty() {
-        out.push(Line::from(styled("  (no attributes)", t.muted)));
-    }
-    for (attr, e, a, ok) in verdicts {
-        let (es, as_) = (describe_matcher(&e), short_value(&a));
-        match ok {
-            Some(true) => out.push(Line::from(vec![
-                styled("  ✓ ", t.pass),
-                Span::raw(format!("{attr}   ")),
-                styled(as_.lines().next().unwrap_or("").to_string(), t.muted),
-            ])),
-            Some(false) => diff_lines(&attr, &es, &as_, t, &mut out),
-            None if e.is_null() => out.push(Line::from(vec![
-                styled("  · ", t.muted),
-                Span::raw(format!("{attr}   ")),
-                styled(as_, t.muted),
-            ])),
-            None if r.outcome == Outcome::Fail => diff_lines(&attr, &es, &as_, t, &mut out),
-            None => out.push(Line::from(vec![
-                styled("  ? ", t.muted),
-                Span::raw(format!("{attr}   expected ")),
-                styled(es, t.muted),
-                styled("  (not observed)", t.muted),
-            ])),
-        }
-    }
-    out.push(Line::default());
-    out.push(Line::from(styled("── history & SOP ──", t.border)));
-    let sop = r
-        .sop
-        .as_deref()
-        .map(|s| format!("SOP {s:?}"))
-        .unwrap_or_else(|| "no SOP".into());
-    out.push(Line::from(styled(
-        format!("  history of this host × check and the {sop} appear here with the history view"),
-        t.muted,
-    )));
-    out
-}
-
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let focused = app.focus == Focus::Detail;
-    let block = Block::bordered()
-        .title(Span::styled(
-            " Detail ",
-            if focused { t.accent } else { t.muted },
-        ))
-        .border_style(if focused { t.accent } else { t.border });
-    let p = Paragraph::new(lines(app))
-        .block(block)
-        .wrap(Wrap { trim: false })
-        .scroll((app.detail_scroll, 0));
-    f.render_widget(p, area);
 }

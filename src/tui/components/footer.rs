@@ -1,57 +1,109 @@
-//! Footer/status line: the filter or command being typed (with completions), else the last
-//! message and the filter in effect.
+//! Footer/status line: the filter or `:` command being typed (with completions), else the
+//! last message and the filter and scope in effect. Owns the command line being typed and
+//! its completions.
 
 use super::styled;
-use crate::tui::app::App;
+use crate::tui::command;
 use crate::tui::keymap::InputMode;
+use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let cursor = styled("█", t.accent.add_modifier(Modifier::SLOW_BLINK));
-    let line = match app.mode {
-        InputMode::Filter => Line::from(vec![
-            styled("/", t.accent),
-            Span::raw(app.filter.clone()),
-            cursor,
-            styled("   enter keeps · esc clears", t.muted),
-        ]),
-        InputMode::Command => {
-            let mut v = vec![
-                styled(":", t.accent),
-                Span::raw(app.command_line.clone()),
+/// The `:` prompt's state.
+#[derive(Debug, Clone, Default)]
+pub struct CommandPrompt {
+    pub line: String,
+    pub completions: Vec<String>,
+    presses: usize,
+}
+
+impl CommandPrompt {
+    pub fn clear(&mut self) {
+        self.line.clear();
+        self.completions.clear();
+        self.presses = 0;
+    }
+
+    pub fn push(&mut self, c: char) {
+        self.line.push(c);
+        self.completions.clear();
+        self.presses = 0;
+    }
+
+    /// Delete the last character; false when the line was already empty.
+    pub fn pop(&mut self) -> bool {
+        let had = self.line.pop().is_some();
+        self.completions.clear();
+        self.presses = 0;
+        had
+    }
+
+    /// Complete the command or its argument from `args(command)`.
+    pub fn complete(&mut self, args: &dyn Fn(&str) -> Vec<String>) {
+        let c = command::complete(&self.line, args, self.presses);
+        self.presses += 1;
+        self.line = c.line;
+        self.completions = c.candidates;
+    }
+
+    /// Take the typed line (the prompt is left empty).
+    pub fn take(&mut self) -> String {
+        self.completions.clear();
+        std::mem::take(&mut self.line)
+    }
+}
+
+/// What the footer shows besides the prompt.
+pub struct FooterInfo<'a> {
+    pub mode: InputMode,
+    pub status: &'a str,
+    pub filter: &'a str,
+    pub host: Option<&'a str>,
+    pub category: Option<&'a str>,
+}
+
+impl CommandPrompt {
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, info: &FooterInfo) {
+        let cursor = styled("█", t.accent.add_modifier(Modifier::SLOW_BLINK));
+        let line = match info.mode {
+            InputMode::Filter => Line::from(vec![
+                styled("/", t.accent),
+                Span::raw(info.filter.to_string()),
                 cursor,
-            ];
-            if !app.completions.is_empty() {
-                v.push(styled(
-                    format!("   {}", app.completions.join("  ")),
-                    t.muted,
-                ));
-            } else {
-                v.push(styled("   tab completes", t.muted));
+                styled("   enter keeps · esc clears", t.muted),
+            ]),
+            InputMode::Command => {
+                let mut v = vec![styled(":", t.accent), Span::raw(self.line.clone()), cursor];
+                if !self.completions.is_empty() {
+                    v.push(styled(
+                        format!("   {}", self.completions.join("  ")),
+                        t.muted,
+                    ));
+                } else {
+                    v.push(styled("   tab completes", t.muted));
+                }
+                Line::from(v)
             }
-            Line::from(v)
-        }
-        InputMode::Normal | InputMode::Help => {
-            let mut v = vec![Span::raw(format!(" {}", app.status))];
-            if !app.filter.is_empty() {
-                v.push(styled("  │ filter ", t.border));
-                v.push(styled(format!("/{}", app.filter), t.accent));
+            InputMode::Normal | InputMode::Help => {
+                let mut v = vec![Span::raw(format!(" {}", info.status))];
+                if !info.filter.is_empty() {
+                    v.push(styled("  │ filter ", t.border));
+                    v.push(styled(format!("/{}", info.filter), t.accent));
+                }
+                if let Some(h) = info.host {
+                    v.push(styled("  │ host ", t.border));
+                    v.push(Span::raw(h.to_string()));
+                }
+                if let Some(c) = info.category {
+                    v.push(styled("  │ cat ", t.border));
+                    v.push(Span::raw(c.to_string()));
+                }
+                Line::from(v)
             }
-            if let Some(h) = app.current_host() {
-                v.push(styled("  │ host ", t.border));
-                v.push(Span::raw(h.to_string()));
-            }
-            if let Some(c) = app.current_category() {
-                v.push(styled("  │ cat ", t.border));
-                v.push(Span::raw(c.to_string()));
-            }
-            Line::from(v)
-        }
-    };
-    f.render_widget(Paragraph::new(line), area);
+        };
+        f.render_widget(Paragraph::new(line), area);
+    }
 }

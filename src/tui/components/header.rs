@@ -1,100 +1,146 @@
 //! Header line: environment, run state (idle / running N/M hosts, checks/s, elapsed /
-//! finished with counts / cancelled), history DB and the help key.
+//! finished with counts / cancelled), history DB and the help key. Owns the progress of the
+//! current (or last) run.
 
 use super::styled;
-use crate::tui::app::{App, fmt_duration};
-use crate::tui::keymap::{Action, InputMode};
+use crate::model::{OutcomeCounts, Scope, human_duration};
+use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use std::time::{Duration, Instant};
 
-/// The run state as spans (also used by tests).
-pub fn run_spans(app: &App) -> Vec<Span<'static>> {
-    let t = &app.theme;
-    let Some(run) = &app.run else {
-        return vec![styled("idle", t.muted)];
-    };
-    let elapsed = run.elapsed(app.now);
-    // a narrowed run (re-check, host or category) says what it covered
-    let narrowed = (!run.scope.is_full()).then(|| {
-        let d = run.scope.describe();
-        let d = d
-            .strip_prefix(run.scope.environment.as_str())
-            .unwrap_or(&d)
-            .trim()
-            .to_string();
-        styled(format!("[{}] ", super::ellipsize(&d, 40)), t.muted)
-    });
-    let secs = elapsed.as_secs_f64();
-    if run.running() {
-        let rate = if secs > 0.0 {
-            run.results as f64 / secs
-        } else {
-            0.0
-        };
-        let what = if run.cancel_requested {
-            "cancelling"
-        } else {
-            "running"
-        };
-        let mut spans = vec![styled(format!("● {what} "), t.accent)];
-        spans.extend(narrowed);
-        spans.extend([Span::raw(format!(
-            "{}/{} hosts · {:.0} checks/s · {}",
-            run.hosts_done,
-            run.hosts_total,
-            rate,
-            fmt_duration(elapsed)
-        ))]);
-        spans
-    } else {
-        let c = run.counts;
-        let (word, style) = if run.cancelled {
-            ("✗ cancelled", t.unreachable)
-        } else {
-            ("✓ finished", t.pass)
-        };
-        let mut spans = vec![styled(format!("{word} "), style)];
-        spans.extend(narrowed);
-        spans.extend([
-            Span::raw(format!("in {} · ", fmt_duration(elapsed))),
-            styled(format!("{} pass", c.pass), t.pass),
-            Span::raw(" "),
-            styled(
-                format!("{} fail", c.fail),
-                if c.fail > 0 { t.fail } else { t.muted },
-            ),
-        ]);
-        let problems = c.problems();
-        if problems > 0 {
-            spans.push(Span::raw(" "));
-            spans.push(styled(format!("{problems} problems"), t.error));
-        }
-        spans
+/// Progress of the current (or last) run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunStatus {
+    pub run_id: String,
+    pub scope: Scope,
+    pub started: Instant,
+    pub ended: Option<Instant>,
+    pub hosts_total: usize,
+    pub hosts_done: usize,
+    pub executions: usize,
+    pub results: u64,
+    pub counts: OutcomeCounts,
+    pub cancel_requested: bool,
+    pub cancelled: bool,
+}
+
+impl RunStatus {
+    pub fn running(&self) -> bool {
+        self.ended.is_none()
+    }
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        self.ended
+            .unwrap_or(now)
+            .saturating_duration_since(self.started)
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let sep = || styled(" │ ", t.border);
-    let mut spans = vec![
-        styled(" driftscope", t.accent.add_modifier(Modifier::BOLD)),
-        sep(),
-        styled("env ", t.muted),
-        Span::raw(app.current_env().unwrap_or("—").to_string()),
-        sep(),
-    ];
-    spans.extend(run_spans(app));
-    let help = app
-        .keymap
-        .first_key(InputMode::Normal, Action::Help)
-        .unwrap_or("?");
-    spans.push(sep());
-    spans.push(styled(format!("{help} help"), t.muted));
-    spans.push(sep());
-    spans.push(styled("db ", t.muted));
-    spans.push(Span::raw(app.db_label.clone()));
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
+/// The header's state: the run's progress and the history it is recorded in.
+#[derive(Debug, Clone, Default)]
+pub struct RunHeader {
+    pub run: Option<RunStatus>,
+    /// A run was asked for and has not started yet.
+    pub pending: bool,
+    /// The history DB path, or "off (--no-store)".
+    pub db_label: String,
+}
+
+/// What the header shows besides the run.
+pub struct HeaderInfo<'a> {
+    pub env: Option<&'a str>,
+    pub help_key: &'a str,
+    pub now: Instant,
+}
+
+impl RunHeader {
+    pub fn running(&self) -> bool {
+        self.run.as_ref().is_some_and(RunStatus::running)
+    }
+
+    /// The run state as spans (also used by tests).
+    pub fn run_spans(&self, t: &Theme, now: Instant) -> Vec<Span<'static>> {
+        let Some(run) = &self.run else {
+            return vec![styled("idle", t.muted)];
+        };
+        let elapsed = run.elapsed(now);
+        // a narrowed run (re-check, host or category) says what it covered
+        let narrowed = (!run.scope.is_full()).then(|| {
+            let d = run.scope.describe();
+            let d = d
+                .strip_prefix(run.scope.environment.as_str())
+                .unwrap_or(&d)
+                .trim()
+                .to_string();
+            styled(format!("[{}] ", super::ellipsize(&d, 40)), t.muted)
+        });
+        let secs = elapsed.as_secs_f64();
+        if run.running() {
+            let rate = if secs > 0.0 {
+                run.results as f64 / secs
+            } else {
+                0.0
+            };
+            let what = if run.cancel_requested {
+                "cancelling"
+            } else {
+                "running"
+            };
+            let mut spans = vec![styled(format!("● {what} "), t.accent)];
+            spans.extend(narrowed);
+            spans.extend([Span::raw(format!(
+                "{}/{} hosts · {:.0} checks/s · {}",
+                run.hosts_done,
+                run.hosts_total,
+                rate,
+                human_duration(elapsed)
+            ))]);
+            spans
+        } else {
+            let c = run.counts;
+            let (word, style) = if run.cancelled {
+                ("✗ cancelled", t.unreachable)
+            } else {
+                ("✓ finished", t.pass)
+            };
+            let mut spans = vec![styled(format!("{word} "), style)];
+            spans.extend(narrowed);
+            spans.extend([
+                Span::raw(format!("in {} · ", human_duration(elapsed))),
+                styled(format!("{} pass", c.pass), t.pass),
+                Span::raw(" "),
+                styled(
+                    format!("{} fail", c.fail),
+                    if c.fail > 0 { t.fail } else { t.muted },
+                ),
+            ]);
+            let problems = c.problems();
+            if problems > 0 {
+                spans.push(Span::raw(" "));
+                spans.push(styled(format!("{problems} problems"), t.error));
+            }
+            spans
+        }
+    }
+
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, info: &HeaderInfo) {
+        let sep = || styled(" │ ", t.border);
+        let mut spans = vec![
+            styled(" driftscope", t.accent.add_modifier(Modifier::BOLD)),
+            sep(),
+            styled("env ", t.muted),
+            Span::raw(info.env.unwrap_or("—").to_string()),
+            sep(),
+        ];
+        spans.extend(self.run_spans(t, info.now));
+        spans.push(sep());
+        spans.push(styled(format!("{} help", info.help_key), t.muted));
+        spans.push(sep());
+        spans.push(styled("db ", t.muted));
+        spans.push(Span::raw(self.db_label.clone()));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
 }

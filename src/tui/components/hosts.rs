@@ -1,54 +1,263 @@
-//! Left column: environments → hosts tree with per-host counts and connection state, and
-//! below it the check categories with counts. The cursor in either list narrows the table.
+//! Hosts pane (left, top): environments → hosts tree with per-host counts and connection
+//! state. Owns the tree, its cursor, the expanded environment, and each host's phase and
+//! tally. The cursor narrows the results table (on an environment: that environment; on a
+//! host: that host).
 
-use super::{ellipsize, styled};
-use crate::model::HostPhase;
-use crate::tui::app::{App, Focus, Tally, TreeItem};
+use super::{Tally, cursor_style, justify, pane_block, step, styled, tally_spans, window};
+use crate::model::{HostPhase, Outcome};
+use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
+use std::collections::HashMap;
 
-fn pane_block(title: &str, focused: bool, t: &Theme) -> Block<'static> {
-    let border = if focused { t.accent } else { t.border };
-    Block::bordered()
-        .title(Span::styled(
-            format!(" {title} "),
-            if focused { t.accent } else { t.muted },
-        ))
-        .border_style(border)
+/// One environment of the hosts tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvEntry {
+    pub name: String,
+    pub hosts: Vec<String>,
 }
 
-/// `3✗ 1! 120` style counts.
-fn tally_spans(tally: Tally, t: &Theme) -> Vec<Span<'static>> {
-    let mut v = Vec::new();
-    if tally.fail > 0 {
-        v.push(styled(format!("{}✗ ", tally.fail), t.fail));
-    }
-    if tally.problem > 0 {
-        v.push(styled(format!("{}! ", tally.problem), t.error));
-    }
-    v.push(styled(tally.total().to_string(), t.muted));
-    v
+/// An item of the hosts pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeItem {
+    Env(usize),
+    Host(usize, usize),
 }
 
-/// Left text and right-aligned spans on one line of `width` columns.
-fn justify(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize) -> Line<'static> {
-    let rw: usize = right.iter().map(|s| s.content.chars().count()).sum();
-    let avail = width.saturating_sub(rw + 1);
-    let mut used = 0;
-    let mut spans = Vec::new();
-    for s in left {
-        let room = avail.saturating_sub(used);
-        let text = ellipsize(&s.content, room);
-        used += text.chars().count();
-        spans.push(Span::styled(text, s.style));
+/// The hosts pane's state.
+#[derive(Debug, Clone, Default)]
+pub struct HostsPane {
+    pub envs: Vec<EnvEntry>,
+    pub cursor: usize,
+    /// The environment expanded (the one the table shows).
+    pub expanded_env: usize,
+    /// Connection state per (environment, host) of the current run.
+    pub phase: HashMap<(String, String), HostPhase>,
+    tally: HashMap<(String, String), Tally>,
+}
+
+impl HostsPane {
+    pub fn new(envs: Vec<EnvEntry>) -> HostsPane {
+        HostsPane {
+            envs,
+            ..Default::default()
+        }
     }
-    spans.push(Span::raw(" ".repeat(width.saturating_sub(used + rw))));
-    spans.extend(right);
-    Line::from(spans)
+
+    /// Items of the pane: every environment, the current one expanded.
+    pub fn items(&self) -> Vec<TreeItem> {
+        let current = self.current_env_index();
+        let mut items = Vec::new();
+        for (i, e) in self.envs.iter().enumerate() {
+            items.push(TreeItem::Env(i));
+            if Some(i) == current {
+                items.extend((0..e.hosts.len()).map(|h| TreeItem::Host(i, h)));
+            }
+        }
+        items
+    }
+
+    pub fn current_env_index(&self) -> Option<usize> {
+        (self.expanded_env < self.envs.len()).then_some(self.expanded_env)
+    }
+
+    /// The environment shown (the one the cursor is in).
+    pub fn current_env(&self) -> Option<&str> {
+        self.current_env_index().map(|i| self.envs[i].name.as_str())
+    }
+
+    /// The host the cursor is on, if any.
+    pub fn current_host(&self) -> Option<&str> {
+        match self.items().get(self.cursor) {
+            Some(TreeItem::Host(e, h)) => Some(self.envs[*e].hosts[*h].as_str()),
+            _ => None,
+        }
+    }
+
+    /// Expand environment `i` and put the cursor on `item` (in that environment).
+    pub fn focus(&mut self, i: usize, item: TreeItem) {
+        self.expanded_env = i;
+        self.cursor = self.items().iter().position(|t| *t == item).unwrap_or(0);
+    }
+
+    /// Put the cursor on environment `name`; false when there is none.
+    pub fn focus_env(&mut self, name: &str) -> bool {
+        match self.envs.iter().position(|e| e.name == name) {
+            Some(i) => {
+                self.focus(i, TreeItem::Env(i));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Put the cursor on host `name` (preferring the current environment); false when no
+    /// environment has it.
+    pub fn focus_host(&mut self, name: &str) -> bool {
+        let current = self.current_env_index();
+        let found = self
+            .envs
+            .iter()
+            .enumerate()
+            .filter_map(|(e, env)| env.hosts.iter().position(|h| *h == name).map(|h| (e, h)))
+            .min_by_key(|(e, _)| Some(*e) != current);
+        match found {
+            Some((e, h)) => {
+                self.focus(e, TreeItem::Host(e, h));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Back to the whole current environment.
+    pub fn focus_all_hosts(&mut self) {
+        if let Some(i) = self.current_env_index() {
+            self.focus(i, TreeItem::Env(i));
+        }
+    }
+
+    /// Hosts of the current environment (completion of `:host`).
+    pub fn current_hosts(&self) -> Vec<String> {
+        self.current_env_index()
+            .map(|i| self.envs[i].hosts.clone())
+            .unwrap_or_default()
+    }
+
+    /// Move the cursor; `true` when it moved to another scope. When it lands on another
+    /// environment, that one is expanded.
+    pub fn handle(&mut self, action: Action, page: usize) -> bool {
+        let Some(delta) = movement(action, page) else {
+            return false;
+        };
+        let n = self.items().len();
+        self.cursor = step(self.cursor, delta, n);
+        if let Some(TreeItem::Env(i)) = self.items().get(self.cursor).copied()
+            && i != self.expanded_env
+        {
+            self.focus(i, TreeItem::Env(i));
+        }
+        true
+    }
+
+    pub fn tally(&self, env: &str, host: &str) -> Tally {
+        self.tally
+            .get(&(env.to_string(), host.to_string()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// A result for `host` arrived (replacing one with outcome `old`); the first result of a
+    /// host the tree does not list adds it.
+    pub fn record(&mut self, env: &str, host: &str, old: Option<Outcome>, new: Outcome) {
+        let key = (env.to_string(), host.to_string());
+        if !self.tally.contains_key(&key) {
+            match self.envs.iter_mut().find(|e| e.name == env) {
+                Some(e) if !e.hosts.iter().any(|h| h == host) => e.hosts.push(host.to_string()),
+                Some(_) => {}
+                None => self.envs.push(EnvEntry {
+                    name: env.to_string(),
+                    hosts: vec![host.to_string()],
+                }),
+            }
+        }
+        let t = self.tally.entry(key).or_default();
+        if let Some(o) = old {
+            t.remove(o);
+        }
+        t.add(new);
+    }
+
+    /// A host's connection state changed; `true` when it just reached a final state.
+    pub fn set_phase(&mut self, env: &str, host: String, phase: HostPhase) -> bool {
+        let key = (env.to_string(), host);
+        let terminal = |p: &HostPhase| matches!(p, HostPhase::Done | HostPhase::Failed(_));
+        let was_terminal = self.phase.get(&key).is_some_and(terminal);
+        let now_terminal = terminal(&phase);
+        self.phase.insert(key, phase);
+        now_terminal && !was_terminal
+    }
+
+    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, focused: bool) {
+        let block = pane_block("Hosts", focused, t);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let items = self.items();
+        let height = inner.height as usize;
+        let width = inner.width as usize;
+        let start = window(self.cursor, items.len(), height);
+        let mut lines = Vec::new();
+        for (i, item) in items.iter().enumerate().skip(start).take(height) {
+            let line = match *item {
+                TreeItem::Env(e) => {
+                    let env = &self.envs[e];
+                    let tally = env.hosts.iter().fold(Tally::default(), |acc, h| {
+                        acc.plus(self.tally(&env.name, h))
+                    });
+                    let arrow = if Some(env.name.as_str()) == self.current_env() {
+                        "▾ "
+                    } else {
+                        "▸ "
+                    };
+                    justify(
+                        vec![styled(arrow, t.muted), styled(env.name.clone(), t.accent)],
+                        tally_spans(tally, t),
+                        width,
+                    )
+                }
+                TreeItem::Host(e, h) => {
+                    let env = &self.envs[e];
+                    let name = &env.hosts[h];
+                    let key = (env.name.clone(), name.clone());
+                    let tally = self.tally(&env.name, name);
+                    let phase = self.phase.get(&key);
+                    let (icon, note) = phase_span(phase, tally, t);
+                    let mut left = vec![
+                        Span::raw("  "),
+                        icon,
+                        Span::raw(" "),
+                        Span::raw(name.clone()),
+                    ];
+                    let right = match note {
+                        Some(n)
+                            if tally.total() == 0
+                                || matches!(phase, Some(HostPhase::Failed(_))) =>
+                        {
+                            left.push(styled(format!(" {n}"), t.muted));
+                            if tally.total() == 0 {
+                                vec![]
+                            } else {
+                                tally_spans(tally, t)
+                            }
+                        }
+                        _ => tally_spans(tally, t),
+                    };
+                    justify(left, right, width)
+                }
+            };
+            lines.push(cursor_style(line, i == self.cursor, focused, t));
+        }
+        if items.is_empty() {
+            lines.push(Line::from(styled("no environments loaded", t.muted)));
+        }
+        f.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// How far a movement action moves a cursor (`None`: not a movement).
+pub fn movement(action: Action, page: usize) -> Option<isize> {
+    Some(match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::PageDown => page as isize,
+        Action::PageUp => -(page as isize),
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        _ => return None,
+    })
 }
 
 fn phase_span(
@@ -73,131 +282,4 @@ fn phase_span(
         }
         Some(HostPhase::Failed(reason)) => (styled("✗", t.unreachable), Some(reason.clone())),
     }
-}
-
-/// First visible index so that `cursor` is on screen.
-fn window(cursor: usize, len: usize, height: usize) -> usize {
-    if height == 0 || len <= height {
-        0
-    } else {
-        cursor.saturating_sub(height / 2).min(len - height)
-    }
-}
-
-pub fn draw_hosts(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let focused = app.focus == Focus::Hosts;
-    let block = pane_block("Hosts", focused, t);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let items = app.tree_items();
-    let height = inner.height as usize;
-    let width = inner.width as usize;
-    let start = window(app.tree_cursor, items.len(), height);
-    let mut lines = Vec::new();
-    for (i, item) in items.iter().enumerate().skip(start).take(height) {
-        let line = match *item {
-            TreeItem::Env(e) => {
-                let env = &app.envs[e];
-                let mut tally = Tally::default();
-                for h in &env.hosts {
-                    let ht = app.host_tally(&env.name, h);
-                    tally.pass += ht.pass;
-                    tally.fail += ht.fail;
-                    tally.problem += ht.problem;
-                    tally.other += ht.other;
-                }
-                let arrow = if Some(env.name.as_str()) == app.current_env() {
-                    "▾ "
-                } else {
-                    "▸ "
-                };
-                justify(
-                    vec![styled(arrow, t.muted), styled(env.name.clone(), t.accent)],
-                    tally_spans(tally, t),
-                    width,
-                )
-            }
-            TreeItem::Host(e, h) => {
-                let env = &app.envs[e];
-                let name = &env.hosts[h];
-                let key = (env.name.clone(), name.clone());
-                let tally = app.host_tally(&env.name, name);
-                let (icon, note) = phase_span(app.host_phase.get(&key), tally, t);
-                let mut left = vec![
-                    Span::raw("  "),
-                    icon,
-                    Span::raw(" "),
-                    Span::raw(name.clone()),
-                ];
-                let right = match note {
-                    Some(n)
-                        if tally.total() == 0
-                            || matches!(app.host_phase.get(&key), Some(HostPhase::Failed(_))) =>
-                    {
-                        left.push(styled(format!(" {n}"), t.muted));
-                        if tally.total() == 0 {
-                            vec![]
-                        } else {
-                            tally_spans(tally, t)
-                        }
-                    }
-                    _ => tally_spans(tally, t),
-                };
-                justify(left, right, width)
-            }
-        };
-        lines.push(cursor_style(line, i == app.tree_cursor, focused, t));
-    }
-    if items.is_empty() {
-        lines.push(Line::from(styled("no environments loaded", t.muted)));
-    }
-    f.render_widget(Paragraph::new(lines), inner);
-}
-
-fn cursor_style(line: Line<'static>, at_cursor: bool, focused: bool, t: &Theme) -> Line<'static> {
-    if !at_cursor {
-        return line;
-    }
-    if focused {
-        line.style(t.selection)
-    } else {
-        line.style(Style::default().add_modifier(ratatui::style::Modifier::BOLD))
-    }
-}
-
-pub fn draw_categories(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let focused = app.focus == Focus::Categories;
-    let block = pane_block("Categories", focused, t);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let env = app.current_env().unwrap_or("");
-    let cats = app.category_list();
-    let height = inner.height as usize;
-    let width = inner.width as usize;
-    let start = window(app.cat_cursor, cats.len() + 1, height);
-    let mut lines = Vec::new();
-    for i in (start..=cats.len()).take(height) {
-        let line = if i == 0 {
-            let mut all = Tally::default();
-            for c in &cats {
-                let ct = app.cat_tally(env, c);
-                all.pass += ct.pass;
-                all.fail += ct.fail;
-                all.problem += ct.problem;
-                all.other += ct.other;
-            }
-            justify(vec![styled("all", t.accent)], tally_spans(all, t), width)
-        } else {
-            let c = cats[i - 1];
-            justify(
-                vec![Span::raw(c.clone())],
-                tally_spans(app.cat_tally(env, c), t),
-                width,
-            )
-        };
-        lines.push(cursor_style(line, i == app.cat_cursor, focused, t));
-    }
-    f.render_widget(Paragraph::new(lines), inner);
 }

@@ -1,6 +1,10 @@
-//! Screen regions, one file each. Every component has `draw(f, area, app)`; none mutates
-//! state or does IO.
+//! Screen regions, one file each. Every component owns the state of its region and has
+//! `draw(&self, frame, area, …)` (reads its state, never does IO, never mutates) and, where it
+//! takes keys, `handle(&mut self, action) -> handled`. Components know nothing of the app that
+//! composes them: what a region needs from another (the row under the cursor, the scope) is
+//! passed in. Geometry is in [`crate::tui::layout`].
 
+pub mod categories;
 pub mod detail;
 pub mod footer;
 pub mod header;
@@ -8,7 +12,11 @@ pub mod help;
 pub mod hosts;
 pub mod table;
 
-use ratatui::text::Span;
+use super::theme::Theme;
+use crate::model::Outcome;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Block;
 
 /// Cut `s` to `max` display columns, ending with `…` when cut.
 pub fn ellipsize(s: &str, max: usize) -> String {
@@ -26,4 +34,120 @@ pub fn ellipsize(s: &str, max: usize) -> String {
 /// A styled span owning its text.
 pub fn styled(s: impl Into<String>, style: ratatui::style::Style) -> Span<'static> {
     Span::styled(s.into(), style)
+}
+
+/// A bordered pane with its title; accent colours when it has the keyboard.
+pub fn pane_block(title: &str, focused: bool, t: &Theme) -> Block<'static> {
+    let border = if focused { t.accent } else { t.border };
+    Block::bordered()
+        .title(Span::styled(
+            format!(" {title} "),
+            if focused { t.accent } else { t.muted },
+        ))
+        .border_style(border)
+}
+
+/// The cursor line: the selection style when the pane has the keyboard, else bold.
+pub fn cursor_style(
+    line: Line<'static>,
+    at_cursor: bool,
+    focused: bool,
+    t: &Theme,
+) -> Line<'static> {
+    if !at_cursor {
+        return line;
+    }
+    if focused {
+        line.style(t.selection)
+    } else {
+        line.style(Style::default().add_modifier(ratatui::style::Modifier::BOLD))
+    }
+}
+
+/// Move a cursor by `delta` within `0..len`.
+pub fn step(cur: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (cur as isize)
+        .saturating_add(delta)
+        .clamp(0, len as isize - 1) as usize
+}
+
+/// First visible index so that `cursor` is on screen (centred lists).
+pub fn window(cursor: usize, len: usize, height: usize) -> usize {
+    if height == 0 || len <= height {
+        0
+    } else {
+        cursor.saturating_sub(height / 2).min(len - height)
+    }
+}
+
+/// Per-host or per-category counts (decremented when a re-check replaces a result).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub pass: u32,
+    pub fail: u32,
+    pub problem: u32,
+    pub other: u32,
+}
+
+impl Tally {
+    fn slot(&mut self, o: Outcome) -> &mut u32 {
+        match o {
+            Outcome::Pass => &mut self.pass,
+            Outcome::Fail => &mut self.fail,
+            Outcome::NotApplicable => &mut self.other,
+            _ => &mut self.problem,
+        }
+    }
+    pub fn add(&mut self, o: Outcome) {
+        *self.slot(o) += 1;
+    }
+    pub fn remove(&mut self, o: Outcome) {
+        let s = self.slot(o);
+        *s = s.saturating_sub(1);
+    }
+    pub fn total(&self) -> u32 {
+        self.pass + self.fail + self.problem + self.other
+    }
+    /// The sum of two tallies.
+    pub fn plus(self, o: Tally) -> Tally {
+        Tally {
+            pass: self.pass + o.pass,
+            fail: self.fail + o.fail,
+            problem: self.problem + o.problem,
+            other: self.other + o.other,
+        }
+    }
+}
+
+/// `3✗ 1! 120` style counts.
+pub fn tally_spans(tally: Tally, t: &Theme) -> Vec<Span<'static>> {
+    let mut v = Vec::new();
+    if tally.fail > 0 {
+        v.push(styled(format!("{}✗ ", tally.fail), t.fail));
+    }
+    if tally.problem > 0 {
+        v.push(styled(format!("{}! ", tally.problem), t.error));
+    }
+    v.push(styled(tally.total().to_string(), t.muted));
+    v
+}
+
+/// Left text and right-aligned spans on one line of `width` columns.
+pub fn justify(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let rw: usize = right.iter().map(|s| s.content.chars().count()).sum();
+    let avail = width.saturating_sub(rw + 1);
+    let mut used = 0;
+    let mut spans = Vec::new();
+    for s in left {
+        let room = avail.saturating_sub(used);
+        let text = ellipsize(&s.content, room);
+        used += text.chars().count();
+        spans.push(Span::styled(text, s.style));
+    }
+    spans.push(Span::raw(" ".repeat(width.saturating_sub(used + rw))));
+    spans.extend(right);
+    Line::from(spans)
 }

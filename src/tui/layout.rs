@@ -1,13 +1,7 @@
-//! Screen layout and the top-level `draw`: splits the frame into regions and lets each
-//! component draw its own. Reads [`App`] only; never does IO, never mutates state.
+//! Pure geometry of the screen: which rectangle each region gets for a terminal size, and
+//! how many table rows fit. No state, no drawing.
 
-use super::app::App;
-use super::components;
-use super::keymap::InputMode;
-use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
 
 /// Below this size the screen only says it is too small.
 pub const MIN_WIDTH: u16 = 50;
@@ -22,6 +16,11 @@ pub struct Areas {
     pub table: Rect,
     pub detail: Option<Rect>,
     pub footer: Rect,
+}
+
+/// Whether `area` is too small to draw anything but a notice.
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
 }
 
 /// Compute the regions for a frame of `area`.
@@ -62,34 +61,4 @@ pub fn areas(area: Rect, detail_open: bool) -> Areas {
 pub fn table_rows(w: u16, h: u16, detail_open: bool) -> usize {
     let a = areas(Rect::new(0, 0, w, h), detail_open);
     a.table.height.saturating_sub(3) as usize
-}
-
-/// Draw the whole screen.
-pub fn draw(f: &mut Frame, app: &App) {
-    let area = f.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "terminal too small: {}×{} (need {MIN_WIDTH}×{MIN_HEIGHT})",
-            area.width, area.height
-        );
-        f.render_widget(
-            Paragraph::new(Line::from(msg).style(app.theme.fail)).wrap(Wrap { trim: true }),
-            area,
-        );
-        return;
-    }
-    let a = areas(area, app.detail_open);
-    components::header::draw(f, a.header, app);
-    if a.hosts.width > 0 {
-        components::hosts::draw_hosts(f, a.hosts, app);
-        components::hosts::draw_categories(f, a.categories, app);
-    }
-    components::table::draw(f, a.table, app);
-    if let Some(d) = a.detail {
-        components::detail::draw(f, d, app);
-    }
-    components::footer::draw(f, a.footer, app);
-    if app.mode == InputMode::Help {
-        components::help::draw(f, area, app);
-    }
 }

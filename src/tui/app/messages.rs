@@ -1,0 +1,42 @@
+//! What the reducer reacts to ([`Msg`]) and what it asks the event loop to do ([`Effect`]).
+
+use super::super::theme::Theme;
+use crate::exec::Event;
+use crate::model::{ExecKey, ProbeTarget};
+pub use crate::session::RunRequest;
+use ratatui::crossterm::event::KeyEvent;
+use std::time::Instant;
+
+/// Everything the reducer reacts to.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press (mapped through the keymap of the current mode).
+    Key(KeyEvent),
+    /// A bound action, as if its key had been pressed.
+    Action(super::super::keymap::Action),
+    /// Start the first run (sent once by the event loop).
+    Start,
+    /// An executor event of the current run.
+    Exec(Event),
+    /// The probe targets of hosts being probed, for the detail pane.
+    Planned(Vec<(String, ExecKey, ProbeTarget)>),
+    /// A run could not start (planning failed, nothing in scope).
+    RunRejected(String),
+    /// A theme was loaded (`:theme`).
+    ThemeLoaded(Theme),
+    /// A message for the status line (store writer report, theme error …).
+    Status(String),
+    /// The clock, for elapsed time and checks/s.
+    Tick(Instant),
+    /// The terminal size.
+    Resize(u16, u16),
+}
+
+/// What the event loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    StartRun(RunRequest),
+    CancelRun,
+    LoadTheme(String),
+}

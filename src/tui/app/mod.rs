@@ -1,0 +1,218 @@
+//! The TUI state ([`App`]) and its reducer: every change goes through [`App::update`], which
+//! takes a [`Msg`] (a key, an executor event, a clock tick …) and returns the [`Effect`]s the
+//! event loop must perform (start or cancel a run, load a theme, quit). No IO happens here,
+//! so every behaviour is testable without a terminal.
+//!
+//! The state of each screen region lives in its component ([`crate::tui::components`]);
+//! `App` composes them and holds only what spans regions (mode, focus, status line, clock).
+//! - [`messages`]: `Msg` and `Effect`.
+//! - [`input`]: keys → actions → component or app changes; `:` commands.
+//! - [`run`]: executor events and run requests (re-check, re-run).
+//! - [`view`]: settling the table before a frame, and drawing the screen.
+
+mod input;
+mod messages;
+mod run;
+mod view;
+
+pub use super::components::Tally;
+pub use super::components::header::RunStatus;
+pub use super::components::hosts::{EnvEntry, TreeItem};
+pub use messages::{Effect, Msg, RunRequest};
+
+use super::components::categories::CategoriesPane;
+use super::components::detail::DetailPane;
+use super::components::footer::CommandPrompt;
+use super::components::header::RunHeader;
+use super::components::help::HelpOverlay;
+use super::components::hosts::HostsPane;
+use super::components::table::{ResultsTable, TableScope};
+use super::keymap::{InputMode, Keymap};
+use super::rows::RowId;
+use super::theme::Theme;
+use crate::config::Selection;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Hosts,
+    Categories,
+    Table,
+    Detail,
+}
+
+/// The whole TUI state.
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub theme_names: Vec<String>,
+    pub initial: Selection,
+    pub header: RunHeader,
+    pub hosts: HostsPane,
+    pub categories: CategoriesPane,
+    pub table: ResultsTable,
+    pub detail: DetailPane,
+    pub help: HelpOverlay,
+    pub prompt: CommandPrompt,
+    pub focus: Focus,
+    pub mode: InputMode,
+    pub status: String,
+    pub now: Instant,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Set when something visible changed since the last draw.
+    pub dirty: bool,
+}
+
+impl App {
+    pub fn new(
+        envs: Vec<EnvEntry>,
+        categories: BTreeSet<String>,
+        initial: Selection,
+        keymap: Keymap,
+        theme: Theme,
+        db_label: String,
+        now: Instant,
+    ) -> App {
+        let mut app = App {
+            keymap,
+            theme,
+            theme_names: super::theme::EMBEDDED
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect(),
+            initial,
+            header: RunHeader {
+                db_label,
+                ..Default::default()
+            },
+            hosts: HostsPane::new(envs),
+            categories: CategoriesPane::new(categories),
+            table: ResultsTable::new(),
+            detail: DetailPane::default(),
+            help: HelpOverlay::default(),
+            prompt: CommandPrompt::default(),
+            focus: Focus::Table,
+            mode: InputMode::Normal,
+            status: String::new(),
+            now,
+            size: (120, 40),
+            quit: false,
+            dirty: true,
+        };
+        if let Some(env) = app.initial.environment.clone() {
+            app.hosts.focus_env(&env);
+        }
+        app.resized();
+        app
+    }
+
+    /// The environment shown (the one the hosts cursor is in).
+    pub fn current_env(&self) -> Option<&str> {
+        self.hosts.current_env()
+    }
+
+    /// The host the hosts cursor is on, if any.
+    pub fn current_host(&self) -> Option<&str> {
+        self.hosts.current_host()
+    }
+
+    pub fn current_category(&self) -> Option<&str> {
+        self.categories.current()
+    }
+
+    /// What the hosts and categories panes narrow the table to.
+    pub fn table_scope(&self) -> TableScope {
+        TableScope {
+            environment: self.current_env().map(str::to_string),
+            host: self.current_host().map(str::to_string),
+            category: self.current_category().map(str::to_string),
+        }
+    }
+
+    /// The row under the table cursor.
+    pub fn selected(&self) -> Option<RowId> {
+        self.table.selected()
+    }
+
+    /// Rows of the results table that fit on screen (header and borders excluded).
+    pub fn table_height(&self) -> usize {
+        self.table.height
+    }
+
+    pub fn host_tally(&self, env: &str, host: &str) -> Tally {
+        self.hosts.tally(env, host)
+    }
+
+    pub fn cat_tally(&self, env: &str, cat: &str) -> Tally {
+        self.categories.tally(env, cat)
+    }
+
+    pub fn running(&self) -> bool {
+        self.header.running()
+    }
+
+    /// Whether the result in a row counts as a failure (for the failures-only toggle).
+    pub fn row_is_failure(&self, id: RowId) -> bool {
+        self.table.row_is_failure(id)
+    }
+
+    /// Apply one message. The view is rebuilt lazily by [`App::settle`].
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match msg {
+            Msg::Tick(now) => {
+                self.now = now;
+                if self.running() {
+                    self.dirty = true;
+                }
+                return fx;
+            }
+            Msg::Key(key) => self.on_key(key, &mut fx),
+            Msg::Action(a) => self.on_action(a, &mut fx),
+            Msg::Start => {
+                let mut selection = self.initial.clone();
+                if selection.environment.is_none() {
+                    selection.environment = self.current_env().map(str::to_string);
+                }
+                self.request_run(
+                    RunRequest {
+                        selection,
+                        only: None,
+                    },
+                    &mut fx,
+                );
+            }
+            Msg::Exec(ev) => self.on_exec(ev),
+            Msg::Planned(targets) => {
+                for (host, key, t) in targets {
+                    self.detail.probes.insert((host, key), t);
+                }
+                return fx;
+            }
+            Msg::RunRejected(why) => {
+                self.header.pending = false;
+                self.status = why;
+            }
+            Msg::ThemeLoaded(t) => {
+                self.status = format!("theme {}", t.name);
+                self.theme = t;
+            }
+            Msg::Status(s) => self.status = s,
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.resized();
+            }
+        }
+        self.dirty = true;
+        fx
+    }
+
+    /// The table's height follows the terminal and whether the detail pane is open.
+    fn resized(&mut self) {
+        self.table.height =
+            super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
+    }
+}

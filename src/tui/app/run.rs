@@ -1,0 +1,159 @@
+//! Runs: asking for one (first run, re-check of marked rows, re-run of the scope) and
+//! applying the executor's events (run progress, host states, results replacing rows).
+
+use super::{App, Effect, RunRequest, RunStatus};
+use crate::config::Selection;
+use crate::exec::Event;
+use crate::model::OutcomeCounts;
+use crate::tui::rows::RowId;
+use std::collections::BTreeSet;
+
+impl App {
+    pub(super) fn rerun(&mut self, fx: &mut Vec<Effect>) {
+        let selection = Selection {
+            environment: self.current_env().map(str::to_string),
+            hosts: self
+                .current_host()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            categories: self
+                .current_category()
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+            checks: Vec::new(),
+        };
+        self.request_run(
+            RunRequest {
+                selection,
+                only: None,
+            },
+            fx,
+        );
+    }
+
+    /// Re-check the marked rows, else the row under the cursor.
+    pub(super) fn recheck(&mut self, fx: &mut Vec<Effect>) {
+        let mut ids: Vec<RowId> = self.table.marks.iter().copied().collect();
+        if ids.is_empty() {
+            ids.extend(self.selected());
+        }
+        ids.sort_unstable();
+        let rows = &self.table.results.rows;
+        let Some(first) = ids.first().and_then(|i| rows.get(*i as usize)) else {
+            self.status = "nothing to re-check".into();
+            return;
+        };
+        let env = first.rec.environment.clone();
+        let mut hosts = BTreeSet::new();
+        let mut checks = BTreeSet::new();
+        let mut only = Vec::new();
+        for id in &ids {
+            let Some(row) = rows.get(*id as usize) else {
+                continue;
+            };
+            if row.rec.environment != env {
+                continue;
+            }
+            hosts.insert(row.rec.host.clone());
+            checks.insert(row.rec.check_id.clone());
+            only.push((row.rec.host.clone(), row.rec.key.clone()));
+        }
+        let selection = Selection {
+            environment: Some(env),
+            hosts: hosts.into_iter().collect(),
+            categories: Vec::new(),
+            checks: checks.into_iter().collect(),
+        };
+        if self.request_run(
+            RunRequest {
+                selection,
+                only: Some(only),
+            },
+            fx,
+        ) {
+            self.table.marks.clear();
+        }
+    }
+
+    pub(super) fn request_run(&mut self, req: RunRequest, fx: &mut Vec<Effect>) -> bool {
+        if self.running() || self.header.pending {
+            self.status = "a run is in progress (ctrl-c cancels it)".into();
+            return false;
+        }
+        if req.selection.environment.is_none() {
+            self.status = "no environment to run (no inventory loaded)".into();
+            return false;
+        }
+        self.header.pending = true;
+        self.status = match &req.only {
+            Some(only) => format!("re-checking {} result(s)…", only.len()),
+            None => "starting run…".into(),
+        };
+        fx.push(Effect::StartRun(req));
+        true
+    }
+
+    pub(super) fn on_exec(&mut self, ev: Event) {
+        match ev {
+            Event::RunStarted(meta) => {
+                self.header.pending = false;
+                self.header.run = Some(RunStatus {
+                    run_id: meta.id.clone(),
+                    scope: meta.scope.clone(),
+                    started: self.now,
+                    ended: None,
+                    hosts_total: meta.host_count,
+                    hosts_done: 0,
+                    executions: meta.execution_count,
+                    results: 0,
+                    counts: OutcomeCounts::default(),
+                    cancel_requested: false,
+                    cancelled: false,
+                });
+                self.status = format!("running {}", meta.scope.describe());
+            }
+            Event::HostState { host, phase } => {
+                let Some(run) = &mut self.header.run else {
+                    return;
+                };
+                if self.hosts.set_phase(&run.scope.environment, host, phase) {
+                    run.hosts_done = (run.hosts_done + 1).min(run.hosts_total);
+                }
+            }
+            Event::CheckResult(rec) => {
+                let rec = *rec;
+                let outcome = rec.outcome;
+                if let Some(run) = &mut self.header.run {
+                    run.results += 1;
+                    run.counts.add(outcome);
+                }
+                let (env, host, cat) = (
+                    rec.environment.clone(),
+                    rec.host.clone(),
+                    rec.category.clone(),
+                );
+                let old = self.table.upsert(rec);
+                self.hosts.record(&env, &host, old, outcome);
+                self.categories.record(&env, &cat, old, outcome);
+            }
+            Event::RunFinished {
+                counts, cancelled, ..
+            } => {
+                self.header.pending = false;
+                if let Some(run) = &mut self.header.run {
+                    run.ended = Some(self.now);
+                    run.counts = counts;
+                    run.cancelled = cancelled;
+                    let took = crate::model::human_duration(run.elapsed(self.now));
+                    self.status = if cancelled {
+                        format!("run cancelled after {took}: {}", counts.summary())
+                    } else {
+                        format!("run finished in {took}: {}", counts.summary())
+                    };
+                }
+            }
+        }
+    }
+}
