@@ -4,9 +4,15 @@
 #
 #   floor  `ssh -F <fleet ssh_config> hostNN true` for all N hosts in parallel, new connections
 #   cold   `driftscope run` over the fleet (50 checks per host), no master open before
+#   kept   `driftscope run --keep-connections 10m` again after one such run: a second launch
+#          over the masters the first one left (private XDG_RUNTIME_DIR; disconnect at the end)
 #   warm   a full re-check over the sessions kept from a previous run (examples/fleet_warm.rs,
 #          the library path the TUI re-check takes; `run` closes its pool at exit)
-#   drift  the failing (host, check) pairs of EVERY cold and warm run == expected_drift.tsv
+#   one row  re-check of one check on one host over its kept session (fleet_warm)
+#   drift  the failing (host, check) pairs of EVERY cold, kept and warm run == expected_drift.tsv
+#   cpu    where the CPU went (cpu_account.py / fleet_warm): driftscope itself, its ssh
+#          processes, and the fleet's side (sshd + login shell + probe), per host; client RSS;
+#          sshd MaxStartups refusals in the fleet's logs
 #
 # Prints medians of RUNS runs (default 3) and the ratios driftscope/floor.
 # Env: RUNS=3  JOBS=64  WITH_TESTINFRA=1 (adds testinfra paramiko -n 8, needs
@@ -40,6 +46,7 @@ fi
 # shellcheck disable=SC1091
 source "$STATE/fleet.env"
 cleanup() {
+  [[ -n ${DS:-} && -d ${KEPT_RUNTIME:-/nonexistent-bench-tmp} ]] && disconnect
   rm -rf "${TMP:-/nonexistent-bench-tmp}"
   [[ ${KEEP_FLEET:-0} == 1 ]] || "$FLEET" down >&2 || true
 }
@@ -56,33 +63,45 @@ CFG="$FLEET_SSH_CONFIG"
 
 # ---------------------------------------------------------------- one round
 now() { echo "$EPOCHREALTIME"; }
-floor_once() {
-  local t0 t1
-  t0=$(now)
-  seq 1 "$N" | "$FLEET" exec xargs -P "$N" -I{} sh -c \
-    'ssh -F "$0" "$(printf host%02d {})" true' "$CFG"
-  t1=$(now)
-  echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+ACCOUNT=("$HERE/cpu_account.py")
+PIDFILES="$STATE/hosts/*/sshd.pid"
+KEPT_RUNTIME="$TMP/run"   # a private XDG_RUNTIME_DIR: kept sockets never mix with the user's
+mkdir -m 700 "$KEPT_RUNTIME"
+wall_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["wall_s"])' "$1"; }
+floor_once() {  # $1 = round: writes $TMP/floor-$1.cpu
+  seq 1 "$N" | "$FLEET" exec "${ACCOUNT[@]}" "$TMP/floor-$1.cpu" "$PIDFILES" -- \
+    xargs -P "$N" -I{} sh -c 'ssh -F "$0" "$(printf host%02d {})" true' "$CFG"
+  wall_of "$TMP/floor-$1.cpu"
 }
-cold_once() {  # $1 = round: writes $TMP/cold-$1.json
-  local t0 t1 rc=0
-  t0=$(now)
-  "$FLEET" exec "$DS" run -i "$TMP/fleet.toml" -c "$CHECKS" --ssh-config "$CFG" \
-    --jobs "$JOBS" --format json --db "$TMP/history.db" >"$TMP/cold-$1.json" || rc=$?
-  t1=$(now)
+ds_run() {  # $1 = label (writes $TMP/$1.json and $1.cpu), then extra flags
+  local label=$1 rc=0; shift
+  XDG_RUNTIME_DIR="$KEPT_RUNTIME" "$FLEET" exec "${ACCOUNT[@]}" "$TMP/$label.cpu" "$PIDFILES" -- \
+    "$DS" run -i "$TMP/fleet.toml" -c "$CHECKS" --ssh-config "$CFG" \
+    --jobs "$JOBS" --format json --db "$TMP/history.db" "$@" >"$TMP/$label.json" || rc=$?
   # exit 1 = drift found (expected); anything else is a failed run
-  [[ $rc == 0 || $rc == 1 ]] || echo "bench.sh: driftscope run exited $rc" >&2
-  echo "$t0 $t1" | awk '{printf "%.4f\n", $2 - $1}'
+  [[ $rc == 0 || $rc == 1 ]] || echo "bench.sh: driftscope run ($label) exited $rc" >&2
+  wall_of "$TMP/$label.cpu"
 }
+cold_once() { ds_run "cold-$1"; }
+kept_once() { ds_run "kept-$1" --keep-connections 10m; }
+disconnect() { XDG_RUNTIME_DIR="$KEPT_RUNTIME" "$DS" disconnect >&2 || true; }
 
 : >"$TMP/times"
 for ((r = 1; r <= RUNS; r++)); do
-  f=$(floor_once)
+  f=$(floor_once "$r")
   c=$(cold_once "$r")
   echo "floor $f" >>"$TMP/times"
   echo "cold $c" >>"$TMP/times"
   echo "  round $r: floor ${f}s  cold ${c}s" >&2
 done
+# Kept: one launch leaves its masters (a cold run, not timed), then RUNS launches reuse them.
+kept_once 0 >/dev/null
+for ((r = 1; r <= RUNS; r++)); do
+  k=$(kept_once "$r")
+  echo "kept $k" >>"$TMP/times"
+  echo "  kept launch $r: ${k}s" >&2
+done
+disconnect
 # Warm: one cold run to open the sessions, then RUNS full re-checks over them.
 "$FLEET" exec "$WARM" "$TMP/fleet.toml" "$CHECKS" "$CFG" "$RUNS" "$JOBS" >"$TMP/warm.json"
 
@@ -97,6 +116,9 @@ if [[ ${WITH_TESTINFRA:-0} == 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- report
+# sshd's words when it turns connections away (MaxStartups, "drop connection #")
+{ grep -hcE 'MaxStartups|drop connection' "$STATE"/hosts/*/sshd.log 2>/dev/null || true; } \
+  | awk '{s += $1} END {print s + 0}' >"$TMP/refusals"
 python3 - "$TMP" "$FLEET_SRV/expected_drift.tsv" "$N" "$DELAY" "$RUNS" <<'PY'
 import glob, json, os, statistics, sys
 tmp, expf, n, delay, runs = sys.argv[1:]
@@ -105,7 +127,7 @@ expected = set()
 for line in open(expf):
     h, check, _ = line.rstrip("\n").split("\t")
     expected.add((h, "fleet." + check[len("test_"):]))
-times = {"floor": [], "cold": []}
+times = {"floor": [], "cold": [], "kept": []}
 for line in open(os.path.join(tmp, "times")):
     k, v = line.split()
     times[k].append(float(v))
@@ -126,7 +148,7 @@ def check_drift(label, failing, executions, problems):
         print(f"  {label}: {executions} executions; missed: {by_check(missed)}; "
               f"extra: {by_check(extra)}; other outcomes: {len(problems)} {problems[:3]}")
     return good
-for p in sorted(glob.glob(os.path.join(tmp, "cold-*.json"))):
+for p in sorted(glob.glob(os.path.join(tmp, "cold-*.json")) + glob.glob(os.path.join(tmp, "kept-*.json"))):
     doc = json.load(open(p))
     res = doc["results"]
     failing = [(r["host"], r["check_id"]) for r in res if r["outcome"] == "fail"]
@@ -138,6 +160,7 @@ check_drift("library cold", warm["cold"]["failing"], warm["cold"]["executions"],
 for i, w in enumerate(warm["warm"]):
     check_drift(f"warm {i + 1}", w["failing"], w["executions"], w["problems"])
 times["warm"] = [w["seconds"] for w in warm["warm"]]
+times["one_row"] = [w["seconds"] for w in warm.get("one_row", [])]
 ti = []
 tip = os.path.join(tmp, "testinfra.jsonl")
 if os.path.exists(tip):
@@ -149,12 +172,41 @@ print(f"| | wall | vs floor |")
 print(f"|---|---|---|")
 print(f"| transport floor: `ssh host true` ×{n} in parallel, new connections | {fmt(times['floor'])} | 1.00 |")
 print(f"| driftscope run, cold | {fmt(times['cold'])} | {med['cold'] / med['floor']:.2f}× |")
+print(f"| driftscope run again with `--keep-connections` (second launch) | {fmt(times['kept'])} | {med['kept'] / med['floor']:.2f}× |")
 print(f"| driftscope full re-check over kept sessions (warm) | {fmt(times['warm'])} | {med['warm'] / med['floor']:.2f}× |")
+if times["one_row"]:
+    print(f"| one-row re-check (1 check, 1 host) over its kept session | {fmt(times['one_row'])} | {med['one_row'] / med['floor']:.3f}× |")
 if ti:
     print(f"| testinfra paramiko `-n 8` | {fmt(ti)} | {statistics.median(ti) / med['floor']:.2f}× |")
 print(f"\ndrift: {len(expected)} expected (host, check) pairs; every run matched: {'yes' if ok else 'NO'}")
+# Where the CPU went, per kind of run (median over runs), and the client's peak RSS.
+def cpu_rows(label, docs):
+    if not docs:
+        return
+    m = lambda k: statistics.median(d[k] for d in docs)
+    host = m("host_s")
+    rss = max(d.get("client_maxrss_kb", 0) for d in docs)
+    print(f"| {label} | {m('client_self_s'):.2f} s | {m('client_ssh_s'):.2f} s | {host:.2f} s | "
+          f"{1000 * host / n:.1f} ms | {rss / 1024:.0f} MB |" if rss else
+          f"| {label} | {m('client_self_s'):.2f} s | {m('client_ssh_s'):.2f} s | {host:.2f} s | "
+          f"{1000 * host / n:.1f} ms | – |")
+load = lambda pat: [json.load(open(p)) for p in sorted(glob.glob(os.path.join(tmp, pat)))]
+print(f"\nCPU (median per run): driftscope itself · its ssh processes (handshakes, masters) · "
+      f"the fleet's side (sshd, login shell, probe) · fleet side per host · client peak RSS")
+print("| run | driftscope | ssh client | fleet side | per host | RSS |")
+print("|---|---|---|---|---|---|")
+cpu_rows("floor (`ssh true` ×N)", load("floor-*.cpu"))
+cpu_rows("cold `driftscope run`", load("cold-*.cpu"))
+cpu_rows("second launch, kept connections", [d for d in load("kept-*.cpu")][1:])
+w = [{"client_self_s": x["client_self_s"], "client_ssh_s": x["client_ssh_s"], "host_s": x["host_s"]}
+     for x in warm["warm"] if "host_s" in x]
+cpu_rows("warm full re-check", w)
+refusals = int(open(os.path.join(tmp, "refusals")).read().strip() or 0)
+print(f"\nsshd refusals (MaxStartups / drop connection) in the fleet's logs: {refusals}")
 targets = [("cold <= 1.3x floor", med["cold"] <= 1.3 * med["floor"]),
+           ("kept launch <= 0.35x floor", med["kept"] <= 0.35 * med["floor"]),
            ("warm <= 1.0 s", med["warm"] <= 1.0),
+           ("no sshd refusals", refusals == 0),
            ("exact drift", ok)]
 print("targets: " + ", ".join(f"{name}: {'met' if good else 'MISSED'}" for name, good in targets))
 sys.exit(0 if ok else 1)
