@@ -14,6 +14,7 @@ mod inventory_sources;
 mod raw;
 pub mod settings;
 mod template;
+mod untargeted;
 
 pub use embedded::{EMBEDDED_CHECKS, EMBEDDED_INVENTORY};
 pub use expand::{ExpandError, Field, expand, matrix_rows};
@@ -232,7 +233,7 @@ impl Loaded {
             }
             files
         };
-        let mut loaded = Self::load_checks(environments, check_files)?;
+        let mut loaded = Self::load_checks(environments, check_files, sources.checks.is_empty())?;
         loaded.warnings.splice(0..0, inventory_warnings);
         loaded.inventory_files = inventory_files;
         Ok(loaded)
@@ -241,6 +242,7 @@ impl Loaded {
     fn load_checks(
         environments: Vec<Environment>,
         check_files: Vec<SourceFile>,
+        embedded_library: bool,
     ) -> Result<Loaded, ConfigError> {
         let mut checks = Vec::new();
         let mut spans = Vec::new();
@@ -282,7 +284,7 @@ impl Loaded {
 
         // Dry run: every check on every host it targets, so template, subject and matcher
         // errors surface now, at the line that causes them.
-        let mut warnings = Vec::new();
+        let mut untargeted_checks = Vec::new();
         for (check, sp) in checks.iter().zip(&spans) {
             let file = &check_files[sp.file];
             let mut targeted = 0usize;
@@ -307,7 +309,7 @@ impl Loaded {
                 }
             }
             if targeted == 0 && !check.target_tags.is_empty() {
-                let missing: Vec<&str> = check
+                let missing: Vec<String> = check
                     .target_tags
                     .iter()
                     .filter(|t| {
@@ -315,23 +317,22 @@ impl Loaded {
                             .iter()
                             .any(|e| e.hosts.iter().any(|h| h.has_tag(t)))
                     })
-                    .map(String::as_str)
+                    .cloned()
                     .collect();
-                let what = if missing.is_empty() {
-                    format!(
-                        "no host carries all of the target tags {}",
-                        check.target_tags.join(", ")
-                    )
-                } else {
-                    format!("no host has the target tag {}", missing.join(", "))
-                };
-                warnings.push(format!(
-                    "{}: warning: check `{}`: {what}; it will not run",
-                    file.location(sp.tags.clone().unwrap_or(sp.whole.clone())),
-                    check.id
-                ));
+                let only_together = missing.is_empty();
+                untargeted_checks.push(untargeted::Untargeted {
+                    location: file.location(sp.tags.clone().unwrap_or(sp.whole.clone())),
+                    check_id: check.id.clone(),
+                    tags: if only_together {
+                        check.target_tags.clone()
+                    } else {
+                        missing
+                    },
+                    only_together,
+                });
             }
         }
+        let warnings = untargeted::warnings(untargeted_checks, embedded_library);
         Ok(Loaded {
             environments,
             checks,
