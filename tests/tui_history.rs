@@ -79,7 +79,11 @@ fn live_results_replace_stored_rows_in_place() {
     }
     app.settle();
     assert_eq!(app.table.results.len(), 18, "replaced, not added");
-    assert_eq!(app.table.stored_count(), 15, "the rest stay marked as stored");
+    assert_eq!(
+        app.table.stored_count(),
+        15,
+        "the rest stay marked as stored"
+    );
     // A second read of the stored state (after the run is stored) keeps the live rows.
     let fx = app.update(Msg::RunStored);
     q.serve(&mut app, fx);
@@ -94,17 +98,27 @@ fn a_missing_history_says_no_history_yet() {
     let s = screen(&render(&mut app, 120, 20));
     assert!(s.contains("no history yet"), "{s}");
     assert_eq!(app.status, "", "not an error");
-    assert!(!dir.path().join("none.db").exists(), "the TUI never creates it");
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "the TUI never creates it"
+    );
 }
 
 #[test]
 fn a_corrupt_history_is_an_error_in_the_status_line_and_runs_still_work() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("history.db");
-    std::fs::write(&db, b"this is not a database, just text that goes on for a while...")
-        .unwrap();
+    std::fs::write(
+        &db,
+        b"this is not a database, just text that goes on for a while...",
+    )
+    .unwrap();
     let (mut app, _q) = opened(Some(&db));
-    assert!(app.status.contains("not a driftscope history"), "{}", app.status);
+    assert!(
+        app.status.contains("not a driftscope history"),
+        "{}",
+        app.status
+    );
     let s = screen(&render(&mut app, 120, 20));
     assert!(s.contains("history unreadable"), "{s}");
     // Live runs still work.

@@ -107,7 +107,11 @@ impl Asker {
 
     /// Answer every question in `fx` into `app` (what the event loop does), repeatedly,
     /// until the app asks nothing more.
-    pub fn serve(&mut self, app: &mut driftscope::tui::app::App, fx: Vec<driftscope::tui::app::Effect>) {
+    pub fn serve(
+        &mut self,
+        app: &mut driftscope::tui::app::App,
+        fx: Vec<driftscope::tui::app::Effect>,
+    ) {
         let mut pending = fx;
         while !pending.is_empty() {
             let mut next = Vec::new();

@@ -77,7 +77,8 @@ impl App {
                 t,
                 self.focus == Focus::Detail,
                 self.table.selected_record(),
-                self.selected().and_then(|id| self.table.stored_age(id, self.now)),
+                self.selected()
+                    .and_then(|id| self.table.stored_age(id, self.now)),
             );
         }
         self.prompt.draw(

@@ -89,7 +89,9 @@ impl ResultsTable {
         age_secs: i64,
         now: Instant,
     ) -> Option<Option<crate::model::Outcome>> {
-        if let Some(id) = self.results.find(&rec.environment, &rec.host, rec.key.as_str())
+        if let Some(id) = self
+            .results
+            .find(&rec.environment, &rec.host, rec.key.as_str())
             && !self.stored.contains_key(&id)
         {
             return None;
@@ -392,7 +394,11 @@ impl ResultsTable {
         header.push("actual ≠ expected");
         if show_dur {
             widths.push(Constraint::Length(7));
-            header.push(if self.stored.is_empty() { "time" } else { "age" });
+            header.push(if self.stored.is_empty() {
+                "time"
+            } else {
+                "age"
+            });
         }
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(t.muted.add_modifier(Modifier::BOLD)))
