@@ -62,6 +62,9 @@ pub struct TuiArgs {
     /// default].
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    /// Open on the stored state of the history without probing anything (R runs later).
+    #[arg(long)]
+    pub no_run: bool,
 }
 
 impl TuiArgs {
@@ -88,6 +91,7 @@ fn open_tui(a: TuiArgs) -> i32 {
         exec: a.exec.options(),
         db: a.store.db_path(),
         theme: Some(settings::current().theme.value.clone()),
+        no_run: a.no_run,
     })
 }
 

@@ -16,7 +16,7 @@ pub use ack::{
     parse_expiry, utc_minutes,
 };
 pub use age::parse_age;
-pub use duration::{human_duration, human_duration_secs};
+pub use duration::{age_text, human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};
