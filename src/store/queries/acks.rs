@@ -340,16 +340,17 @@ impl Store {
         rows.collect()
     }
 
-    /// Active acknowledgements of `env_id` by (host id, check id), for readiness.
-    pub(super) fn active_ack_values(
+    /// Active acknowledgements of `env_id` by (host id, check id), for readiness and the
+    /// latest state.
+    pub(super) fn active_acks_by_id(
         &self,
         env_id: i64,
-    ) -> rusqlite::Result<HashMap<(i64, i64), Value>> {
+    ) -> rusqlite::Result<HashMap<(i64, i64), Acknowledgement>> {
         Ok(self
             .ack_states(Some(env_id))?
             .into_iter()
             .filter(|(_, state)| *state == AckState::Active)
-            .map(|(row, _)| ((row.host_id, row.chk_id), row.ack.actual))
+            .map(|(row, _)| ((row.host_id, row.chk_id), row.ack))
             .collect())
     }
 }

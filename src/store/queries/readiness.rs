@@ -173,7 +173,7 @@ impl Store {
                 stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, severity_from(r.get(1)?))))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let acks = self.active_ack_values(env_id)?;
+        let acks = self.active_acks_by_id(env_id)?;
         let mut vals = HashMap::default();
         let mut acknowledged = 0u64;
         let mut counts = OutcomeCounts::default();
@@ -187,7 +187,7 @@ impl Store {
             used_runs.insert(row.run);
             if row.outcome == Outcome::Fail
                 && let Some(acked) = acks.get(&(row.host, row.chk))
-                && self.val(&mut vals, row.val)?.1 == *acked
+                && self.val(&mut vals, row.val)?.1 == acked.actual
             {
                 acknowledged += 1;
             } else if row.outcome == Outcome::Fail {
