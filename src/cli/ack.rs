@@ -4,15 +4,10 @@
 //! exit 2 with nothing stored.
 
 use super::history::{Format, StoreOpts, fail, out, print_json, print_table};
-use crate::model::{ack_reason, parse_expiry, utc_minutes};
+use crate::model::{ack_reason, os_user, parse_expiry, utc_minutes};
 use crate::store::{AckRequest, AckState};
 use clap::Args;
 use clap_complete::ArgValueCandidates;
-
-/// The OS user an acknowledgement is recorded under.
-pub fn os_user() -> String {
-    whoami::username().unwrap_or_else(|_| "unknown".into())
-}
 
 #[derive(Debug, Args)]
 pub struct AckArgs {

@@ -52,6 +52,11 @@ impl Acknowledgement {
     }
 }
 
+/// The OS user an acknowledgement is recorded under (as `runs.user`).
+pub fn os_user() -> String {
+    whoami::username().unwrap_or_else(|_| "unknown".into())
+}
+
 /// `2026-12-09 01:00 UTC`: how expiries are shown everywhere (with the zone, never local).
 pub fn utc_minutes(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -86,6 +91,11 @@ impl AckBook {
 
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
+    }
+
+    /// The keys (environment, host, key) acknowledged in `env`.
+    pub fn keys_of(&self, env: &str) -> Vec<(String, String, String)> {
+        self.by_key.keys().filter(|k| k.0 == env).cloned().collect()
     }
 
     pub fn len(&self) -> usize {

@@ -13,7 +13,7 @@ mod version;
 
 pub use ack::{
     AckBook, AckInputError, Acknowledgement, DEFAULT_ACK_EXPIRY, ack_reason, exit_code_with_acks,
-    parse_expiry, utc_minutes,
+    os_user, parse_expiry, utc_minutes,
 };
 pub use age::parse_age;
 pub use duration::{age_text, human_duration, human_duration_secs};

@@ -38,10 +38,11 @@ pub enum Action {
     Cancel,
     Complete,
     DeleteChar,
+    Acknowledge,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -66,6 +67,7 @@ impl Action {
         Action::Cancel,
         Action::Complete,
         Action::DeleteChar,
+        Action::Acknowledge,
     ];
 
     /// The name used in keymap files.
@@ -95,6 +97,7 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Complete => "complete",
             Action::DeleteChar => "delete_char",
+            Action::Acknowledge => "acknowledge",
         }
     }
 
@@ -111,6 +114,9 @@ impl Action {
             (InputMode::Help, Action::Up) => "scroll up",
             (InputMode::Filter, Action::Down) => "move down without leaving the filter",
             (InputMode::Filter, Action::Up) => "move up without leaving the filter",
+            (InputMode::Ack, Action::FocusNext) => "switch between reason and expiry",
+            (InputMode::Ack, Action::Accept) => "acknowledge (a reason is required)",
+            (InputMode::Ack, Action::Cancel) => "leave without acknowledging",
             _ => self.describe(),
         }
     }
@@ -142,6 +148,9 @@ impl Action {
             Action::Cancel => "leave input (filter: clear it)",
             Action::Complete => "complete the command or argument",
             Action::DeleteChar => "delete the last character",
+            Action::Acknowledge => {
+                "acknowledge the failing row: asks for a reason and an expiry (default 7d)"
+            }
         }
     }
 }
@@ -153,14 +162,17 @@ pub enum InputMode {
     Filter,
     Command,
     Help,
+    /// The acknowledgement prompt (reason, expiry).
+    Ack,
 }
 
 impl InputMode {
-    pub const ALL: [InputMode; 4] = [
+    pub const ALL: [InputMode; 5] = [
         InputMode::Normal,
         InputMode::Filter,
         InputMode::Command,
         InputMode::Help,
+        InputMode::Ack,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -168,6 +180,7 @@ impl InputMode {
             InputMode::Filter => "filter",
             InputMode::Command => "command",
             InputMode::Help => "help",
+            InputMode::Ack => "ack",
         }
     }
     fn index(self) -> usize {
@@ -176,6 +189,7 @@ impl InputMode {
             InputMode::Filter => 1,
             InputMode::Command => 2,
             InputMode::Help => 3,
+            InputMode::Ack => 4,
         }
     }
 }
@@ -279,7 +293,7 @@ pub struct KeymapError {
 /// All modes' bindings.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    modes: [ModeMap; 4],
+    modes: [ModeMap; 5],
 }
 
 type RawKeymap = BTreeMap<String, toml::Table>;
@@ -301,7 +315,7 @@ fn parse_raw(text: &str, origin: &str) -> Result<Vec<ModeBindings>, KeymapError>
             .find(|m| m.name() == mode_name)
             .ok_or_else(|| {
                 err(format!(
-                    "unknown mode [{mode_name}] (modes: normal, filter, command, help)"
+                    "unknown mode [{mode_name}] (modes: normal, filter, command, help, ack)"
                 ))
             })?;
         let mut entries = Vec::new();
@@ -485,7 +499,7 @@ mod tests {
     #[test]
     fn embedded_keymap_parses_completely() {
         let modes = parse_raw(DEFAULT_KEYMAP, "keymap.toml").unwrap();
-        assert_eq!(modes.len(), 4);
+        assert_eq!(modes.len(), 5);
     }
 
     #[test]

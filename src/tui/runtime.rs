@@ -354,6 +354,7 @@ fn perform(fx: Vec<Effect>, app: &mut App, worker: &Workers, run: &mut Option<Ru
             Effect::LoadTheme(name) => worker.jobs.submit(Job::LoadTheme(name)),
             Effect::StartRun(req) => worker.jobs.submit(Job::StartRun(req)),
             Effect::Query(q) => worker.queries.ask(q),
+            Effect::Acknowledge(req) => worker.jobs.submit(Job::Acknowledge(req)),
         }
     }
 }

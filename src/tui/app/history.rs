@@ -65,6 +65,12 @@ impl App {
             state.environment,
             state.entries.len()
         );
+        let acks = state
+            .entries
+            .iter()
+            .filter_map(|e| e.acknowledged.clone())
+            .collect();
+        self.table.replace_acks(&state.environment, acks);
         self.header.history_note = None;
         self.header.stored = Some(StoredState {
             environment: state.environment,

@@ -20,6 +20,7 @@ impl App {
             match self.mode {
                 InputMode::Filter => self.table.push_filter(c),
                 InputMode::Command => self.prompt.push(c),
+                InputMode::Ack => self.ack.push(c),
                 InputMode::Normal | InputMode::Help => {}
             }
         }
@@ -68,6 +69,10 @@ impl App {
     }
 
     pub(super) fn on_action(&mut self, a: Action, fx: &mut Vec<Effect>) {
+        if self.mode == InputMode::Ack {
+            self.on_ack_action(a, fx);
+            return;
+        }
         if self.move_focused(a) {
             return;
         }
@@ -112,6 +117,7 @@ impl App {
                 _ => {}
             },
             Action::Mark => self.table.toggle_mark(),
+            Action::Acknowledge => self.open_ack_prompt(),
             Action::Recheck => self.recheck(fx),
             Action::Rerun => self.rerun(fx),
             Action::FailuresOnly => {

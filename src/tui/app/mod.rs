@@ -10,7 +10,9 @@
 //! - [`run`]: executor events and run requests (re-check, re-run).
 //! - [`view`]: settling the table before a frame, and drawing the screen.
 //! - [`history`]: the history's answers (the stored state under the live rows).
+//! - [`ack`]: the acknowledgement prompt (`a`) and the worker's answer.
 
+mod ack;
 mod history;
 mod input;
 mod messages;
@@ -23,6 +25,7 @@ pub use super::components::hosts::{EnvEntry, TreeItem};
 pub use history::STALE_AFTER;
 pub use messages::{Effect, Msg, RunRequest};
 
+use super::components::ack::AckPrompt;
 use super::components::categories::CategoriesPane;
 use super::components::detail::DetailPane;
 use super::components::footer::CommandPrompt;
@@ -59,6 +62,7 @@ pub struct App {
     pub detail: DetailPane,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
+    pub ack: AckPrompt,
     pub focus: Focus,
     pub mode: InputMode,
     pub status: String,
@@ -97,6 +101,7 @@ impl App {
             detail: DetailPane::default(),
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
+            ack: AckPrompt::default(),
             focus: Focus::Table,
             mode: InputMode::Normal,
             status: String::new(),
@@ -212,6 +217,7 @@ impl App {
             Msg::Opened => self.ask_latest(&mut fx),
             Msg::History(answer) => self.on_history(answer, &mut fx),
             Msg::RunStored => self.ask_latest(&mut fx),
+            Msg::Acked(result) => self.on_acked(result, &mut fx),
         }
         if self.current_env() != env_before.as_deref() {
             self.ask_latest(&mut fx);

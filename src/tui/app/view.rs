@@ -50,6 +50,7 @@ impl App {
                 env: self.current_env(),
                 help_key,
                 now: self.now,
+                acknowledged: self.table.acked_count(),
             },
         );
         if a.hosts.width > 0 {
@@ -81,13 +82,23 @@ impl App {
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );
         }
+        // On an acknowledged row the footer says it in full (the table cell is narrow).
+        let status = match self
+            .selected()
+            .and_then(|id| self.table.acknowledgement(id))
+        {
+            Some(ack) if self.status.is_empty() || self.status.starts_with("acknowledged ") => {
+                ack.describe()
+            }
+            _ => self.status.clone(),
+        };
         self.prompt.draw(
             f,
             a.footer,
             t,
             &FooterInfo {
                 mode: self.mode,
-                status: &self.status,
+                status: &status,
                 filter: &self.table.filter,
                 host: self.current_host(),
                 category: self.current_category(),
@@ -95,6 +106,9 @@ impl App {
         );
         if self.mode == InputMode::Help {
             self.help.draw(f, area, t, &self.keymap);
+        }
+        if self.mode == InputMode::Ack {
+            self.ack.draw(f, a.table, t, chrono::Utc::now());
         }
     }
 }

@@ -4,7 +4,7 @@
 //! so 50k results cost the same as 50.
 
 use super::{step, styled};
-use crate::model::{ResultRecord, age_text, human_duration};
+use crate::model::{AckBook, Acknowledgement, ResultRecord, age_text, human_duration};
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
 use crate::tui::rows::{ResultSet, RowId, SortOrder, ViewFilter, is_failure};
@@ -47,6 +47,10 @@ pub struct ResultsTable {
     /// Rows showing a stored result (from the history) not re-probed in this session: the
     /// result's age when loaded, and when it was loaded.
     stored: HashMap<RowId, (i64, Instant)>,
+    /// Active acknowledgements (from the stored state and the `a` prompt).
+    acks: AckBook,
+    /// Rows whose failure an acknowledgement covers: dimmed, showing who, why, until when.
+    acked: HashMap<RowId, Acknowledgement>,
 }
 
 impl ResultsTable {
@@ -108,13 +112,74 @@ impl ResultsTable {
             .map(|(age, at)| age + now.saturating_duration_since(*at).as_secs() as i64)
     }
 
+    /// Apply an acknowledgement (stored, or just made with `a`): the row it covers is dimmed
+    /// from now on, and so is every later result with the same value.
+    pub fn acknowledge(&mut self, ack: Acknowledgement) {
+        let row = self
+            .results
+            .find(&ack.environment, &ack.host, &ack.key)
+            .and_then(|id| self.results.rows.get(id as usize).map(|r| (id, r)));
+        if let Some((id, r)) = row
+            && ack.covers(&r.rec, chrono::Utc::now())
+        {
+            self.acked.insert(id, ack.clone());
+            if !self.view_dirty {
+                self.touched.push(id);
+            }
+        }
+        self.acks.insert(ack);
+    }
+
+    /// The stored state of `env` was (re-)read: its active acknowledgements replace the ones
+    /// this table knew for `env` (one removed or lapsed elsewhere stops dimming its row).
+    pub fn replace_acks(&mut self, env: &str, acks: Vec<Acknowledgement>) {
+        for (e, h, k) in self.acks.keys_of(env) {
+            self.acks.remove(&e, &h, &k);
+        }
+        let rows = &self.results.rows;
+        let gone: Vec<RowId> = self
+            .acked
+            .keys()
+            .copied()
+            .filter(|id| {
+                rows.get(*id as usize)
+                    .is_some_and(|r| r.rec.environment == env)
+            })
+            .collect();
+        for id in gone {
+            self.acked.remove(&id);
+            if !self.view_dirty {
+                self.touched.push(id);
+            }
+        }
+        for a in acks {
+            self.acknowledge(a);
+        }
+    }
+
+    /// The acknowledgement covering a row, if any.
+    pub fn acknowledgement(&self, id: RowId) -> Option<&Acknowledgement> {
+        self.acked.get(&id)
+    }
+
+    /// How many rows an acknowledgement covers.
+    pub fn acked_count(&self) -> usize {
+        self.acked.len()
+    }
+
     /// How many rows still show a stored result.
     pub fn stored_count(&self) -> usize {
         self.stored.len()
     }
 
     fn upsert_row(&mut self, rec: ResultRecord) -> (RowId, Option<crate::model::Outcome>) {
+        // A new value of an acknowledged check is another drift: the row is no longer covered.
+        let ack = self.acks.covering(&rec).cloned();
         let (id, old) = self.results.upsert(rec);
+        match ack {
+            Some(a) => self.acked.insert(id, a),
+            None => self.acked.remove(&id),
+        };
         if !self.view_dirty {
             match old {
                 None => self.fresh.push(id),
@@ -356,8 +421,26 @@ impl ResultsTable {
                 Some(_) => t.outcome(r.outcome).add_modifier(Modifier::DIM),
                 None => t.outcome(r.outcome),
             };
-            cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
-            cells.push(Cell::from(row.summary.clone()));
+            let ack = self.acked.get(id);
+            match ack {
+                // its own bucket: neither pass nor fail, who/why/until in place of the value
+                Some(a) => {
+                    cells.push(Cell::from(styled("acked", t.muted)));
+                    cells.push(Cell::from(styled(
+                        format!(
+                            "{} ({}, until {})",
+                            a.reason,
+                            a.user,
+                            a.expires_at.format("%Y-%m-%d")
+                        ),
+                        t.muted,
+                    )));
+                }
+                None => {
+                    cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
+                    cells.push(Cell::from(row.summary.clone()));
+                }
+            }
             if show_dur {
                 cells.push(Cell::from(match stored {
                     Some(age) => styled(age_text(age), t.muted.add_modifier(Modifier::ITALIC)),
@@ -365,6 +448,9 @@ impl ResultsTable {
                 }));
             }
             let mut tr = Row::new(cells);
+            if ack.is_some() {
+                tr = tr.style(Style::default().add_modifier(Modifier::DIM));
+            }
             if self.offset + i == self.cursor {
                 tr = tr.style(if focused {
                     t.selection
