@@ -18,6 +18,9 @@ mod queries;
 mod schema;
 mod writer;
 
+/// The store's fast, non-cryptographic hasher (ids and short strings), shared with the TUI's
+/// in-memory interners.
+pub(crate) use codec::{FastBuild, FastMap};
 pub use queries::{
     AckRequest, AckState, AckStatus, DiffSide, FailingStreak, Flapper, LatestEntry, LatestState,
     PruneReport, PruneSpec, Readiness, ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store,

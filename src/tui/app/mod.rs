@@ -197,7 +197,7 @@ impl App {
             Msg::Exec(ev) => self.on_exec(ev),
             Msg::Planned(targets) => {
                 for (host, key, t) in targets {
-                    self.detail.probes.insert((host, key), t);
+                    self.detail.probes.insert(&host, key.as_str(), t);
                 }
                 return fx;
             }

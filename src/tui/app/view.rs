@@ -77,7 +77,7 @@ impl App {
                 d,
                 t,
                 self.focus == Focus::Detail,
-                self.table.selected_record(),
+                self.table.selected_record().as_ref(),
                 self.selected()
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );

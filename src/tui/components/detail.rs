@@ -5,7 +5,7 @@
 
 use super::scroll_by;
 use super::styled;
-use crate::model::{ExecKey, Outcome, ProbeTarget, ResultRecord, describe_matcher};
+use crate::model::{Outcome, ResultRecord, describe_matcher};
 use crate::tui::keymap::Action;
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
@@ -14,15 +14,14 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use std::collections::HashMap;
 
 /// The detail pane's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct DetailPane {
     pub open: bool,
     pub scroll: u16,
     /// Probe targets of the executions planned in this session, by (host, key).
-    pub probes: HashMap<(String, ExecKey), ProbeTarget>,
+    pub probes: crate::tui::rows::probes::ProbeIndex,
 }
 
 impl DetailPane {
@@ -63,7 +62,7 @@ impl DetailPane {
                 ),
             ]),
         ];
-        let probe = match self.probes.get(&(r.host.clone(), r.key.clone())) {
+        let probe = match self.probes.get(&r.host, r.key.as_str()) {
             Some(p) => vec![
                 label("probe", t),
                 Span::raw(format!("{} ", p.module)),

@@ -67,11 +67,9 @@ impl ResultsTable {
         self.view.get(self.cursor).copied()
     }
 
-    /// The record under the cursor.
-    pub fn selected_record(&self) -> Option<&ResultRecord> {
-        self.selected()
-            .and_then(|id| self.results.rows.get(id as usize))
-            .map(|r| &r.rec)
+    /// The record under the cursor (built from the compact row: one per frame at most).
+    pub fn selected_record(&self) -> Option<ResultRecord> {
+        self.selected().and_then(|id| self.results.record(id))
     }
 
     pub fn page(&self) -> usize {
@@ -118,9 +116,9 @@ impl ResultsTable {
         let row = self
             .results
             .find(&ack.environment, &ack.host, &ack.key)
-            .and_then(|id| self.results.rows.get(id as usize).map(|r| (id, r)));
+            .and_then(|id| self.results.record(id).map(|r| (id, r)));
         if let Some((id, r)) = row
-            && ack.covers(&r.rec, chrono::Utc::now())
+            && ack.covers(&r, chrono::Utc::now())
         {
             self.acked.insert(id, ack.clone());
             if !self.view_dirty {
@@ -136,15 +134,12 @@ impl ResultsTable {
         for (e, h, k) in self.acks.keys_of(env) {
             self.acks.remove(&e, &h, &k);
         }
-        let rows = &self.results.rows;
+        let rows = &self.results;
         let gone: Vec<RowId> = self
             .acked
             .keys()
             .copied()
-            .filter(|id| {
-                rows.get(*id as usize)
-                    .is_some_and(|r| r.rec.environment == env)
-            })
+            .filter(|id| rows.row(*id).is_some_and(|r| r.environment == env))
             .collect();
         for id in gone {
             self.acked.remove(&id);
@@ -242,10 +237,7 @@ impl ResultsTable {
 
     /// Whether the result in a row counts as a failure (for the failures-only toggle).
     pub fn row_is_failure(&self, id: RowId) -> bool {
-        self.results
-            .rows
-            .get(id as usize)
-            .is_some_and(|r| is_failure(r.rec.outcome))
+        self.results.outcome(id).is_some_and(is_failure)
     }
 
     fn view_filter(&self, scope: &TableScope) -> ViewFilter {
@@ -293,6 +285,9 @@ impl ResultsTable {
         self.fresh.clear();
         self.touched.clear();
         self.view_dirty = false;
+        // Keep the name orders current a frame's worth at a time, so the next full rebuild
+        // (a keystroke, a toggle) never sorts a backlog.
+        self.results.fold_orders();
         if changed
             && let Some(id) = keep
             && let Some(pos) = self.view.iter().position(|r| *r == id)
@@ -364,7 +359,8 @@ impl ResultsTable {
             .collect();
         let host_w = visible
             .iter()
-            .map(|id| self.results.rows[*id as usize].rec.host.chars().count())
+            .filter_map(|id| self.results.row(*id))
+            .map(|r| r.host.chars().count())
             .max()
             .unwrap_or(4)
             .clamp(4, 20) as u16;
@@ -373,8 +369,9 @@ impl ResultsTable {
         let key_w = self.key_column_width(inner.width, host_w, show_cat, show_sev, show_dur);
         let mut rows = Vec::with_capacity(visible.len());
         for (i, id) in visible.iter().enumerate() {
-            let row = &self.results.rows[*id as usize];
-            let r = &row.rec;
+            let Some(r) = self.results.row(*id) else {
+                continue;
+            };
             let hits = if filtering {
                 self.results.match_indices(*id)
             } else {
@@ -382,7 +379,7 @@ impl ResultsTable {
             };
             let host_len = r.host.chars().count();
             let key_start = host_len + 1;
-            let key_len = r.key.as_str().chars().count();
+            let key_len = r.key.chars().count();
             let cat_start = key_start + key_len + 1 + r.title.chars().count() + 1;
             let mark = if self.marks.contains(id) {
                 styled("●", t.accent)
@@ -391,9 +388,9 @@ impl ResultsTable {
             };
             let mut cells = vec![
                 Cell::from(mark),
-                Cell::from(highlighted(&r.host, 0, &hits, Style::default(), hl)),
+                Cell::from(highlighted(r.host, 0, &hits, Style::default(), hl)),
                 {
-                    let (key, key_hits) = elide_middle(r.key.as_str(), key_w, key_start, &hits);
+                    let (key, key_hits) = elide_middle(r.key, key_w, key_start, &hits);
                     Cell::from(highlighted(
                         &key,
                         key_start,
@@ -405,11 +402,7 @@ impl ResultsTable {
             ];
             if show_cat {
                 cells.push(Cell::from(highlighted(
-                    &r.category,
-                    cat_start,
-                    &hits,
-                    t.muted,
-                    hl,
+                    r.category, cat_start, &hits, t.muted, hl,
                 )));
             }
             if show_sev {
@@ -438,7 +431,7 @@ impl ResultsTable {
                 }
                 None => {
                     cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
-                    cells.push(Cell::from(row.summary.clone()));
+                    cells.push(Cell::from(r.summary()));
                 }
             }
             if show_dur {
