@@ -19,9 +19,9 @@ mod schema;
 mod writer;
 
 pub use queries::{
-    DiffSide, FailingStreak, Flapper, LatestEntry, LatestState, PruneReport, PruneSpec, Readiness,
-    ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store, Streak, Timeline, TimelineEntry,
-    Transition, TransitionKind, judge_readiness,
+    DiffSide, FailingStreak, Flapper, LatestEntry, LatestState, NotProbed, PruneReport, PruneSpec,
+    Readiness, ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store, Streak, Timeline,
+    TimelineEntry, Transition, TransitionKind, judge_readiness,
 };
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteReport, WriterOptions};

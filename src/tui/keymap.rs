@@ -38,10 +38,11 @@ pub enum Action {
     Cancel,
     Complete,
     DeleteChar,
+    OpenSop,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -66,6 +67,7 @@ impl Action {
         Action::Cancel,
         Action::Complete,
         Action::DeleteChar,
+        Action::OpenSop,
     ];
 
     /// The name used in keymap files.
@@ -95,6 +97,7 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Complete => "complete",
             Action::DeleteChar => "delete_char",
+            Action::OpenSop => "open_sop",
         }
     }
 
@@ -142,6 +145,7 @@ impl Action {
             Action::Cancel => "leave input (filter: clear it)",
             Action::Complete => "complete the command or argument",
             Action::DeleteChar => "delete the last character",
+            Action::OpenSop => "open the row's SOP in $PAGER (else less)",
         }
     }
 }

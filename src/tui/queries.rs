@@ -11,30 +11,42 @@
 
 use super::app::Msg;
 use super::worker::{LatestWins, Reply};
-use crate::store::{LatestState, Store, StoreError};
+use crate::store::{LatestState, Store, StoreError, Timeline};
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+/// How many runs the detail pane's timeline shows.
+pub const TIMELINE_RUNS: usize = 30;
+
 /// A question for the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryQuery {
     /// The latest stored state of an environment (first frame, and after each run).
     Latest { env: String },
+    /// One host×check over its last runs (the detail pane).
+    Timeline {
+        env: String,
+        host: String,
+        key: String,
+    },
 }
 
 /// Which requests replace each other: one pending request per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryKind {
     Latest,
+    Timeline,
 }
 
 impl HistoryQuery {
     pub fn kind(&self) -> QueryKind {
         match self {
             HistoryQuery::Latest { .. } => QueryKind::Latest,
+            HistoryQuery::Timeline { .. } => QueryKind::Timeline,
         }
     }
 }
@@ -54,6 +66,8 @@ pub enum HistoryProblem {
 #[derive(Debug, Clone)]
 pub enum HistoryData {
     Latest(LatestState),
+    /// A timeline and when it was read (its ages are relative to that).
+    Timeline(Box<Timeline>, DateTime<Utc>),
 }
 
 /// A query and its answer.
@@ -148,6 +162,9 @@ impl Reader {
         };
         let result = match query {
             HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
+            HistoryQuery::Timeline { env, host, key } => store
+                .timeline(Some(env), host, key, TIMELINE_RUNS)
+                .map(|tl| HistoryData::Timeline(Box::new(tl), Utc::now())),
         };
         if let Err(e) = &result
             && !matches!(e, StoreError::NotFound(_))

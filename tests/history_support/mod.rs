@@ -126,3 +126,53 @@ impl Asker {
         }
     }
 }
+
+/// A SOP library with `network-tuning` (the SOP the demo's network checks name), loaded
+/// from a real file in `dir`.
+pub fn sop_library(dir: &Path) -> driftscope::sop::SopLibrary {
+    let sops = dir.join("sops");
+    std::fs::create_dir_all(&sops).unwrap();
+    std::fs::write(
+        sops.join("network-tuning.md"),
+        r##"+++
+id = "network-tuning"
+title = "a network sysctl differs"
+owner = "net-oncall"
+escalation = "#net-pager after 30 min"
+last_reviewed = 2026-11-30
+risk = "a sysctl change applies at once"
+requires = ["sudo"]
++++
+## Meaning
+The kernel of {host} in {env} does not have the declared network setting.
+
+## Impact
+Packets may be forwarded where they must not be.
+
+## Diagnose
+```sh
+ssh {host} sysctl net.ipv4.ip_forward
+```
+
+## Remediate
+1. Set it on **{host}**:
+   ```sh
+   ssh {host} sudo sysctl -w net.ipv4.ip_forward=0
+   ```
+2. Persist it in `/etc/sysctl.d/`.
+
+## Verify
+driftscope run --host {host} --check {check_id}
+
+## Rollback
+`sysctl -w` the previous value.
+
+## Escalate
+Page net-oncall.
+"##,
+    )
+    .unwrap();
+    let lib = driftscope::sop::SopLibrary::load_dir(&sops);
+    assert!(lib.errors().is_empty(), "{:?}", lib.errors());
+    lib
+}

@@ -112,6 +112,13 @@ impl App {
                 _ => {}
             },
             Action::Mark => self.table.toggle_mark(),
+            Action::OpenSop => match self.table.selected_record() {
+                Some(rec) => match self.sops.markdown(rec) {
+                    Ok(md) => fx.push(Effect::Pager(md)),
+                    Err(why) => self.status = why,
+                },
+                None => self.status = "no row selected".into(),
+            },
             Action::Recheck => self.recheck(fx),
             Action::Rerun => self.rerun(fx),
             Action::FailuresOnly => {

@@ -67,6 +67,8 @@ pub struct App {
     pub quit: bool,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
+    /// The SOPs and what fills them (loaded with the configuration).
+    pub sops: std::sync::Arc<super::sops::SopBook>,
 }
 
 impl App {
@@ -104,6 +106,7 @@ impl App {
             size: (120, 40),
             quit: false,
             dirty: true,
+            sops: Default::default(),
         };
         if let Some(env) = app.initial.environment.clone() {
             app.hosts.focus_env(&env);
@@ -211,7 +214,11 @@ impl App {
             }
             Msg::Opened => self.ask_latest(&mut fx),
             Msg::History(answer) => self.on_history(answer, &mut fx),
-            Msg::RunStored => self.ask_latest(&mut fx),
+            Msg::RunStored => {
+                // the stored state and the timeline shown now include the run
+                self.detail.timeline = None;
+                self.ask_latest(&mut fx);
+            }
         }
         if self.current_env() != env_before.as_deref() {
             self.ask_latest(&mut fx);

@@ -11,6 +11,7 @@ pub mod header;
 pub mod help;
 pub mod hosts;
 pub mod table;
+pub mod timeline;
 
 use super::theme::Theme;
 use crate::model::Outcome;
