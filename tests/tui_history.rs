@@ -9,32 +9,10 @@ use driftscope::tui::app::{App, Effect, Msg};
 use driftscope::tui::fixture;
 use driftscope::tui::queries::HistoryQuery;
 use driftscope::tui::sops::SopBook;
-use history_support::{Asker, seed};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use history_support::{Asker, dated, render, screen, seed};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 use std::time::Instant;
-
-fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
-    app.update(Msg::Resize(w, h));
-    app.settle();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| app.draw(f)).unwrap();
-    term
-}
-
-fn screen(term: &Terminal<TestBackend>) -> String {
-    let buf = term.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// The demo app opened over `db` (answers served by the real query thread).
 fn opened(db: Option<&std::path::Path>) -> (App, Asker) {
@@ -152,13 +130,6 @@ fn a_newer_history_names_its_version_in_the_status_line() {
         app.status
     );
     assert_eq!(app.table.results.len(), 0);
-}
-
-/// Dates of the seeded runs move with the clock: snapshots show them as a placeholder.
-fn dated<T>(f: impl FnOnce() -> T) -> T {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(r"\d\d-\d\d \d\d:\d\d", "MM-DD hh:mm");
-    s.bind(f)
 }
 
 fn key(c: char) -> Msg {

@@ -1,6 +1,7 @@
 //! The on-call loop end to end, on the real binary in a real terminal (tmux): a first run is
 //! stored; a drift is injected (a file's mode changes); the TUI opens on the last known state
-//! and streams the new run over it.
+//! and streams the new run over it; `D` shows the new failure; its SOP opens in the pager
+//! with the host filled in; a fix and a re-check turn it green.
 
 mod tui_support;
 
@@ -122,8 +123,8 @@ fn hostname() -> String {
 }
 
 /// The on-call loop: a stored run where app.conf was 0644, the drift injected (0600), the
-/// TUI opens on the stored state and streams the new run over it; the failure's detail
-/// shows its timeline and SOP; `o` opens the SOP in the pager with the host filled in and
+/// TUI opens on the stored state and streams the new run over it; `D` lists the new failure
+/// with its first failed time; `enter` opens its detail with timeline and SOP; `o` opens the SOP in the pager with the host filled in and
 /// gives the terminal back; the fix and a re-check turn it green in the timeline; quitting
 /// restores the terminal.
 #[test]
@@ -167,7 +168,24 @@ fn on_call_loop_from_drift_to_green() {
     // Once the run is stored, the verdict says so.
     tmux.wait_for(&["DRIFTED"], t);
 
-    // The failure's detail: the timeline (pass → fail) and the SOP, host filled in.
+    // `D`: the new failure since the previous run, with its first failed time.
+    tmux.keys(&["D"]);
+    let screen = tmux.wait_for(
+        &[
+            "New since the previous run (1)",
+            &format!("+ {host}  app.conf-mode  new failure"),
+            "Failing (1)",
+        ],
+        t,
+    );
+    let first_failed = screen
+        .lines()
+        .find(|l| l.contains("failing for 1 run"))
+        .unwrap_or_default();
+    assert!(first_failed.contains("first failed "), "{screen}");
+
+    // `enter` on it: the live table, its detail — the timeline (pass → fail) and the SOP,
+    // host filled in.
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for(&["failing for 1 run", "mode=0644 → mode=0600"], t);
     assert!(screen.contains("── SOP ──"), "{screen}");

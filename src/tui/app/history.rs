@@ -53,8 +53,58 @@ impl App {
                     self.status = format!("history: {why}");
                 }
             }
+            (HistoryQuery::Drift { env }, Ok(HistoryData::Drift(report))) => {
+                if self.drift.env.as_deref() == Some(env.as_str()) {
+                    self.drift.report = Some(report);
+                    self.drift.missing = None;
+                }
+            }
+            (HistoryQuery::Drift { env }, Err(p)) => {
+                if self.drift.env.as_deref() == Some(env.as_str()) {
+                    self.drift.report = None;
+                    self.drift.missing = Some(match p {
+                        HistoryProblem::NoHistory => "no history yet".to_string(),
+                        HistoryProblem::NotStored(_) => {
+                            format!("no history of {env} yet (its first stored run will show here)")
+                        }
+                        HistoryProblem::Unreadable(why) => format!("history unreadable: {why}"),
+                    });
+                }
+            }
             (q, Ok(_)) => tracing::warn!("an answer of another kind for {q:?}"),
         }
+    }
+
+    /// Show the Drift screen of the current environment and ask for its report.
+    pub(super) fn open_drift(&mut self, fx: &mut Vec<Effect>) {
+        let Some(env) = self.current_env().map(str::to_string) else {
+            self.status = "no environment (no inventory loaded)".into();
+            return;
+        };
+        self.drift.open(&env);
+        self.screen = super::Screen::Drift;
+        fx.push(Effect::Query(HistoryQuery::Drift { env }));
+    }
+
+    /// Open a host × check of the current environment in the live table, detail open (from
+    /// the Drift screen): the scope widens to the environment, the filter is cleared.
+    pub(super) fn reveal(&mut self, host: &str, key: &str) {
+        let Some(env) = self.current_env().map(str::to_string) else {
+            return;
+        };
+        self.screen = super::Screen::Live;
+        let Some(id) = self.table.results.find(&env, host, key) else {
+            self.status = format!("{host} {key} is not in the table");
+            return;
+        };
+        self.hosts.focus_env(&env);
+        self.categories.select(None);
+        self.table.failures_only = false;
+        self.table.filter.clear();
+        self.table.scope_changed();
+        self.table.reveal(id);
+        self.focus = super::Focus::Table;
+        self.set_detail_open(true);
     }
 
     /// Keep an answered timeline if it is still the row shown (a late answer for a row the

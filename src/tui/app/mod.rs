@@ -25,6 +25,7 @@ pub use messages::{Effect, Msg, RunRequest};
 
 use super::components::categories::CategoriesPane;
 use super::components::detail::DetailPane;
+use super::components::drift::DriftScreen;
 use super::components::footer::CommandPrompt;
 use super::components::header::RunHeader;
 use super::components::help::HelpOverlay;
@@ -36,6 +37,16 @@ use super::theme::Theme;
 use crate::config::Selection;
 use std::collections::BTreeSet;
 use std::time::Instant;
+
+/// Which screen is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// Hosts, categories, results and detail (live, over the stored state).
+    #[default]
+    Live,
+    /// Readiness, new since the previous run, failing with streaks, flapping (`D`).
+    Drift,
+}
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +68,8 @@ pub struct App {
     pub categories: CategoriesPane,
     pub table: ResultsTable,
     pub detail: DetailPane,
+    pub drift: DriftScreen,
+    pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
     pub focus: Focus,
@@ -97,6 +110,8 @@ impl App {
             categories: CategoriesPane::new(categories),
             table: ResultsTable::new(),
             detail: DetailPane::default(),
+            drift: DriftScreen::default(),
+            screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
             focus: Focus::Table,
@@ -215,9 +230,12 @@ impl App {
             Msg::Opened => self.ask_latest(&mut fx),
             Msg::History(answer) => self.on_history(answer, &mut fx),
             Msg::RunStored => {
-                // the stored state and the timeline shown now include the run
+                // the stored state, the timeline and the drift report now include the run
                 self.detail.timeline = None;
                 self.ask_latest(&mut fx);
+                if self.screen == Screen::Drift {
+                    self.open_drift(&mut fx);
+                }
             }
         }
         if self.current_env() != env_before.as_deref() {
@@ -231,5 +249,6 @@ impl App {
     fn resized(&mut self) {
         self.table.height =
             super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
+        self.drift.height = super::layout::body_rows(self.size.0, self.size.1).max(1);
     }
 }

@@ -2,7 +2,7 @@
 //! The frame: split the screen with [`crate::tui::layout`] and let each component draw its
 //! region from its own state plus what the app passes in. Never does IO, never mutates.
 
-use super::{App, Focus};
+use super::{App, Focus, Screen};
 use crate::tui::components::footer::FooterInfo;
 use crate::tui::components::header::HeaderInfo;
 use crate::tui::keymap::{Action, InputMode};
@@ -52,6 +52,14 @@ impl App {
                 now: self.now,
             },
         );
+        if self.screen == Screen::Drift {
+            self.drift.draw(f, a.body, t);
+            self.draw_footer(f, a.footer);
+            if self.mode == InputMode::Help {
+                self.help.draw(f, area, t, &self.keymap);
+            }
+            return;
+        }
         if a.hosts.width > 0 {
             self.hosts.draw(f, a.hosts, t, self.focus == Focus::Hosts);
             self.categories.draw(
@@ -81,10 +89,17 @@ impl App {
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );
         }
+        self.draw_footer(f, a.footer);
+        if self.mode == InputMode::Help {
+            self.help.draw(f, area, t, &self.keymap);
+        }
+    }
+
+    fn draw_footer(&self, f: &mut Frame, area: ratatui::layout::Rect) {
         self.prompt.draw(
             f,
-            a.footer,
-            t,
+            area,
+            &self.theme,
             &FooterInfo {
                 mode: self.mode,
                 status: &self.status,
@@ -93,8 +108,5 @@ impl App {
                 category: self.current_category(),
             },
         );
-        if self.mode == InputMode::Help {
-            self.help.draw(f, area, t, &self.keymap);
-        }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod categories;
 pub mod detail;
+pub mod drift;
 pub mod footer;
 pub mod header;
 pub mod help;

@@ -47,6 +47,8 @@ pub struct ResultsTable {
     /// Rows showing a stored result (from the history) not re-probed in this session: the
     /// result's age when loaded, and when it was loaded.
     stored: HashMap<RowId, (i64, Instant)>,
+    /// Put the cursor on this row at the next settle (opened from another screen).
+    reveal: Option<RowId>,
 }
 
 impl ResultsTable {
@@ -56,6 +58,11 @@ impl ResultsTable {
             height: 1,
             ..Default::default()
         }
+    }
+
+    /// Put the cursor on `id` once the view is settled (when the view holds it).
+    pub fn reveal(&mut self, id: RowId) {
+        self.reveal = Some(id);
     }
 
     /// The row under the cursor.
@@ -198,7 +205,9 @@ impl ResultsTable {
     pub fn settle(&mut self, scope: &TableScope) {
         /// Above this many replaced rows a full rebuild is cheaper than moving each one.
         const MAX_MOVES: usize = 64;
-        let keep = if self.cursor == 0 {
+        let keep = if let Some(id) = self.reveal.take() {
+            Some(id)
+        } else if self.cursor == 0 {
             None
         } else {
             self.selected()
