@@ -84,7 +84,9 @@ fn open_tui(a: TuiArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
+    let sops = crate::sop::SopLibrary::for_check_sources(&a.sources.sources().checks);
     crate::tui::main(crate::tui::TuiContext {
+        sops,
         loaded,
         selection,
         transports: a.exec.transports(),

@@ -23,8 +23,9 @@ mod writer;
 pub(crate) use codec::{FastBuild, FastMap};
 pub use queries::{
     AckRequest, AckState, AckStatus, DiffSide, FailingStreak, Flapper, LatestEntry, LatestState,
-    PruneReport, PruneSpec, Readiness, ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store,
-    Streak, Timeline, TimelineEntry, Transition, TransitionKind, judge_readiness,
+    NotProbed, PruneReport, PruneSpec, Readiness, ReadinessInput, ReadinessStatus, RunDiff,
+    RunSummary, Store, Streak, Timeline, TimelineEntry, Transition, TransitionKind,
+    judge_readiness,
 };
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteReport, WriterOptions};

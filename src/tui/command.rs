@@ -14,11 +14,13 @@ pub enum Command {
     Recheck,
     Failures,
     Theme(String),
+    /// `:drift [host|check|category]`
+    Drift(Option<String>),
     Quit,
 }
 
 /// Command names offered by completion, with whether they take an argument.
-pub const COMMANDS: [(&str, bool); 8] = [
+pub const COMMANDS: [(&str, bool); 9] = [
     ("env", true),
     ("host", true),
     ("cat", true),
@@ -26,11 +28,12 @@ pub const COMMANDS: [(&str, bool); 8] = [
     ("recheck", false),
     ("failures", false),
     ("theme", true),
+    ("drift", true),
     ("q", false),
 ];
 
-const USAGE: &str =
-    "commands: :env NAME, :host NAME, :cat NAME, :run, :recheck, :failures, :theme NAME, :q";
+const USAGE: &str = "commands: :env NAME, :host NAME, :cat NAME, :run, :recheck, :failures, \
+                     :theme NAME, :drift [host|check|category], :q";
 
 /// Parse `env prod` (without the leading `:`).
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -53,6 +56,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "recheck" => Ok(Command::Recheck),
         "failures" => Ok(Command::Failures),
         "theme" => need("a theme name or path").map(Command::Theme),
+        "drift" => Ok(Command::Drift(arg_opt)),
         "q" | "quit" => Ok(Command::Quit),
         "" => Err(USAGE.to_string()),
         other => Err(format!("unknown command :{other} ({USAGE})")),

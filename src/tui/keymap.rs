@@ -39,10 +39,12 @@ pub enum Action {
     Complete,
     DeleteChar,
     Acknowledge,
+    OpenSop,
+    Drift,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -68,6 +70,8 @@ impl Action {
         Action::Complete,
         Action::DeleteChar,
         Action::Acknowledge,
+        Action::OpenSop,
+        Action::Drift,
     ];
 
     /// The name used in keymap files.
@@ -98,6 +102,8 @@ impl Action {
             Action::Complete => "complete",
             Action::DeleteChar => "delete_char",
             Action::Acknowledge => "acknowledge",
+            Action::OpenSop => "open_sop",
+            Action::Drift => "drift",
         }
     }
 
@@ -133,14 +139,16 @@ impl Action {
             Action::FocusNext => "focus next pane (hosts, categories, results, detail)",
             Action::FocusPrev => "focus previous pane",
             Action::Open => "open the row's detail (in a list: select it)",
-            Action::Back => "close detail / clear filter",
+            Action::Back => "back: close detail or screen / clear filter",
             Action::Mark => "mark or unmark the row for re-check",
             Action::Recheck => "re-check marked rows, else the row under the cursor",
             Action::Rerun => "re-run the current scope (environment, host, category)",
             Action::FailuresOnly => "toggle failures only",
-            Action::CycleSort => "cycle sort order",
+            Action::CycleSort => "cycle sort order (drift: group by host / check / category)",
             Action::Filter => "fuzzy filter over host, check, title, category",
-            Action::Command => "command mode (:env :host :cat :run :recheck :failures :theme :q)",
+            Action::Command => {
+                "command mode (:env :host :cat :run :recheck :failures :theme :drift :q)"
+            }
             Action::Help => "this help",
             Action::Interrupt => "cancel the running check run; again to quit",
             Action::Quit => "quit",
@@ -151,6 +159,8 @@ impl Action {
             Action::Acknowledge => {
                 "acknowledge the failing row: asks for a reason and an expiry (default 7d)"
             }
+            Action::OpenSop => "open the row's SOP in $PAGER (else less)",
+            Action::Drift => "drift screen: readiness, new failures, streaks, flapping",
         }
     }
 }
@@ -601,7 +611,7 @@ mod help_label_tests {
         assert!(
             normal
                 .iter()
-                .any(|(k, d)| k == "esc" && *d == "close detail / clear filter")
+                .any(|(k, d)| k == "esc" && *d == "back: close detail or screen / clear filter")
         );
     }
 }

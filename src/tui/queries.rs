@@ -11,30 +11,49 @@
 
 use super::app::Msg;
 use super::worker::{LatestWins, Reply};
-use crate::store::{LatestState, Store, StoreError};
+use crate::store::{
+    FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError, Timeline,
+    Transition, TransitionKind,
+};
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+/// How many runs the detail pane's timeline shows.
+pub const TIMELINE_RUNS: usize = 30;
+
 /// A question for the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryQuery {
     /// The latest stored state of an environment (first frame, and after each run).
     Latest { env: String },
+    /// The Drift screen's report of an environment.
+    Drift { env: String },
+    /// One host×check over its last runs (the detail pane).
+    Timeline {
+        env: String,
+        host: String,
+        key: String,
+    },
 }
 
 /// Which requests replace each other: one pending request per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryKind {
     Latest,
+    Timeline,
+    Drift,
 }
 
 impl HistoryQuery {
     pub fn kind(&self) -> QueryKind {
         match self {
             HistoryQuery::Latest { .. } => QueryKind::Latest,
+            HistoryQuery::Timeline { .. } => QueryKind::Timeline,
+            HistoryQuery::Drift { .. } => QueryKind::Drift,
         }
     }
 }
@@ -54,6 +73,31 @@ pub enum HistoryProblem {
 #[derive(Debug, Clone)]
 pub enum HistoryData {
     Latest(LatestState),
+    /// A timeline and when it was read (its ages are relative to that).
+    Timeline(Box<Timeline>, DateTime<Utc>),
+    Drift(Box<DriftReport>),
+}
+
+/// Window and threshold of the Drift screen's flapping list.
+pub const FLAP_RUNS: usize = 10;
+pub const FLAP_SWITCHES: u32 = 2;
+const FLAP_MAX: usize = 50;
+
+/// What the Drift screen shows of an environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftReport {
+    /// The verdict by the rules of `driftscope status`.
+    pub readiness: Readiness,
+    /// Failing host×checks with first-failed run and streak, longest first.
+    pub failing: Vec<FailingStreak>,
+    /// The newest run and the one before it, when there are two.
+    pub runs: Option<(RunSummary, RunSummary)>,
+    /// New failures and newly unreachable between those two runs.
+    pub new: Vec<Transition>,
+    /// Host×checks switching outcome over the last [`FLAP_RUNS`] runs, most switches first.
+    pub flapping: Vec<Flapper>,
+    /// When it was read (ages are relative to that).
+    pub asked: DateTime<Utc>,
 }
 
 /// A query and its answer.
@@ -148,6 +192,10 @@ impl Reader {
         };
         let result = match query {
             HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
+            HistoryQuery::Drift { env } => drift_report(store, env).map(HistoryData::Drift),
+            HistoryQuery::Timeline { env, host, key } => store
+                .timeline(Some(env), host, key, TIMELINE_RUNS)
+                .map(|tl| HistoryData::Timeline(Box::new(tl), Utc::now())),
         };
         if let Err(e) = &result
             && !matches!(e, StoreError::NotFound(_))
@@ -156,6 +204,38 @@ impl Reader {
         }
         result.map_err(problem)
     }
+}
+
+fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>, StoreError> {
+    let readiness = store.readiness(env, super::app::STALE_AFTER)?;
+    let failing = store.failing_streaks(env)?;
+    let runs = match store.latest_run(Some(env))? {
+        Some(newest) => store.previous_run(&newest)?.map(|prev| (prev, newest)),
+        None => None,
+    };
+    let new = match &runs {
+        Some((prev, newest)) => store
+            .diff_runs(prev.clone(), newest.clone())?
+            .transitions
+            .into_iter()
+            .filter(|t| {
+                matches!(
+                    t.kind,
+                    TransitionKind::NewFailure | TransitionKind::NewlyUnreachable
+                )
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let flapping = store.flapping(env, FLAP_RUNS, FLAP_SWITCHES, FLAP_MAX)?;
+    Ok(Box::new(DriftReport {
+        readiness,
+        failing,
+        runs,
+        new,
+        flapping,
+        asked: Utc::now(),
+    }))
 }
 
 fn problem(e: StoreError) -> HistoryProblem {

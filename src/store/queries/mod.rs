@@ -30,7 +30,7 @@ pub use prune::{PruneReport, PruneSpec};
 pub use readiness::{Readiness, ReadinessInput, ReadinessStatus, judge_readiness};
 pub use runs::RunSummary;
 pub use streaks::FailingStreak;
-pub use timeline::{Streak, Timeline, TimelineEntry};
+pub use timeline::{NotProbed, Streak, Timeline, TimelineEntry};
 
 use super::codec::{FastMap as HashMap, FastSet as HashSet, severity_from};
 use super::schema::{self, OpenMode};

@@ -2,8 +2,9 @@
 //! to the focused component, everything else changes the app (mode, focus, scope) or asks
 //! for an effect. `:` commands are parsed by [`crate::tui::command`] and applied here.
 
-use super::{App, Effect, Focus};
+use super::{App, Effect, Focus, Screen};
 use crate::tui::command::{self, Command};
+use crate::tui::components::drift::Grouping;
 use crate::tui::keymap::{Action, InputMode};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -31,6 +32,9 @@ impl App {
         let page = self.table.page();
         if self.mode == InputMode::Help {
             return self.help.handle(a, page);
+        }
+        if self.screen == Screen::Drift {
+            return self.mode == InputMode::Normal && self.drift.handle(a, &self.theme);
         }
         match self.focus {
             Focus::Hosts => {
@@ -76,6 +80,34 @@ impl App {
         if self.move_focused(a) {
             return;
         }
+        if self.screen == Screen::Drift && self.mode == InputMode::Normal {
+            match a {
+                Action::Open => {
+                    if let Some((host, key)) = self.drift.selected(&self.theme) {
+                        self.reveal(&host, &key);
+                    }
+                    return;
+                }
+                Action::Back => {
+                    self.screen = Screen::Live;
+                    return;
+                }
+                Action::CycleSort => {
+                    self.drift.grouping = self.drift.grouping.next();
+                    self.drift.cursor = 0;
+                    self.status = format!("drift: grouped by {}", self.drift.grouping.label());
+                    return;
+                }
+                Action::Mark
+                | Action::Recheck
+                | Action::FailuresOnly
+                | Action::Filter
+                | Action::FocusNext
+                | Action::FocusPrev
+                | Action::OpenSop => return, // live-screen keys
+                _ => {}
+            }
+        }
         match a {
             // movements the focused pane did not take
             Action::Down
@@ -118,6 +150,14 @@ impl App {
             },
             Action::Mark => self.table.toggle_mark(),
             Action::Acknowledge => self.open_ack_prompt(),
+            Action::Drift => self.open_drift(fx),
+            Action::OpenSop => match self.table.selected_record() {
+                Some(rec) => match self.sops.markdown(&rec) {
+                    Ok(md) => fx.push(Effect::Pager(md)),
+                    Err(why) => self.status = why,
+                },
+                None => self.status = "no row selected".into(),
+            },
             Action::Recheck => self.recheck(fx),
             Action::Rerun => self.rerun(fx),
             Action::FailuresOnly => {
@@ -246,6 +286,19 @@ impl App {
             Command::Recheck => self.on_action(Action::Recheck, fx),
             Command::Failures => self.on_action(Action::FailuresOnly, fx),
             Command::Theme(name) => fx.push(Effect::LoadTheme(name)),
+            Command::Drift(by) => {
+                if let Some(by) = by {
+                    match Grouping::parse(&by) {
+                        Some(g) => self.drift.grouping = g,
+                        None => {
+                            self.status =
+                                format!(":drift groups by host, check or category, not {by:?}");
+                            return;
+                        }
+                    }
+                }
+                self.open_drift(fx);
+            }
             Command::Quit => self.do_quit(fx),
         }
     }

@@ -49,6 +49,8 @@ pub enum Effect {
     StartRun(RunRequest),
     CancelRun,
     LoadTheme(String),
+    /// Hand the terminal to `$PAGER` (else `less`) showing this text, then take it back.
+    Pager(String),
     /// Ask the history (answered by a [`Msg::History`]).
     Query(crate::tui::queries::HistoryQuery),
     /// Store an acknowledgement (answered by a [`Msg::Acked`]).

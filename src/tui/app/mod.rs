@@ -28,6 +28,7 @@ pub use messages::{Effect, Msg, RunRequest};
 use super::components::ack::AckPrompt;
 use super::components::categories::CategoriesPane;
 use super::components::detail::DetailPane;
+use super::components::drift::DriftScreen;
 use super::components::footer::CommandPrompt;
 use super::components::header::RunHeader;
 use super::components::help::HelpOverlay;
@@ -39,6 +40,16 @@ use super::theme::Theme;
 use crate::config::Selection;
 use std::collections::BTreeSet;
 use std::time::Instant;
+
+/// Which screen is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// Hosts, categories, results and detail (live, over the stored state).
+    #[default]
+    Live,
+    /// Readiness, new since the previous run, failing with streaks, flapping (`D`).
+    Drift,
+}
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +71,8 @@ pub struct App {
     pub categories: CategoriesPane,
     pub table: ResultsTable,
     pub detail: DetailPane,
+    pub drift: DriftScreen,
+    pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
     pub ack: AckPrompt,
@@ -71,6 +84,8 @@ pub struct App {
     pub quit: bool,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
+    /// The SOPs and what fills them (loaded with the configuration).
+    pub sops: std::sync::Arc<super::sops::SopBook>,
 }
 
 impl App {
@@ -99,6 +114,8 @@ impl App {
             categories: CategoriesPane::new(categories),
             table: ResultsTable::new(),
             detail: DetailPane::default(),
+            drift: DriftScreen::default(),
+            screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
             ack: AckPrompt::default(),
@@ -109,6 +126,7 @@ impl App {
             size: (120, 40),
             quit: false,
             dirty: true,
+            sops: Default::default(),
         };
         if let Some(env) = app.initial.environment.clone() {
             app.hosts.focus_env(&env);
@@ -216,7 +234,14 @@ impl App {
             }
             Msg::Opened => self.ask_latest(&mut fx),
             Msg::History(answer) => self.on_history(answer, &mut fx),
-            Msg::RunStored => self.ask_latest(&mut fx),
+            Msg::RunStored => {
+                // the stored state, the timeline and the drift report now include the run
+                self.detail.timeline = None;
+                self.ask_latest(&mut fx);
+                if self.screen == Screen::Drift {
+                    self.open_drift(&mut fx);
+                }
+            }
             Msg::Acked(result) => self.on_acked(result, &mut fx),
         }
         if self.current_env() != env_before.as_deref() {
@@ -230,5 +255,6 @@ impl App {
     fn resized(&mut self) {
         self.table.height =
             super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
+        self.drift.height = super::layout::body_rows(self.size.0, self.size.1).max(1);
     }
 }

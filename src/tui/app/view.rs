@@ -2,7 +2,7 @@
 //! The frame: split the screen with [`crate::tui::layout`] and let each component draw its
 //! region from its own state plus what the app passes in. Never does IO, never mutates.
 
-use super::{App, Focus};
+use super::{App, Focus, Screen};
 use crate::tui::components::footer::FooterInfo;
 use crate::tui::components::header::HeaderInfo;
 use crate::tui::keymap::{Action, InputMode};
@@ -53,6 +53,14 @@ impl App {
                 acknowledged: self.table.acked_count(),
             },
         );
+        if self.screen == Screen::Drift {
+            self.drift.draw(f, a.body, t);
+            self.draw_footer(f, a.footer);
+            if self.mode == InputMode::Help {
+                self.help.draw(f, area, t, &self.keymap);
+            }
+            return;
+        }
         if a.hosts.width > 0 {
             self.hosts.draw(f, a.hosts, t, self.focus == Focus::Hosts);
             self.categories.draw(
@@ -82,6 +90,16 @@ impl App {
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );
         }
+        self.draw_footer(f, a.footer);
+        if self.mode == InputMode::Help {
+            self.help.draw(f, area, t, &self.keymap);
+        }
+        if self.mode == InputMode::Ack {
+            self.ack.draw(f, a.table, t, chrono::Utc::now());
+        }
+    }
+
+    fn draw_footer(&self, f: &mut Frame, area: ratatui::layout::Rect) {
         // On an acknowledged row the footer says it in full (the table cell is narrow).
         let status = match self
             .selected()
@@ -94,8 +112,8 @@ impl App {
         };
         self.prompt.draw(
             f,
-            a.footer,
-            t,
+            area,
+            &self.theme,
             &FooterInfo {
                 mode: self.mode,
                 status: &status,
@@ -104,11 +122,5 @@ impl App {
                 category: self.current_category(),
             },
         );
-        if self.mode == InputMode::Help {
-            self.help.draw(f, area, t, &self.keymap);
-        }
-        if self.mode == InputMode::Ack {
-            self.ack.draw(f, a.table, t, chrono::Utc::now());
-        }
     }
 }

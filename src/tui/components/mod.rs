@@ -7,11 +7,13 @@
 pub mod ack;
 pub mod categories;
 pub mod detail;
+pub mod drift;
 pub mod footer;
 pub mod header;
 pub mod help;
 pub mod hosts;
 pub mod table;
+pub mod timeline;
 
 use super::theme::Theme;
 use crate::model::Outcome;

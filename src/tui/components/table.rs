@@ -51,6 +51,8 @@ pub struct ResultsTable {
     acks: AckBook,
     /// Rows whose failure an acknowledgement covers: dimmed, showing who, why, until when.
     acked: HashMap<RowId, Acknowledgement>,
+    /// Put the cursor on this row at the next settle (opened from another screen).
+    reveal: Option<RowId>,
 }
 
 impl ResultsTable {
@@ -60,6 +62,11 @@ impl ResultsTable {
             height: 1,
             ..Default::default()
         }
+    }
+
+    /// Put the cursor on `id` once the view is settled (when the view holds it).
+    pub fn reveal(&mut self, id: RowId) {
+        self.reveal = Some(id);
     }
 
     /// The row under the cursor.
@@ -255,7 +262,9 @@ impl ResultsTable {
     pub fn settle(&mut self, scope: &TableScope) {
         /// Above this many replaced rows a full rebuild is cheaper than moving each one.
         const MAX_MOVES: usize = 64;
-        let keep = if self.cursor == 0 {
+        let keep = if let Some(id) = self.reveal.take() {
+            Some(id)
+        } else if self.cursor == 0 {
             None
         } else {
             self.selected()
