@@ -1,7 +1,11 @@
 //! Streaming 100k results through the reducer the way the event loop does: apply what is
 //! queued (up to the loop's drain budget), settle the view, draw one frame. Reports frame
 //! times (target: no frame over 16 ms) and reducer throughput.
-//! Run: `cargo bench --bench render_stream`.
+//! Then the scale section: one million results streamed the same way (records made lazily,
+//! about 10% with a value of their own), the worst frame, the table's RSS growth, and what a
+//! user does next at that size: filter keystrokes, backspace, the failures-only toggle, each
+//! sort, and dropping the state (quit).
+//! Run: `cargo bench --bench render_stream` (`DRIFTSCOPE_BENCH_RESULTS=N` changes the 1M).
 
 use driftscope::exec::Event;
 use driftscope::model::OutcomeCounts;
@@ -103,9 +107,166 @@ fn run(total: usize, burst: &Burst, filter: &str) -> Report {
     }
 }
 
+/// `VmRSS` and `VmHWM` of this process, in MiB.
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Result `i` of a million: 1000 hosts × 1000 keys, ~5% failing, every 10th result with a
+/// value of its own (counters, uuids: what real sysctl reads have).
+fn scale_record(i: usize) -> driftscope::model::ResultRecord {
+    let hosts = 1000;
+    let cats = ["ssh", "kernel", "packages", "files", "services", "network"];
+    let host = format!("host-{:04}", i % hosts);
+    let check = i / hosts;
+    let cat = cats[check % cats.len()];
+    let outcome = match i % 40 {
+        0 | 1 => driftscope::model::Outcome::Fail,
+        2 => driftscope::model::Outcome::Error,
+        _ => driftscope::model::Outcome::Pass,
+    };
+    let key = format!("{cat}.check-{check:04}[param={}]", check % 7);
+    let mut r = fixture::record("scale", &host, &key, cat, outcome);
+    if i % 10 == 5 {
+        r.actual = serde_json::json!({ "value": format!("{}", i * 7919) });
+    }
+    r
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// One action as the loop does it: the reducer, then settle, then one frame.
+fn timed(
+    app: &mut driftscope::tui::app::App,
+    term: &mut Terminal<TestBackend>,
+    msg: Msg,
+) -> Duration {
+    let t = Instant::now();
+    app.update(msg);
+    app.settle();
+    term.draw(|f| app.draw(f)).expect("draw");
+    t.elapsed()
+}
+
+fn scale(total: usize) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    let (rss0, _) = rss_mib();
+    let mut app = fixture::app(Instant::now());
+    app.update(Msg::Resize(200, 50));
+    let mut term = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    app.update(Msg::Exec(Event::RunStarted(Arc::new(fixture::meta(
+        "scale", 1000, total,
+    )))));
+    let mut frames = Vec::new();
+    let mut i = 0;
+    let all = Instant::now();
+    while i < total {
+        let start = Instant::now();
+        while i < total {
+            app.update(Msg::Exec(Event::CheckResult(Box::new(scale_record(i)))));
+            i += 1;
+            if start.elapsed() >= DRAIN_BUDGET {
+                break;
+            }
+        }
+        app.update(Msg::Tick(Instant::now()));
+        app.settle();
+        term.draw(|f| app.draw(f)).expect("draw");
+        frames.push(start.elapsed());
+    }
+    let streamed = all.elapsed();
+    app.update(Msg::Exec(Event::RunFinished {
+        run_id: "r".into(),
+        finished_at: chrono::Utc::now(),
+        counts: OutcomeCounts::default(),
+        cancelled: false,
+    }));
+    app.settle();
+    let (rss1, hwm) = rss_mib();
+    frames.sort();
+    let p99 = frames[(frames.len() * 99 / 100).min(frames.len() - 1)];
+    let worst = frames.last().copied().unwrap_or_default();
+    let (values, checks) = app.table.results.interned();
+    println!(
+        "\nscale: {total} results streamed in {:.1} s ({:.0} results/s incl. making them), {} frames, p99 {}, worst {}",
+        streamed.as_secs_f64(),
+        total as f64 / streamed.as_secs_f64(),
+        frames.len(),
+        ms(p99),
+        ms(worst)
+    );
+    println!(
+        "  RSS {rss1:.0} MiB (before {rss0:.0}; table +{:.0} MiB = {:.0} bytes/result); peak {hwm:.0} MiB; {values} distinct values, {checks} check definitions",
+        rss1 - rss0,
+        (rss1 - rss0) * 1048576.0 / total as f64
+    );
+    let mut acts: Vec<(String, Duration)> = Vec::new();
+    acts.push((
+        "/ (filter mode)".into(),
+        timed(&mut app, &mut term, key(KeyCode::Char('/'))),
+    ));
+    for c in ["k", "e", "r", "n"] {
+        let ch = c.chars().next().unwrap_or('k');
+        let d = timed(&mut app, &mut term, key(KeyCode::Char(ch)));
+        acts.push((format!("type {:?} → /{}", c, app.table.filter), d));
+    }
+    acts.push((
+        "backspace".into(),
+        timed(&mut app, &mut term, key(KeyCode::Backspace)),
+    ));
+    acts.push((
+        "esc (clear filter)".into(),
+        timed(&mut app, &mut term, key(KeyCode::Esc)),
+    ));
+    acts.push((
+        "f (failures only)".into(),
+        timed(&mut app, &mut term, key(KeyCode::Char('f'))),
+    ));
+    acts.push((
+        "f (all again)".into(),
+        timed(&mut app, &mut term, key(KeyCode::Char('f'))),
+    ));
+    for _ in 0..5 {
+        let d = timed(&mut app, &mut term, key(KeyCode::Char('s')));
+        acts.push((format!("s (sort: {})", app.table.sort.label()), d));
+    }
+    acts.push((
+        "G (last row)".into(),
+        timed(&mut app, &mut term, key(KeyCode::Char('G'))),
+    ));
+    for (what, d) in &acts {
+        println!("  {what:<32} {:>9}", ms(*d));
+    }
+    let t = Instant::now();
+    drop(app);
+    println!("  drop the state (quit)            {:>9}", ms(t.elapsed()));
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` does not: keep that run short.
     let quick = !std::env::args().any(|a| a == "--bench");
+    // First, so the RSS it reports is this state's alone.
+    let scale_total = std::env::var("DRIFTSCOPE_BENCH_RESULTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 20_000 } else { 1_000_000 });
+    scale(scale_total);
+    if std::env::var_os("DRIFTSCOPE_BENCH_SCALE_ONLY").is_some() {
+        return;
+    }
+
     let total = if quick { 5_000 } else { 100_000 };
     println!("streaming {total} results into a 200x50 screen; frame = apply burst + settle + draw");
     println!(

@@ -247,6 +247,7 @@ async fn event_loop(
         app.status = "opened on the stored state (--no-run); R runs the current scope".into();
     }
     let mut last_draw = Instant::now() - FRAME;
+    let mut frames = FrameStats::default();
     loop {
         if app.quit {
             break;
@@ -271,6 +272,7 @@ async fn event_loop(
             app.dirty = true;
         }
         if app.dirty && now >= last_draw + FRAME {
+            let work = Instant::now();
             app.settle();
             let fx = app.history_requests();
             pagers.extend(perform(fx, &mut app, &worker, &mut run));
@@ -282,6 +284,11 @@ async fn event_loop(
             }
             terminal.draw(|f| app.draw(f))?;
             drop(frame);
+            frames.record(
+                work.elapsed(),
+                now.saturating_duration_since(last_draw),
+                app.running(),
+            );
             app.dirty = false;
             last_draw = now;
         }
@@ -333,6 +340,7 @@ async fn event_loop(
         };
         pagers.extend(perform(fx, &mut app, &worker, &mut run));
     }
+    tracing::info!("{}", frames.summary());
     // Quitting during a run: the cancel was sent; let the history record the partial run.
     if let Some(session) = run.take() {
         session.cancel();
@@ -349,6 +357,39 @@ async fn event_loop(
         tracing::warn!("closing transports took over 5 s; leaving them");
     }
     Ok(())
+}
+
+/// Frame times, logged at exit (the scale bench reads them from the log).
+#[derive(Debug, Default)]
+struct FrameStats {
+    drawn: u64,
+    worst_work: Duration,
+    over_16ms: u64,
+    /// Longest time between two frames while a run streamed (event bursts included).
+    worst_gap_running: Duration,
+}
+
+impl FrameStats {
+    fn record(&mut self, work: Duration, gap: Duration, running: bool) {
+        self.drawn += 1;
+        self.worst_work = self.worst_work.max(work);
+        if work > Duration::from_millis(16) {
+            self.over_16ms += 1;
+        }
+        if running {
+            self.worst_gap_running = self.worst_gap_running.max(gap);
+        }
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "frames: {} drawn, worst frame (settle + draw) {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
+            self.drawn,
+            self.worst_work.as_secs_f64() * 1e3,
+            self.over_16ms,
+            self.worst_gap_running.as_secs_f64() * 1e3
+        )
+    }
 }
 
 fn on_exec(ev: Event, app: &mut App) {
