@@ -2,7 +2,8 @@
 # TUI scale bench (issue 15, part 1): the real binary in tmux over HOSTS local hosts × CHECKS
 # sysctl checks (1000 × 1000 = 1,000,000 results; the setup of benches/scale.sh), against the
 # headless run of the same configuration in the same script. Per run it reports:
-#   headless: wall time, peak RSS (VmHWM), results/s
+#   headless: wall time, peak RSS (VmHWM), results/s, and where the CPU went: driftscope
+#             itself vs the probe processes it waited for (benches/cpu_split.py)
 #   TUI:      run time (launch → header says finished), VmHWM and VmRSS after the run,
 #             filter keystroke latency (`/`, then `k`, `e`, `r`: key sent → footer shows it and
 #             the table is filtered, one frame), failures-only toggle and sort latency, quit
@@ -13,7 +14,7 @@
 #
 #   benches/tui_scale.sh [HOSTS] [CHECKS] [RUNS]      (defaults: 1000 1000 3)
 #
-# Needs a release build (built if missing), tmux and GNU time (/usr/bin/time).
+# Needs a release build (built if missing), tmux and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOSTS=${1:-1000}
@@ -90,9 +91,9 @@ key_latency() {
 }
 
 headless() {
-  /usr/bin/time -f '%e %M' -o "$TMP/time" "$BIN" run "${ARGS[@]}" --format json --quiet \
+  python3 benches/cpu_split.py "$TMP/time" -- "$BIN" run "${ARGS[@]}" --format json --quiet \
     > "$TMP/out.json" || true
-  read -r H_WALL H_RSS < "$TMP/time"
+  read -r H_WALL H_SELF H_CHILD H_RSS < "$TMP/time"
   H_RESULTS=$(grep -c '"outcome"' "$TMP/out.json" || true)
 }
 
@@ -139,6 +140,7 @@ for r in $(seq 1 "$RUNS"); do
     -v th="$T_HWM" -v ts="$T_RSS" 'BEGIN {
     printf "run %d: headless %.1f s, %.0f results/s, peak RSS %.0f MiB | TUI run %.1f s = %.2f× headless, VmHWM %.0f MiB, VmRSS after the run %.0f MiB\n",
       r, hw, n / (hw > 0 ? hw : 0.001), hr / 1024, tr / 1000, (tr / 1000) / (hw > 0 ? hw : 0.001), th / 1024, ts / 1024 }'
+  echo "       headless CPU: driftscope itself ${H_SELF} s, the probes (sh, grep …) ${H_CHILD} s"
   echo "       keys: / ${K_SLASH} ms, k ${K_1} ms, e ${K_2} ms, r ${K_3} ms | f ${T_F1} ms, f ${T_F2} ms | s ${T_S1} ms, s ${T_S2} ms | quit ${T_QUIT} ms"
   echo "       ${FRAMES:-no frame stats in the log}"
 done
