@@ -36,22 +36,7 @@ unset DRIFTSCOPE_DB DRIFTSCOPE_CONFIG
 
 # CHECKS distinct sysctl keys readable on this machine (as benches/scale.sh).
 mkdir -p "$TMP/checks"
-{
-  echo 'category = "scale"'
-  echo 'kind = "runtime"'
-  n=0
-  while IFS= read -r f; do
-    key=${f#/proc/sys/}; key=${key//\//.}
-    case "$key" in *[!A-Za-z0-9_.-]*) continue ;; esac
-    echo "[[check]]"
-    echo "id = \"scale.k$n\""
-    echo "title = \"sysctl $key is readable\""
-    echo "probe = { sysctl = \"$key\" }"
-    echo "expect = { exists = true }"
-    n=$((n + 1))
-    [ "$n" -ge "$CHECKS" ] && break
-  done < <(find /proc/sys -type f -perm -0444 2>/dev/null | sort)
-} > "$TMP/checks/scale.toml"
+benches/sysctl_checks.sh "$CHECKS" > "$TMP/checks/scale.toml"
 {
   echo '[environment]'
   echo 'name = "scale"'

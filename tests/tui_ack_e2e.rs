@@ -4,15 +4,9 @@
 
 mod tui_support;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use tui_support::{Tmux, sh_quote};
-
-fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
+use tui_support::{Tmux, chmod, sh_quote};
 
 #[test]
 fn a_acknowledges_the_failure_and_the_verdict_and_status_follow() {
