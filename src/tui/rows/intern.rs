@@ -1,9 +1,9 @@
-//! In-memory interning for the results table: each distinct string, check definition and
-//! value is kept once and named by a dense `u32`, so a row is a few integers. Uses the
+//! In-memory interning for the results table: each distinct string (values as compact JSON
+//! text) and check definition is kept once and named by a dense `u32`, so a row is a few integers. Uses the
 //! store's fast hasher ([`crate::store::FastBuild`]); the store's own interning maps to
 //! SQLite ids inside a transaction, this one to dense ids in memory.
 
-use crate::model::{Severity, Value};
+use crate::model::Severity;
 use crate::store::{FastBuild, FastMap};
 use std::hash::{BuildHasher, Hash, Hasher};
 
@@ -151,64 +151,9 @@ pub fn check_hash(
     })
 }
 
-/// Expected, actual and reason of a result: the part of a row that varies most.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Observed {
-    pub expected: Value,
-    pub actual: Value,
-    pub reason: Option<Box<str>>,
-}
-
-/// The hash observed values are interned under: a walk of the JSON trees (no text is built).
-pub fn observed_hash(expected: &Value, actual: &Value, reason: Option<&str>) -> u64 {
-    hash_of(|h| {
-        let mut w = HashWrite(h);
-        hash_value(expected, &mut w);
-        hash_value(actual, &mut w);
-        reason.hash(&mut w);
-    })
-}
-
-fn hash_value(v: &Value, h: &mut impl Hasher) {
-    match v {
-        Value::Null => h.write_u8(0),
-        Value::Bool(b) => {
-            h.write_u8(1);
-            h.write_u8(u8::from(*b));
-        }
-        Value::Number(n) => {
-            h.write_u8(2);
-            match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => h.write_i64(i),
-                (_, Some(u), _) => h.write_u64(u),
-                (_, _, Some(f)) => h.write_u64(f.to_bits()),
-                _ => {}
-            }
-        }
-        Value::String(s) => {
-            h.write_u8(3);
-            s.hash(h);
-        }
-        Value::Array(a) => {
-            h.write_u8(4);
-            h.write_usize(a.len());
-            a.iter().for_each(|x| hash_value(x, h));
-        }
-        Value::Object(m) => {
-            h.write_u8(5);
-            h.write_usize(m.len());
-            for (k, x) in m {
-                k.hash(h);
-                hash_value(x, h);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn equal_items_get_one_id_and_collisions_are_told_apart() {
@@ -225,21 +170,5 @@ mod tests {
         assert_ne!(x, y);
         assert_eq!(i.find(7, |v| *v == 2), Some(y));
         assert_eq!(i.find(7, |v| *v == 3), None);
-    }
-
-    #[test]
-    fn observed_values_hash_by_content() {
-        let e = json!({"value": "1"});
-        let a1 = json!({"value": "0", "n": 3});
-        let a2 = json!({"n": 3, "value": "0"});
-        assert_eq!(observed_hash(&e, &a1, None), observed_hash(&e, &a2, None));
-        assert_ne!(
-            observed_hash(&e, &a1, None),
-            observed_hash(&e, &a1, Some("why"))
-        );
-        assert_ne!(
-            observed_hash(&e, &json!({"value": "0"}), None),
-            observed_hash(&e, &json!({"value": 0}), None)
-        );
     }
 }

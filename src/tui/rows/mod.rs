@@ -2,9 +2,10 @@
 //! place when a newer result for the same key arrives, plus the filtered and sorted view the
 //! table shows.
 //!
-//! Compact, so a million results fit: a row is a few integers ([`CompactRow`], 32 bytes)
-//! over interners of environments, hosts, keys, categories, check definitions and observed
-//! values ([`intern`]); text is built only for the rows on screen ([`RowView`]). The filter
+//! Compact, so a million results fit: a row is a few integers ([`CompactRow`], 40 bytes)
+//! over interners of environments, hosts, keys, categories, check definitions, and expected
+//! and actual values kept as compact JSON text ([`intern`]); values are parsed and text is
+//! built only for the rows on screen ([`RowView`]). The filter
 //! matches each distinct host and check once ([`filter`]); the name orders are kept sorted as
 //! rows arrive ([`order`]), so rebuilding the view walks integers.
 //!
@@ -24,17 +25,25 @@ pub use filter::MatchTier;
 pub use order::SortOrder;
 pub use summary::{attribute_verdicts, short_value, summarize};
 
-use crate::model::{ExecKey, Outcome, ResultRecord, Severity};
+use crate::model::{ExecKey, Outcome, ResultRecord, Severity, Value};
 use crate::store::FastMap;
 use filter::{PartMatch, Pattern};
 use fuzzy_matcher::skim::SkimMatcherV2;
-use intern::{CheckInfo, Interner, Observed, Strings, check_hash, observed_hash};
+use intern::{CheckInfo, Interner, Strings, check_hash};
 use order::NameOrders;
 use std::cmp::Ordering;
 use std::time::Duration;
 
 /// Stable id of a row.
 pub type RowId = u32;
+
+/// `CompactRow::reason` of a result without one.
+const NO_REASON: u32 = u32::MAX;
+
+/// A value back from its compact JSON text (text that is not JSON stays a string).
+fn parse_value(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
 
 /// One result row: ids into the [`ResultSet`]'s interners.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +52,11 @@ pub struct CompactRow {
     host: u32,
     key: u32,
     check: u32,
-    observed: u32,
+    /// Compact JSON texts in `values`.
+    expected: u32,
+    actual: u32,
+    /// An id in `reasons`, or [`NO_REASON`].
+    reason: u32,
     duration_ms: u32,
     outcome: Outcome,
     /// Whether the current filter matches, and how well ([`MatchTier`]).
@@ -65,7 +78,10 @@ pub struct RowView<'a> {
     pub severity: Severity,
     pub outcome: Outcome,
     pub duration: Duration,
-    pub observed: &'a Observed,
+    /// Expected and actual values as compact JSON text.
+    pub expected: &'a str,
+    pub actual: &'a str,
+    pub reason: Option<&'a str>,
     pub sop: Option<&'a str>,
     pub version: u16,
 }
@@ -82,9 +98,9 @@ impl RowView<'_> {
             category: self.category.to_string(),
             severity: self.severity,
             outcome: self.outcome,
-            expected: self.observed.expected.clone(),
-            actual: self.observed.actual.clone(),
-            reason: self.observed.reason.as_deref().map(str::to_string),
+            expected: parse_value(self.expected),
+            actual: parse_value(self.actual),
+            reason: self.reason.map(str::to_string),
             duration: self.duration,
             sop: self.sop.map(str::to_string),
         }
@@ -94,9 +110,9 @@ impl RowView<'_> {
     pub fn summary(&self) -> String {
         summary::summarize_parts(
             self.outcome,
-            &self.observed.expected,
-            &self.observed.actual,
-            self.observed.reason.as_deref(),
+            &parse_value(self.expected),
+            &parse_value(self.actual),
+            self.reason,
         )
     }
 }
@@ -142,9 +158,14 @@ pub struct ResultSet {
     keys: Strings,
     categories: Strings,
     checks: Interner<CheckInfo>,
-    observed: Interner<Observed>,
-    /// (env, host, key) → row.
-    by_name: FastMap<(u32, u32, u32), RowId>,
+    /// Expected and actual values as compact JSON text (few distinct ones per check).
+    values: Strings,
+    reasons: Strings,
+    /// (env, host) → key → row: one small map per host (a million-entry map of triples
+    /// costs three times as much).
+    by_name: FastMap<(u32, u32), FastMap<u32, RowId>>,
+    /// Reused to render a result's values as JSON text without allocating.
+    scratch: String,
     orders: NameOrders,
     matcher: SkimMatcherV2,
     pattern: Pattern,
@@ -163,8 +184,10 @@ impl Default for ResultSet {
             keys: Strings::default(),
             categories: Strings::default(),
             checks: Interner::default(),
-            observed: Interner::default(),
+            values: Strings::default(),
+            reasons: Strings::default(),
             by_name: FastMap::default(),
+            scratch: String::new(),
             orders: NameOrders::default(),
             matcher: SkimMatcherV2::default().ignore_case(),
             pattern: Pattern::default(),
@@ -187,7 +210,6 @@ impl ResultSet {
     pub fn row(&self, id: RowId) -> Option<RowView<'_>> {
         let r = self.rows.get(id as usize)?;
         let c = self.checks.get(r.check)?;
-        let observed = self.observed.get(r.observed)?;
         Some(RowView {
             environment: self.envs.str(r.env),
             host: self.hosts.str(r.host),
@@ -198,7 +220,9 @@ impl ResultSet {
             severity: c.severity,
             outcome: r.outcome,
             duration: Duration::from_millis(u64::from(r.duration_ms)),
-            observed,
+            expected: self.values.str(r.expected),
+            actual: self.values.str(r.actual),
+            reason: (r.reason != NO_REASON).then(|| self.reasons.str(r.reason)),
             sop: c.sop.as_deref(),
             version: r.version,
         })
@@ -216,17 +240,24 @@ impl ResultSet {
 
     /// The row of an environment × host × key, if any.
     pub fn find(&self, env: &str, host: &str, key: &str) -> Option<RowId> {
-        let k = (
-            self.envs.lookup(env)?,
-            self.hosts.lookup(host)?,
-            self.keys.lookup(key)?,
-        );
-        self.by_name.get(&k).copied()
+        let host = (self.envs.lookup(env)?, self.hosts.lookup(host)?);
+        self.by_name
+            .get(&host)?
+            .get(&self.keys.lookup(key)?)
+            .copied()
     }
 
     /// How many distinct values and check definitions are held (for benchmarks).
     pub fn interned(&self) -> (usize, usize) {
-        (self.observed.len(), self.checks.len())
+        (self.values.len(), self.checks.len())
+    }
+
+    /// Intern a value as compact JSON text (rendered into a reused buffer).
+    fn intern_value(&mut self, v: &Value) -> u32 {
+        use std::fmt::Write;
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{v}");
+        self.values.intern(&self.scratch)
     }
 
     /// Insert or replace; returns the row id and the outcome it replaced, if any.
@@ -256,21 +287,11 @@ impl ResultSet {
                 sop: sop.map(Into::into),
             },
         );
-        let reason = rec.reason.as_deref();
-        let oh = observed_hash(&rec.expected, &rec.actual, reason);
-        let found = self.observed.find(oh, |o| {
-            o.expected == rec.expected && o.actual == rec.actual && o.reason.as_deref() == reason
-        });
-        let observed = match found {
-            Some(id) => id,
-            None => {
-                let item = Observed {
-                    reason: reason.map(Into::into),
-                    expected: rec.expected,
-                    actual: rec.actual,
-                };
-                self.observed.intern_with(oh, |_| false, || item)
-            }
+        let expected = self.intern_value(&rec.expected);
+        let actual = self.intern_value(&rec.actual);
+        let reason = match rec.reason.as_deref() {
+            Some(r) => self.reasons.intern(r),
+            None => NO_REASON,
         };
         let tier = self.tier_of(host, check);
         let mut row = CompactRow {
@@ -278,14 +299,17 @@ impl ResultSet {
             host,
             key,
             check,
-            observed,
+            expected,
+            actual,
+            reason,
             duration_ms: rec.duration.as_millis().min(u128::from(u32::MAX)) as u32,
             outcome: rec.outcome,
             hit: tier.is_some(),
             tier: tier.unwrap_or(MatchTier::SCATTERED),
             version: 0,
         };
-        match self.by_name.get(&(env, host, key)) {
+        let keys = self.by_name.entry((env, host)).or_default();
+        match keys.get(&key) {
             Some(&id) => {
                 let slot = &mut self.rows[id as usize];
                 let old = slot.outcome;
@@ -295,8 +319,8 @@ impl ResultSet {
             }
             None => {
                 let id = self.rows.len() as RowId;
+                keys.insert(key, id);
                 self.rows.push(row);
-                self.by_name.insert((env, host, key), id);
                 self.orders.add(id);
                 (id, None)
             }
