@@ -294,9 +294,9 @@ impl ResultsTable {
         self.fresh.clear();
         self.touched.clear();
         self.view_dirty = false;
-        // Keep the name orders current a frame's worth at a time, so the next full rebuild
-        // (a keystroke, a toggle) never sorts a backlog.
-        self.results.fold_orders();
+        // Keep the name orders nearly current (merged in once a backlog of n/32 new rows
+        // built up), so the next full rebuild (a keystroke, a toggle) sorts few.
+        self.results.fold_orders_if_behind();
         if changed
             && let Some(id) = keep
             && let Some(pos) = self.view.iter().position(|r| *r == id)

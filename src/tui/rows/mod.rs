@@ -503,8 +503,15 @@ impl ResultSet {
         order::merge_sorted(view, &add, &|a, b| self.cmp_rows(a, b, order))
     }
 
-    /// Merge rows added since the last call into the name orders (cheap when few arrived;
-    /// called once per frame while results stream, so a rebuild never sorts many).
+    /// [`ResultSet::fold_orders`] once more than 1/32 of the rows (at least 4096) wait:
+    /// merging is O(n) copying, so it is not done every frame at a million rows.
+    pub fn fold_orders_if_behind(&mut self) {
+        if self.orders.pending_len() > (self.rows.len() / 32).max(4096) {
+            self.fold_orders();
+        }
+    }
+
+    /// Merge rows added since the last call into the name orders.
     pub fn fold_orders(&mut self) {
         if !self.orders.has_pending() {
             return;

@@ -58,6 +58,10 @@ impl NameOrders {
         !self.pending.is_empty()
     }
 
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Merge the pending rows into both orders: O(n) copying plus O(k log n) comparisons.
     pub fn fold(
         &mut self,
