@@ -270,6 +270,7 @@ impl ResultsTable {
             self.selected()
         };
         let changed = self.view_dirty || !self.fresh.is_empty() || !self.touched.is_empty();
+        self.results.refresh_ranks();
         if self.view_dirty || self.touched.len() > MAX_MOVES {
             self.results.set_pattern(&self.filter);
             self.view = self.results.view(&self.view_filter(scope), self.sort);

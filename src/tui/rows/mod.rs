@@ -166,6 +166,7 @@ pub struct ResultSet {
     by_name: FastMap<(u32, u32), FastMap<u32, RowId>>,
     /// Reused to render a result's values as JSON text without allocating.
     scratch: String,
+    ranks: Ranks,
     orders: NameOrders,
     matcher: SkimMatcherV2,
     pattern: Pattern,
@@ -188,6 +189,7 @@ impl Default for ResultSet {
             reasons: Strings::default(),
             by_name: FastMap::default(),
             scratch: String::new(),
+            ranks: Ranks::default(),
             orders: NameOrders::default(),
             matcher: SkimMatcherV2::default().ignore_case(),
             pattern: Pattern::default(),
@@ -454,8 +456,35 @@ impl ResultSet {
             .unwrap_or_default()
     }
 
+    /// Bring the name ranks up to date (after names were added): call before comparing rows
+    /// (the table does, once per settle).
+    pub fn refresh_ranks(&mut self) {
+        let stale = |r: &Vec<u32>, s: &Strings| r.len() != s.len();
+        if stale(&self.ranks.env, &self.envs) {
+            self.ranks.env = ranks_of(&self.envs);
+        }
+        if stale(&self.ranks.host, &self.hosts) {
+            self.ranks.host = ranks_of(&self.hosts);
+        }
+        if stale(&self.ranks.key, &self.keys) {
+            self.ranks.key = ranks_of(&self.keys);
+        }
+    }
+
+    /// A row's (environment, host, key) ranks, when they are current.
+    fn name_ranks(&self, r: &CompactRow) -> Option<(u32, u32, u32)> {
+        Some((
+            *self.ranks.env.get(r.env as usize)?,
+            *self.ranks.host.get(r.host as usize)?,
+            *self.ranks.key.get(r.key as usize)?,
+        ))
+    }
+
     fn cmp_name(&self, a: RowId, b: RowId) -> Ordering {
         let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
+        if let (Some(x), Some(y)) = (self.name_ranks(ra), self.name_ranks(rb)) {
+            return x.cmp(&y);
+        }
         self.envs
             .str(ra.env)
             .cmp(self.envs.str(rb.env))
@@ -465,6 +494,10 @@ impl ResultSet {
 
     fn cmp_check(&self, a: RowId, b: RowId) -> Ordering {
         let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
+        if let (Some((ea, ha, ka)), Some((eb, hb, kb))) = (self.name_ranks(ra), self.name_ranks(rb))
+        {
+            return (ka, ha, ea).cmp(&(kb, hb, eb));
+        }
         self.keys
             .str(ra.key)
             .cmp(self.keys.str(rb.key))
@@ -503,16 +536,18 @@ impl ResultSet {
         order::merge_sorted(view, &add, &|a, b| self.cmp_rows(a, b, order))
     }
 
-    /// [`ResultSet::fold_orders`] once more than 1/32 of the rows (at least 4096) wait:
-    /// merging is O(n) copying, so it is not done every frame at a million rows.
+    /// [`ResultSet::fold_orders`] once more than 1/256 of the rows (at least 1024) wait:
+    /// merging is O(n) copying, so at a million rows it is not done every frame, and a
+    /// rebuild sorts at most a few thousand.
     pub fn fold_orders_if_behind(&mut self) {
-        if self.orders.pending_len() > (self.rows.len() / 32).max(4096) {
+        if self.orders.pending_len() > (self.rows.len() / 256).max(1024) {
             self.fold_orders();
         }
     }
 
     /// Merge rows added since the last call into the name orders.
     pub fn fold_orders(&mut self) {
+        self.refresh_ranks();
         if !self.orders.has_pending() {
             return;
         }
@@ -525,6 +560,7 @@ impl ResultSet {
     /// filters, better match tiers come first (a stable partition, so each tier keeps the
     /// order).
     pub fn view(&mut self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
+        self.refresh_ranks();
         self.fold_orders();
         let ordered = self.view_in_order(f, order);
         if self.pattern.is_empty() || f.pattern.is_empty() {
@@ -571,6 +607,25 @@ impl ResultSet {
             }
         }
     }
+}
+
+/// Each id's position in the string order of `s`.
+fn ranks_of(s: &Strings) -> Vec<u32> {
+    let mut ids: Vec<u32> = (0..s.len() as u32).collect();
+    ids.sort_by(|a, b| s.str(*a).cmp(s.str(*b)));
+    let mut rank = vec![0; ids.len()];
+    for (r, id) in ids.iter().enumerate() {
+        rank[*id as usize] = r as u32;
+    }
+    rank
+}
+
+/// Sort ranks of the interned names, so comparing rows compares integers.
+#[derive(Debug, Default)]
+struct Ranks {
+    env: Vec<u32>,
+    host: Vec<u32>,
+    key: Vec<u32>,
 }
 
 fn put(v: &mut Vec<Option<PartMatch>>, id: u32, m: PartMatch) {
