@@ -40,10 +40,11 @@ pub enum Action {
     DeleteChar,
     OpenSop,
     Drift,
+    Runs,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -70,6 +71,7 @@ impl Action {
         Action::DeleteChar,
         Action::OpenSop,
         Action::Drift,
+        Action::Runs,
     ];
 
     /// The name used in keymap files.
@@ -101,6 +103,7 @@ impl Action {
             Action::DeleteChar => "delete_char",
             Action::OpenSop => "open_sop",
             Action::Drift => "drift",
+            Action::Runs => "runs",
         }
     }
 
@@ -141,7 +144,7 @@ impl Action {
             Action::CycleSort => "cycle sort order (drift: group by host / check / category)",
             Action::Filter => "fuzzy filter over host, check, title, category",
             Action::Command => {
-                "command mode (:env :host :cat :run :recheck :failures :theme :drift :q)"
+                "command mode (:env :host :cat :run :recheck :failures :theme :drift :history :diff :compare :q)"
             }
             Action::Help => "this help",
             Action::Interrupt => "cancel the running check run; again to quit",
@@ -152,6 +155,7 @@ impl Action {
             Action::DeleteChar => "delete the last character",
             Action::OpenSop => "open the row's SOP in $PAGER (else less)",
             Action::Drift => "drift screen: readiness, new failures, streaks, flapping",
+            Action::Runs => "runs screen: past runs, open one, mark + enter diffs two",
         }
     }
 }

@@ -27,7 +27,11 @@ impl App {
     }
 
     pub(super) fn on_history(&mut self, answer: HistoryAnswer, _fx: &mut Vec<Effect>) {
-        match (answer.query, answer.result) {
+        let result = match self.on_screen_answer(&answer.query, answer.result) {
+            Ok(()) => return,
+            Err(r) => r,
+        };
+        match (answer.query, result) {
             (_, Ok(HistoryData::Latest(state))) => self.apply_latest(state),
             (HistoryQuery::Timeline { env, host, key }, Ok(HistoryData::Timeline(tl, at))) => {
                 self.set_timeline((env, host, key), TimelineView::Loaded(tl, at));
@@ -72,6 +76,7 @@ impl App {
                 }
             }
             (q, Ok(_)) => tracing::warn!("an answer of another kind for {q:?}"),
+            (q, Err(p)) => tracing::debug!("no answer for {q:?}: {p:?}"),
         }
     }
 
@@ -92,6 +97,7 @@ impl App {
         let Some(env) = self.current_env().map(str::to_string) else {
             return;
         };
+        self.close_past_run();
         self.screen = super::Screen::Live;
         let Some(id) = self.table.results.find(&env, host, key) else {
             self.status = format!("{host} {key} is not in the table");
@@ -157,7 +163,8 @@ impl App {
                 rec.category.clone(),
                 rec.outcome,
             );
-            let Some(old) = self.table.upsert_stored(rec, e.age_secs, self.now) else {
+            let now = self.now;
+            let Some(old) = self.live_table().upsert_stored(rec, e.age_secs, now) else {
                 continue; // probed live in this session: the live result stays
             };
             shown += 1;
@@ -181,7 +188,7 @@ impl App {
 }
 
 /// A stored result as a table row.
-fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
+pub(super) fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
     ResultRecord {
         environment: env.to_string(),
         host: e.host.clone(),

@@ -9,12 +9,15 @@
 //! - [`input`]: keys → actions → component or app changes; `:` commands.
 //! - [`run`]: executor events and run requests (re-check, re-run).
 //! - [`view`]: settling the table before a frame, and drawing the screen.
-//! - [`history`]: the history's answers (the stored state under the live rows).
+//! - [`history`]: the history's answers (the stored state under the live rows, timeline,
+//!   drift report).
+//! - [`screens`]: the Runs screen, a past run, the run-vs-run diff and `:compare`.
 
 mod history;
 mod input;
 mod messages;
 mod run;
+mod screens;
 mod view;
 
 pub use super::components::Tally;
@@ -24,12 +27,15 @@ pub use history::STALE_AFTER;
 pub use messages::{Effect, Msg, RunRequest};
 
 use super::components::categories::CategoriesPane;
+use super::components::compare::CompareScreen;
 use super::components::detail::DetailPane;
+use super::components::diff::DiffScreen;
 use super::components::drift::DriftScreen;
 use super::components::footer::CommandPrompt;
 use super::components::header::RunHeader;
 use super::components::help::HelpOverlay;
 use super::components::hosts::HostsPane;
+use super::components::runs::RunsScreen;
 use super::components::table::{ResultsTable, TableScope};
 use super::keymap::{InputMode, Keymap};
 use super::rows::RowId;
@@ -46,6 +52,14 @@ pub enum Screen {
     Live,
     /// Readiness, new since the previous run, failing with streaks, flapping (`D`).
     Drift,
+    /// Stored runs of the environment (`H`, `:history`).
+    Runs,
+    /// A past run, read-only, in the results table's layout.
+    PastRun,
+    /// Run-vs-run transitions.
+    Diff,
+    /// `:compare ENV`.
+    Compare,
 }
 
 /// Which pane has the keyboard.
@@ -69,6 +83,11 @@ pub struct App {
     pub table: ResultsTable,
     pub detail: DetailPane,
     pub drift: DriftScreen,
+    pub runs: RunsScreen,
+    pub diff: DiffScreen,
+    pub compare: CompareScreen,
+    /// A past run shown read-only (the live table parked inside).
+    pub past: Option<screens::PastRun>,
     pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
@@ -111,6 +130,10 @@ impl App {
             table: ResultsTable::new(),
             detail: DetailPane::default(),
             drift: DriftScreen::default(),
+            runs: RunsScreen::default(),
+            diff: DiffScreen::default(),
+            compare: CompareScreen::default(),
+            past: None,
             screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
@@ -233,8 +256,10 @@ impl App {
                 // the stored state, the timeline and the drift report now include the run
                 self.detail.timeline = None;
                 self.ask_latest(&mut fx);
-                if self.screen == Screen::Drift {
-                    self.open_drift(&mut fx);
+                match self.screen {
+                    Screen::Drift => self.open_drift(&mut fx),
+                    Screen::Runs => self.open_runs(&mut fx),
+                    _ => {}
                 }
             }
         }
@@ -249,6 +274,10 @@ impl App {
     fn resized(&mut self) {
         self.table.height =
             super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
-        self.drift.height = super::layout::body_rows(self.size.0, self.size.1).max(1);
+        let body = super::layout::body_rows(self.size.0, self.size.1).max(1);
+        self.drift.height = body;
+        self.runs.height = body;
+        self.diff.height = body;
+        self.compare.height = body;
     }
 }

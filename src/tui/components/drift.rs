@@ -15,7 +15,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use std::collections::BTreeMap;
 
 /// How the failing list is grouped (`s` cycles).
@@ -274,28 +273,12 @@ impl DriftScreen {
         let block = pane_block(&title, true, t);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let items = self.items(t);
-        let mut sel = 0;
-        let mut cursor_line = 0;
-        let lines: Vec<Line<'static>> = items
+        let items = self
+            .items(t)
             .into_iter()
-            .enumerate()
-            .map(|(i, (l, k))| match k {
-                Some(_) => {
-                    let at = sel == self.cursor;
-                    sel += 1;
-                    if at {
-                        cursor_line = i;
-                    }
-                    super::cursor_style(l, at, true, t)
-                }
-                None => l,
-            })
+            .map(|(l, k)| (l, k.is_some()))
             .collect();
-        let h = inner.height as usize;
-        let top = super::window(cursor_line, lines.len(), h);
-        let shown: Vec<Line<'static>> = lines.into_iter().skip(top).take(h).collect();
-        f.render_widget(Paragraph::new(shown), inner);
+        super::draw_list(f, inner, items, self.cursor, t);
     }
 }
 
