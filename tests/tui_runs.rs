@@ -71,13 +71,10 @@ fn enter_opens_a_past_run_read_only_and_esc_goes_back() {
     assert_eq!(app.screen, Screen::PastRun);
     assert_eq!(app.table.results.len(), 18);
     // In the oldest run local-3's forwarding still passed.
-    let fails: Vec<String> = app
-        .table
-        .results
-        .rows
-        .iter()
-        .filter(|r| r.rec.outcome == driftscope::model::Outcome::Fail)
-        .map(|r| format!("{} {}", r.rec.host, r.rec.key))
+    let fails: Vec<String> = (0..app.table.results.len() as u32)
+        .filter_map(|id| app.table.results.record(id))
+        .filter(|r| r.outcome == driftscope::model::Outcome::Fail)
+        .map(|r| format!("{} {}", r.host, r.key))
         .collect();
     assert!(
         !fails.contains(&"local-3 net.ip-forward-off".to_string()),

@@ -376,6 +376,7 @@ fn perform(
             Effect::LoadTheme(name) => worker.jobs.submit(Job::LoadTheme(name)),
             Effect::StartRun(req) => worker.jobs.submit(Job::StartRun(req)),
             Effect::Query(q) => worker.queries.ask(q),
+            Effect::Acknowledge(req) => worker.jobs.submit(Job::Acknowledge(req)),
             Effect::Pager(text) => pagers.push(text),
         }
     }

@@ -10,7 +10,9 @@
 //! - [`diff`]: run-vs-run transitions.
 //! - [`flapping`]: host×checks whose outcome keeps switching.
 //! - [`prune`]: deleting old runs and giving the space back.
+//! - [`acks`]: acknowledgements of a known drift (the one small write outside the writer).
 
+mod acks;
 mod diff;
 mod flapping;
 mod latest;
@@ -20,6 +22,7 @@ mod runs;
 mod streaks;
 mod timeline;
 
+pub use acks::{AckRequest, AckState, AckStatus};
 pub use diff::{DiffSide, RunDiff, Transition, TransitionKind};
 pub use flapping::Flapper;
 pub use latest::{LatestEntry, LatestState};

@@ -191,6 +191,8 @@ impl Store {
                 run_id: run.id.clone(),
                 checked_at: run.started_at,
                 age_secs,
+                // a past run shows what was observed then, not today's acknowledgements
+                acknowledged: None,
             });
         }
         out.sort_by(|a, b| (&a.host, &a.key).cmp(&(&b.host, &b.key)));

@@ -138,9 +138,9 @@ impl App {
         let Some(rec) = self.table.selected_record() else {
             return fx;
         };
-        let key = row_key(rec);
+        let key = row_key(&rec);
         if self.detail.sop.as_ref().is_none_or(|(k, _)| *k != key) {
-            let md = self.sops.markdown(rec);
+            let md = self.sops.markdown(&rec);
             self.detail.sop = Some((key.clone(), md));
         }
         if self.detail.timeline.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -176,6 +176,12 @@ impl App {
             state.environment,
             state.entries.len()
         );
+        let acks = state
+            .entries
+            .iter()
+            .filter_map(|e| e.acknowledged.clone())
+            .collect();
+        self.table.replace_acks(&state.environment, acks);
         self.header.history_note = None;
         self.header.stored = Some(StoredState {
             environment: state.environment,

@@ -22,6 +22,7 @@ impl App {
                 InputMode::Filter if self.screen == Screen::Runs => self.runs.push_filter(c),
                 InputMode::Filter => self.table.push_filter(c),
                 InputMode::Command => self.prompt.push(c),
+                InputMode::Ack => self.ack.push(c),
                 InputMode::Normal | InputMode::Help => {}
             }
         }
@@ -78,6 +79,10 @@ impl App {
     }
 
     pub(super) fn on_action(&mut self, a: Action, fx: &mut Vec<Effect>) {
+        if self.mode == InputMode::Ack {
+            self.on_ack_action(a, fx);
+            return;
+        }
         if self.move_focused(a) {
             return;
         }
@@ -167,6 +172,7 @@ impl App {
                 _ => {}
             },
             Action::Mark => self.table.toggle_mark(),
+            Action::Acknowledge => self.open_ack_prompt(),
             Action::Drift => {
                 self.close_past_run();
                 self.open_drift(fx);
@@ -176,7 +182,7 @@ impl App {
                 self.open_runs(fx);
             }
             Action::OpenSop => match self.table.selected_record() {
-                Some(rec) => match self.sops.markdown(rec) {
+                Some(rec) => match self.sops.markdown(&rec) {
                     Ok(md) => fx.push(Effect::Pager(md)),
                     Err(why) => self.status = why,
                 },

@@ -12,7 +12,9 @@
 //! - [`history`]: the history's answers (the stored state under the live rows, timeline,
 //!   drift report).
 //! - [`screens`]: the Runs screen, a past run, the run-vs-run diff and `:compare`.
+//! - [`ack`]: the acknowledgement prompt (`a`) and the worker's answer.
 
+mod ack;
 mod history;
 mod input;
 mod messages;
@@ -26,6 +28,7 @@ pub use super::components::hosts::{EnvEntry, TreeItem};
 pub use history::STALE_AFTER;
 pub use messages::{Effect, Msg, RunRequest};
 
+use super::components::ack::AckPrompt;
 use super::components::categories::CategoriesPane;
 use super::components::compare::CompareScreen;
 use super::components::detail::DetailPane;
@@ -91,6 +94,7 @@ pub struct App {
     pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
+    pub ack: AckPrompt,
     pub focus: Focus,
     pub mode: InputMode,
     pub status: String,
@@ -137,6 +141,7 @@ impl App {
             screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
+            ack: AckPrompt::default(),
             focus: Focus::Table,
             mode: InputMode::Normal,
             status: String::new(),
@@ -233,7 +238,7 @@ impl App {
             Msg::Exec(ev) => self.on_exec(ev),
             Msg::Planned(targets) => {
                 for (host, key, t) in targets {
-                    self.detail.probes.insert((host, key), t);
+                    self.detail.probes.insert(&host, key.as_str(), t);
                 }
                 return fx;
             }
@@ -262,6 +267,7 @@ impl App {
                     _ => {}
                 }
             }
+            Msg::Acked(result) => self.on_acked(result, &mut fx),
         }
         if self.current_env() != env_before.as_deref() {
             self.ask_latest(&mut fx);

@@ -60,6 +60,7 @@ impl App {
                 env: self.current_env(),
                 help_key,
                 now: self.now,
+                acknowledged: self.table.acked_count(),
             },
         );
         let full_body = match self.screen {
@@ -109,7 +110,7 @@ impl App {
                 d,
                 t,
                 self.focus == Focus::Detail,
-                self.table.selected_record(),
+                self.table.selected_record().as_ref(),
                 self.selected()
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );
@@ -117,6 +118,9 @@ impl App {
         self.draw_footer(f, a.footer);
         if self.mode == InputMode::Help {
             self.help.draw(f, area, t, &self.keymap);
+        }
+        if self.mode == InputMode::Ack {
+            self.ack.draw(f, a.table, t, chrono::Utc::now());
         }
     }
 
@@ -161,7 +165,7 @@ impl App {
                 d,
                 t,
                 self.focus == Focus::Detail,
-                self.table.selected_record(),
+                self.table.selected_record().as_ref(),
                 self.selected()
                     .and_then(|id| self.table.stored_age(id, self.now)),
             );
@@ -169,13 +173,23 @@ impl App {
     }
 
     fn draw_footer(&self, f: &mut Frame, area: ratatui::layout::Rect) {
+        // On an acknowledged row the footer says it in full (the table cell is narrow).
+        let status = match self
+            .selected()
+            .and_then(|id| self.table.acknowledgement(id))
+        {
+            Some(ack) if self.status.is_empty() || self.status.starts_with("acknowledged ") => {
+                ack.describe()
+            }
+            _ => self.status.clone(),
+        };
         self.prompt.draw(
             f,
             area,
             &self.theme,
             &FooterInfo {
                 mode: self.mode,
-                status: &self.status,
+                status: &status,
                 filter: &self.table.filter,
                 host: self.current_host(),
                 category: self.current_category(),

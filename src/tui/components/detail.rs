@@ -7,7 +7,7 @@
 use super::scroll_by;
 use super::styled;
 use super::timeline::{self, TimelineView};
-use crate::model::{ExecKey, Outcome, ProbeTarget, ResultRecord, describe_matcher};
+use crate::model::{Outcome, ResultRecord, describe_matcher};
 use crate::tui::keymap::Action;
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
@@ -16,7 +16,6 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use std::collections::HashMap;
 
 /// Which row the pane's history and SOP belong to: (environment, host, key).
 pub type RowKey = (String, String, String);
@@ -31,12 +30,12 @@ pub fn row_key(r: &ResultRecord) -> RowKey {
 }
 
 /// The detail pane's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct DetailPane {
     pub open: bool,
     pub scroll: u16,
     /// Probe targets of the executions planned in this session, by (host, key).
-    pub probes: HashMap<(String, ExecKey), ProbeTarget>,
+    pub probes: crate::tui::rows::probes::ProbeIndex,
     /// The timeline of the row shown (asked for when the row changes).
     pub timeline: Option<(RowKey, TimelineView)>,
     /// The SOP of the row shown, filled (markdown), or why there is none.
@@ -90,7 +89,7 @@ impl DetailPane {
                 ),
             ]),
         ];
-        let probe = match self.probes.get(&(r.host.clone(), r.key.clone())) {
+        let probe = match self.probes.get(&r.host, r.key.as_str()) {
             Some(p) => vec![
                 label("probe", t),
                 Span::raw(format!("{} ", p.module)),

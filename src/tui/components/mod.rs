@@ -4,6 +4,7 @@
 //! composes them: what a region needs from another (the row under the cursor, the scope) is
 //! passed in. Geometry is in [`crate::tui::layout`].
 
+pub mod ack;
 pub mod categories;
 pub mod compare;
 pub mod detail;
