@@ -389,20 +389,3 @@ fn timeout_is_for_command_checks_and_positive() {
         Some(std::time::Duration::from_millis(2500))
     );
 }
-
-#[test]
-fn os_family_tag_is_this_machines_family_and_only_for_local_hosts() {
-    const CHECK: &str =
-        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { sysctl = \"a.b\" }\n";
-    let local = "[environment]\nname = \"e\"\n[[host]]\nname = \"here\"\ntransport = \"local\"\ntags = [\"linux\", \"{os_family}\"]\n";
-    let l = load(local, &[("c.toml", CHECK)]).unwrap();
-    let tags = &l.environments[0].hosts[0].tags;
-    assert!(!tags.iter().any(|t| t.contains('{')), "{tags:?}");
-    assert_eq!(tags.len(), 2, "linux and this machine's family: {tags:?}");
-    let ssh = "[environment]\nname = \"e\"\n[[host]]\nname = \"web\"\ntags = [\"{os_family}\"]\n";
-    let e = load(ssh, &[("c.toml", CHECK)]).unwrap_err();
-    assert!(
-        e.ends_with("/inv.toml:3:1: host `web`: the tag {os_family} is this machine's OS family and only means something for transport = \"local\": expected a family tag such as \"debian\" or \"rhel\" for this host"),
-        "{e}"
-    );
-}
