@@ -127,12 +127,15 @@ impl App {
     }
 
     /// What the screen needs from the history now that the view is settled: the timeline
-    /// and SOP of the row the detail pane shows, when that row changed. Called once per
-    /// burst of messages (after [`App::settle`]), so a held `j` asks once per frame at
-    /// most, and the query thread keeps only the newest of those.
+    /// and SOP of the row the detail pane shows. Called once per frame (after
+    /// [`App::settle`]). The timeline is asked for once the cursor rests: a row that is
+    /// still the one of the previous frame (or the first one shown). While the cursor
+    /// moves (a held `j`), nothing is asked; one more frame is drawn after the last move,
+    /// which asks for the row it stopped on — at most a frame (16 ms) after it stopped.
     pub fn history_requests(&mut self) -> Vec<Effect> {
         let mut fx = Vec::new();
         if !self.detail.open {
+            self.detail.last_seen = None;
             return fx;
         }
         let Some(rec) = self.table.selected_record() else {
@@ -142,6 +145,12 @@ impl App {
         if self.detail.sop.as_ref().is_none_or(|(k, _)| *k != key) {
             let md = self.sops.markdown(&rec);
             self.detail.sop = Some((key.clone(), md));
+        }
+        let moving = self.detail.last_seen.as_ref().is_some_and(|k| *k != key);
+        self.detail.last_seen = Some(key.clone());
+        if moving {
+            self.frame_again = true; // one more frame: the cursor may rest there
+            return fx;
         }
         if self.detail.timeline.as_ref().is_none_or(|(k, _)| *k != key) {
             self.detail.timeline = Some((key.clone(), TimelineView::Loading));
