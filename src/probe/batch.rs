@@ -18,6 +18,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// the lanes' forwarding `cat`, the shared read's `grep` and `head`.
 pub const PROGRAMS: [&str; 3] = ["cat", "grep", "head"];
 
+/// How a transport bounds the probe on the host (`<this> <seconds> sh -s`, coreutils or
+/// busybox `timeout`): the process group is killed when the seconds pass, whoever is left to
+/// notice. The process module does not count it as a host's process.
+pub const REMOTE_TIMEOUT: &str = "timeout -s KILL";
+
 /// Script prologue: a predictable environment, nothing written anywhere. It first prints the
 /// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
 /// whose deadline passes can end what the probe started on the host.
