@@ -198,7 +198,7 @@ fn unknown_target_tag_is_a_warning_not_an_error() {
     assert_eq!(l.warnings.len(), 1);
     assert!(
         l.warnings[0].ends_with(
-            "/checks/c.toml:5:20: warning: check `a`: no host has the target tag web; it will not run"
+            "/checks/c.toml:5:20: warning: no host has the target tag web; check `a` will not run"
         ),
         "{}",
         l.warnings[0]

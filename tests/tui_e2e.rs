@@ -266,6 +266,7 @@ fn panic_child() {
         exec: Default::default(),
         db: None,
         theme: None,
+        no_run: false,
     };
     driftscope::tui::main_with(ctx, std::sync::Arc::new(Exploding));
 }

@@ -24,13 +24,8 @@ RUNS=${RUNS:-3}
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 STATE="${DRBENCH_STATE:-/tmp/drbench}"
-if [[ -z ${FLEET_BENCH_DIR:-} ]]; then
-  for d in "$REPO/../shared/bench" "$REPO/../../shared/bench"; do
-    [[ -x $d/fleet.sh ]] && { FLEET_BENCH_DIR="$(cd "$d" && pwd)"; break; }
-  done
-fi
-[[ -x ${FLEET_BENCH_DIR:-}/fleet.sh ]] || { echo "bench.sh: set FLEET_BENCH_DIR to the bench harness (fleet.sh)" >&2; exit 2; }
-FLEET="$FLEET_BENCH_DIR/fleet.sh"
+# shellcheck source=../fleet/harness.sh
+source "$REPO/benches/fleet/harness.sh"
 export SALT_BENCH_STATE="${SALT_BENCH_STATE:-/tmp/ds-salt-bench}"
 
 TMP=$(mktemp -d /tmp/ds-salt-bench-run.XXXXXX)

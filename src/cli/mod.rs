@@ -61,6 +61,9 @@ pub struct TuiArgs {
     /// default].
     #[arg(long, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    /// Open on the stored state of the history without probing anything (R runs later).
+    #[arg(long)]
+    pub no_run: bool,
 }
 
 impl TuiArgs {
@@ -87,6 +90,7 @@ fn open_tui(a: TuiArgs) -> i32 {
         exec: a.exec.options(),
         db: a.store.db_path(),
         theme: Some(settings::current().theme.value.clone()),
+        no_run: a.no_run,
     })
 }
 

@@ -42,6 +42,19 @@ pub fn human_duration_secs(secs: i64) -> String {
     }
 }
 
+/// An age in its largest unit, as a table cell says it: `now`, `45s ago`, `12m ago`,
+/// `2h ago`, `3d ago` (the detail and header say the precise [`human_duration_secs`]).
+pub fn age_text(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=4 => "now".to_string(),
+        5..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +71,9 @@ mod tests {
         assert_eq!(human_duration_secs(2 * 86_400), "2d");
         assert_eq!(human_duration_secs(12), "12s");
         assert_eq!(human_duration_secs(-5), "0s");
+        assert_eq!(age_text(2 * 3600 + 5 * 60), "2h ago");
+        assert_eq!(age_text(3), "now");
+        assert_eq!(age_text(90), "1m ago");
+        assert_eq!(age_text(3 * 86_400 + 10), "3d ago");
     }
 }

@@ -11,7 +11,7 @@ mod outcome;
 mod version;
 
 pub use age::parse_age;
-pub use duration::{human_duration, human_duration_secs};
+pub use duration::{age_text, human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};
 pub use outcome::{Outcome, OutcomeCounts};
 pub use version::{VersionSpec, compare_versions};

@@ -2,7 +2,7 @@
 //! connections with the right pragmas, refusing files that are not ours, and recovering runs
 //! whose writer died.
 //!
-//! Layout (see the History section of README.md for the reasoning):
+//! Layout (see "The history store" in docs/architecture.md for the reasoning):
 //! - `envs`, `hosts(env, name)`, `checks(key, …)`, `vals(expected, actual, reason)`: interned,
 //!   small integer ids;
 //! - `runs`: one row per run, with status `running|complete|cancelled|incomplete` and the counts

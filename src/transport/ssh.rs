@@ -557,7 +557,8 @@ mod tests {
     use crate::model::TransportKind;
     use std::collections::BTreeMap;
 
-    fn host(user: Option<&str>, become_root: bool) -> Host {
+    /// An ssh host `h` (also for the tests of `ssh`'s submodules).
+    pub(super) fn host(user: Option<&str>, become_root: bool) -> Host {
         Host {
             name: "h".into(),
             address: "h".into(),

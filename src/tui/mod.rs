@@ -4,7 +4,7 @@
 //! Layout: [`app`] holds the state and the pure reducer and composes the [`components`]
 //! (each owns its region's state and draws it; geometry is in [`layout`]); [`keymap`] and
 //! [`theme`] are data (TOML); [`worker`] runs everything that can wait (starting runs,
-//! themes, history queries); `runtime` owns the terminal and the one `tokio::select!` loop. Entry point contract: the CLI loads config and calls [`main`] when
+//! themes) and [`queries`] asks the history on its own thread; `runtime` owns the terminal and the one `tokio::select!` loop. Entry point contract: the CLI loads config and calls [`main`] when
 //! no subcommand is given.
 
 pub mod app;
@@ -14,6 +14,7 @@ pub mod components;
 pub mod fixture;
 pub mod keymap;
 pub mod layout;
+pub mod queries;
 pub mod rows;
 mod runtime;
 pub mod theme;
@@ -38,6 +39,8 @@ pub struct TuiContext {
     pub db: Option<PathBuf>,
     /// `--theme NAME|PATH`.
     pub theme: Option<String>,
+    /// `--no-run`: open on the stored state without probing.
+    pub no_run: bool,
 }
 
 /// Run the TUI until the user quits; returns the exit code (0, or 2 when it cannot start).

@@ -184,6 +184,13 @@ impl ResultSet {
         self.rows.is_empty()
     }
 
+    /// The row of `env` × `host` × `key`, if there is one.
+    pub fn find(&self, env: &str, host: &str, key: &str) -> Option<RowId> {
+        self.order
+            .get(&format!("{env}\u{1f}{host}\u{1f}{key}"))
+            .copied()
+    }
+
     /// Insert or replace; returns the row id and the outcome it replaced, if any.
     pub fn upsert(&mut self, rec: ResultRecord) -> (RowId, Option<Outcome>) {
         let name = format!("{}\u{1f}{}\u{1f}{}", rec.environment, rec.host, rec.key);

@@ -8,6 +8,7 @@
 
 use super::TuiContext;
 use super::app::{App, Effect, Msg};
+use super::queries::QueryThread;
 use super::worker::{Job, Reply, Worker, WorkerContext};
 use crate::exec::{Event, TransportSet};
 use crate::session::{History, Planner, RunSession, SessionConfig};
@@ -142,6 +143,8 @@ pub fn run(app: App, ctx: TuiContext, planner: Arc<dyn Planner>) -> i32 {
     let guard = TerminalGuard;
     let (reply_tx, replies) = mpsc::unbounded_channel();
     let transports = ctx.transports.clone();
+    let queries = QueryThread::spawn(ctx.db.clone(), reply_tx.clone());
+    let probe_at_start = !ctx.no_run;
     let worker = Worker::spawn(
         WorkerContext {
             session: SessionConfig {
@@ -159,7 +162,16 @@ pub fn run(app: App, ctx: TuiContext, planner: Arc<dyn Planner>) -> i32 {
         reply_tx.clone(),
     );
     let result = rt.block_on(event_loop(
-        terminal, app, worker, reply_tx, replies, transports,
+        terminal,
+        app,
+        Workers {
+            jobs: worker,
+            queries,
+        },
+        reply_tx,
+        replies,
+        transports,
+        probe_at_start,
     ));
     drop(guard);
     let code = match result {
@@ -187,24 +199,36 @@ fn finish_in_background(session: RunSession, replies: mpsc::UnboundedSender<Repl
     tokio::task::spawn_blocking(move || {
         let end = session.finish(&rt, Duration::from_secs(2));
         let msg = match (&end.history, end.history_problem()) {
-            (_, Some(p)) => p,
+            (_, Some(p)) => Some(p),
             (Some(Ok(rep)), None) => {
                 tracing::info!("history: {} results stored", rep.results_written);
-                return;
+                None
             }
-            _ => return,
+            _ => None,
         };
-        let _ = replies.send(Reply::Msg(Msg::Status(msg)));
+        if let Some(msg) = msg {
+            let _ = replies.send(Reply::Msg(Msg::Status(msg)));
+        }
+        if end.history.as_ref().is_some_and(|h| h.is_ok()) {
+            let _ = replies.send(Reply::Msg(Msg::RunStored));
+        }
     });
+}
+
+/// Where the loop sends work: ordered jobs (runs, themes) and history queries.
+struct Workers {
+    jobs: Worker,
+    queries: QueryThread,
 }
 
 async fn event_loop(
     mut terminal: ratatui::DefaultTerminal,
     mut app: App,
-    worker: Worker,
+    worker: Workers,
     reply_tx: mpsc::UnboundedSender<Reply>,
     mut replies: mpsc::UnboundedReceiver<Reply>,
     transports: TransportSet,
+    probe_at_start: bool,
 ) -> std::io::Result<()> {
     let mut input = EventStream::new();
     let mut run: Option<RunSession> = None;
@@ -212,8 +236,15 @@ async fn event_loop(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
-    let fx = app.update(Msg::Start);
+    // The stored state first (the first frame shows it as soon as it is read), then probe.
+    let fx = app.update(Msg::Opened);
     perform(fx, &mut app, &worker, &mut run);
+    if probe_at_start {
+        let fx = app.update(Msg::Start);
+        perform(fx, &mut app, &worker, &mut run);
+    } else {
+        app.status = "opened on the stored state (--no-run); R runs the current scope".into();
+    }
     let mut last_draw = Instant::now() - FRAME;
     loop {
         if app.quit {
@@ -311,7 +342,7 @@ fn on_exec(ev: Event, app: &mut App) {
     app.update(Msg::Exec(ev));
 }
 
-fn perform(fx: Vec<Effect>, app: &mut App, worker: &Worker, run: &mut Option<RunSession>) {
+fn perform(fx: Vec<Effect>, app: &mut App, worker: &Workers, run: &mut Option<RunSession>) {
     for effect in fx {
         match effect {
             Effect::Quit => app.quit = true,
@@ -320,8 +351,9 @@ fn perform(fx: Vec<Effect>, app: &mut App, worker: &Worker, run: &mut Option<Run
                     r.cancel();
                 }
             }
-            Effect::LoadTheme(name) => worker.submit(Job::LoadTheme(name)),
-            Effect::StartRun(req) => worker.submit(Job::StartRun(req)),
+            Effect::LoadTheme(name) => worker.jobs.submit(Job::LoadTheme(name)),
+            Effect::StartRun(req) => worker.jobs.submit(Job::StartRun(req)),
+            Effect::Query(q) => worker.queries.ask(q),
         }
     }
 }

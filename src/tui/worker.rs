@@ -2,10 +2,10 @@
 //! starting a run (planning, opening the history writer, which may wait for the busy
 //! timeout), reading theme files, and history queries. Results come back as [`Reply`]s.
 //!
-//! Jobs that must all happen (start a run, load a theme) run in order on one thread. Queries
-//! run on another, and the newest request of a kind replaces one not yet started ("latest
-//! request wins"): holding `j` over 1000 rows asks for 1000 timelines, but only the one
-//! under the cursor when the worker gets to it is read.
+//! Jobs that must all happen (start a run, load a theme) run in order on one thread. History
+//! queries run on another ([`crate::tui::queries`]) through [`LatestWins`]: the newest
+//! request of a kind replaces one not yet started, so holding `j` over 1000 rows asks for
+//! many timelines but only the one under the cursor when the thread gets to it is read.
 
 use super::app::{Msg, RunRequest};
 use super::theme::Theme;

@@ -2,10 +2,13 @@
 //! included). Runs of the environment are walked newest first and the walk stops at the first
 //! complete full-scope run, which by definition covers every current host×check.
 
+use super::readiness::{ReadinessInput, ReadinessStatus, judge_readiness};
 use super::{RunRow, Store};
-use crate::model::{Outcome, Severity, Value};
+use crate::model::{Outcome, OutcomeCounts, Severity, Value};
 use crate::store::StoreError;
-use crate::store::codec::{FastMap as HashMap, FastSet as HashSet, from_ms, outcome_from};
+use crate::store::codec::{
+    FastMap as HashMap, FastSet as HashSet, from_ms, not_reached, outcome_from,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -37,6 +40,30 @@ pub struct LatestState {
     pub base_run: Option<String>,
     /// Sorted by host, then check key.
     pub entries: Vec<LatestEntry>,
+}
+
+impl LatestState {
+    /// The readiness verdict of this state by the same rules as `driftscope status`
+    /// ([`judge_readiness`]), with the age of the oldest result (seconds).
+    pub fn readiness(&self, stale_after_secs: i64) -> (ReadinessStatus, String, Option<i64>) {
+        let mut counts = OutcomeCounts::default();
+        let mut not_reached_hosts = HashSet::default();
+        for e in &self.entries {
+            counts.add(e.outcome);
+            if not_reached(e.outcome) {
+                not_reached_hosts.insert(e.host.as_str());
+            }
+        }
+        let age_secs = self.entries.iter().map(|e| e.age_secs).max();
+        let (status, why) = judge_readiness(&ReadinessInput {
+            counts,
+            age_secs,
+            stale_after_secs,
+            based_on_full_run: self.base_run.is_some(),
+            hosts_not_reached: not_reached_hosts.len(),
+        });
+        (status, why, age_secs)
+    }
 }
 
 /// A newest result per host×check, before names are attached.

@@ -84,22 +84,7 @@ pub(super) async fn kill_remote(pooled: &Pooled, host: &Host, head: &Mutex<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TransportKind;
-    use std::collections::BTreeMap;
-
-    fn host(user: Option<&str>, become_root: bool) -> Host {
-        Host {
-            name: "h".into(),
-            address: "h".into(),
-            transport: TransportKind::Ssh,
-            user: user.map(str::to_string),
-            port: None,
-            become_root,
-            tags: vec![],
-            vars: BTreeMap::new(),
-            salt: None,
-        }
-    }
+    use crate::transport::ssh::tests::host;
 
     #[test]
     fn a_timed_out_probe_is_killed_by_its_process_group() {

@@ -14,7 +14,10 @@ pub enum Msg {
     Key(KeyEvent),
     /// A bound action, as if its key had been pressed.
     Action(super::super::keymap::Action),
-    /// Start the first run (sent once by the event loop).
+    /// The screen is up: ask the history for the stored state (sent once by the event loop,
+    /// before [`Msg::Start`]).
+    Opened,
+    /// Start the first run (sent once by the event loop; not with `--no-run`).
     Start,
     /// An executor event of the current run.
     Exec(Event),
@@ -30,6 +33,11 @@ pub enum Msg {
     Tick(Instant),
     /// The terminal size.
     Resize(u16, u16),
+    /// An answer of the history (query thread).
+    History(crate::tui::queries::HistoryAnswer),
+    /// A run's results are committed to the history (its session finished): time to
+    /// re-read the stored state.
+    RunStored,
 }
 
 /// What the event loop must do after an update.
@@ -39,4 +47,6 @@ pub enum Effect {
     StartRun(RunRequest),
     CancelRun,
     LoadTheme(String),
+    /// Ask the history (answered by a [`Msg::History`]).
+    Query(crate::tui::queries::HistoryQuery),
 }

@@ -9,7 +9,9 @@
 //! - [`input`]: keys → actions → component or app changes; `:` commands.
 //! - [`run`]: executor events and run requests (re-check, re-run).
 //! - [`view`]: settling the table before a frame, and drawing the screen.
+//! - [`history`]: the history's answers (the stored state under the live rows).
 
+mod history;
 mod input;
 mod messages;
 mod run;
@@ -18,6 +20,7 @@ mod view;
 pub use super::components::Tally;
 pub use super::components::header::RunStatus;
 pub use super::components::hosts::{EnvEntry, TreeItem};
+pub use history::STALE_AFTER;
 pub use messages::{Effect, Msg, RunRequest};
 
 use super::components::categories::CategoriesPane;
@@ -162,6 +165,7 @@ impl App {
     /// Apply one message. The view is rebuilt lazily by [`App::settle`].
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut fx = Vec::new();
+        let env_before = self.current_env().map(str::to_string);
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
@@ -205,6 +209,12 @@ impl App {
                 self.size = (w, h);
                 self.resized();
             }
+            Msg::Opened => self.ask_latest(&mut fx),
+            Msg::History(answer) => self.on_history(answer, &mut fx),
+            Msg::RunStored => self.ask_latest(&mut fx),
+        }
+        if self.current_env() != env_before.as_deref() {
+            self.ask_latest(&mut fx);
         }
         self.dirty = true;
         fx

@@ -62,8 +62,14 @@ impl App {
                 self.current_env().unwrap_or(""),
             );
         }
-        self.table
-            .draw(f, a.table, t, self.focus == Focus::Table, self.running());
+        self.table.draw(
+            f,
+            a.table,
+            t,
+            self.focus == Focus::Table,
+            self.running(),
+            self.now,
+        );
         if let Some(d) = a.detail {
             self.detail.draw(
                 f,
@@ -71,6 +77,8 @@ impl App {
                 t,
                 self.focus == Focus::Detail,
                 self.table.selected_record(),
+                self.selected()
+                    .and_then(|id| self.table.stored_age(id, self.now)),
             );
         }
         self.prompt.draw(

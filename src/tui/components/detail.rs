@@ -147,6 +147,7 @@ impl DetailPane {
         t: &Theme,
         focused: bool,
         rec: Option<&ResultRecord>,
+        stored_age: Option<i64>,
     ) {
         let block = Block::bordered()
             .title(Span::styled(
@@ -154,7 +155,24 @@ impl DetailPane {
                 if focused { t.accent } else { t.muted },
             ))
             .border_style(if focused { t.accent } else { t.border });
-        let p = Paragraph::new(self.lines(rec, t))
+        let mut lines = self.lines(rec, t);
+        if let (Some(age), true) = (stored_age, lines.len() > 1) {
+            lines.insert(
+                1,
+                Line::from(vec![
+                    label("stored", t),
+                    styled(
+                        format!(
+                            "result of {} ago from the history; not re-probed in this session \
+                             (r re-checks it)",
+                            crate::model::human_duration_secs(age)
+                        ),
+                        t.muted,
+                    ),
+                ]),
+            );
+        }
+        let p = Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false })
             .scroll((self.scroll, 0));

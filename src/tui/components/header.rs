@@ -3,7 +3,8 @@
 //! current (or last) run.
 
 use super::styled;
-use crate::model::{OutcomeCounts, Scope, human_duration};
+use crate::model::{OutcomeCounts, Scope, human_duration, human_duration_secs};
+use crate::store::ReadinessStatus;
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -43,6 +44,28 @@ impl RunStatus {
     }
 }
 
+/// The stored state of the environment shown: its readiness verdict (the rules of
+/// `driftscope status`) and the age of its oldest result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredState {
+    pub environment: String,
+    pub status: ReadinessStatus,
+    /// One line saying why (shown on the Drift screen).
+    pub why: String,
+    /// Age of the oldest result when loaded.
+    pub oldest_age_secs: Option<i64>,
+    /// When it was loaded (the age grows from there).
+    pub loaded: Instant,
+}
+
+impl StoredState {
+    /// Age of the oldest result now.
+    pub fn oldest_age(&self, now: Instant) -> Option<i64> {
+        self.oldest_age_secs
+            .map(|a| a + now.saturating_duration_since(self.loaded).as_secs() as i64)
+    }
+}
+
 /// The header's state: the run's progress and the history it is recorded in.
 #[derive(Debug, Clone, Default)]
 pub struct RunHeader {
@@ -51,6 +74,10 @@ pub struct RunHeader {
     pub pending: bool,
     /// The history DB path, or "off (--no-store)".
     pub db_label: String,
+    /// The stored state's verdict, once the history answered.
+    pub stored: Option<StoredState>,
+    /// Why there is no verdict ("no history yet", "history unreadable").
+    pub history_note: Option<String>,
 }
 
 /// What the header shows besides the run.
@@ -61,6 +88,26 @@ pub struct HeaderInfo<'a> {
 }
 
 impl RunHeader {
+    /// The verdict of `env`'s stored state: `DRIFTED · oldest 2h 5m`.
+    pub fn stored_spans(&self, env: Option<&str>, t: &Theme, now: Instant) -> Vec<Span<'static>> {
+        match &self.stored {
+            Some(s) if Some(s.environment.as_str()) == env => {
+                let mut v = vec![styled(s.status.as_str(), verdict_style(s.status, t))];
+                if let Some(age) = s.oldest_age(now) {
+                    v.push(styled(
+                        format!(" · oldest {}", human_duration_secs(age)),
+                        t.muted,
+                    ));
+                }
+                v
+            }
+            _ => match &self.history_note {
+                Some(n) => vec![styled(n.clone(), t.muted)],
+                None => Vec::new(),
+            },
+        }
+    }
+
     pub fn running(&self) -> bool {
         self.run.as_ref().is_some_and(RunStatus::running)
     }
@@ -139,6 +186,11 @@ impl RunHeader {
             Span::raw(info.env.unwrap_or("—").to_string()),
             sep(),
         ];
+        let stored = self.stored_spans(info.env, t, info.now);
+        if !stored.is_empty() {
+            spans.extend(stored);
+            spans.push(sep());
+        }
         spans.extend(self.run_spans(t, info.now));
         spans.push(sep());
         spans.push(styled(format!("{} help", info.help_key), t.muted));
@@ -147,4 +199,15 @@ impl RunHeader {
         spans.push(Span::raw(self.db_label.clone()));
         f.render_widget(Paragraph::new(Line::from(spans)), area);
     }
+}
+
+/// The theme role of a readiness verdict.
+pub fn verdict_style(s: ReadinessStatus, t: &Theme) -> ratatui::style::Style {
+    match s {
+        ReadinessStatus::Ready => t.pass,
+        ReadinessStatus::Drifted => t.fail,
+        ReadinessStatus::Stale => t.unreachable,
+        ReadinessStatus::Unknown => t.error,
+    }
+    .add_modifier(Modifier::BOLD)
 }

@@ -4,7 +4,7 @@
 //! so 50k results cost the same as 50.
 
 use super::{step, styled};
-use crate::model::{ResultRecord, human_duration};
+use crate::model::{ResultRecord, age_text, human_duration};
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
 use crate::tui::rows::{ResultSet, RowId, SortOrder, ViewFilter, is_failure};
@@ -14,7 +14,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 /// What narrows the table from outside it (the hosts and categories panes).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub struct ResultsTable {
     pub filter: String,
     /// Rows that fit on screen (set from the layout).
     pub height: usize,
+    /// Rows showing a stored result (from the history) not re-probed in this session: the
+    /// result's age when loaded, and when it was loaded.
+    stored: HashMap<RowId, (i64, Instant)>,
 }
 
 impl ResultsTable {
@@ -70,8 +74,46 @@ impl ResultsTable {
         self.height.saturating_sub(1).max(1)
     }
 
-    /// Insert or replace a result; returns the outcome it replaced.
+    /// Insert or replace a live result; returns the outcome it replaced.
     pub fn upsert(&mut self, rec: ResultRecord) -> Option<crate::model::Outcome> {
+        let (id, old) = self.upsert_row(rec);
+        self.stored.remove(&id);
+        old
+    }
+
+    /// Show a stored result `age_secs` old (loaded at `now`), unless this session already
+    /// has a live result for it. `None`: left alone; else the outcome it replaced.
+    pub fn upsert_stored(
+        &mut self,
+        rec: ResultRecord,
+        age_secs: i64,
+        now: Instant,
+    ) -> Option<Option<crate::model::Outcome>> {
+        if let Some(id) = self
+            .results
+            .find(&rec.environment, &rec.host, rec.key.as_str())
+            && !self.stored.contains_key(&id)
+        {
+            return None;
+        }
+        let (id, old) = self.upsert_row(rec);
+        self.stored.insert(id, (age_secs, now));
+        Some(old)
+    }
+
+    /// The age of a row's stored result at `now`; `None` for a live row.
+    pub fn stored_age(&self, id: RowId, now: Instant) -> Option<i64> {
+        self.stored
+            .get(&id)
+            .map(|(age, at)| age + now.saturating_duration_since(*at).as_secs() as i64)
+    }
+
+    /// How many rows still show a stored result.
+    pub fn stored_count(&self) -> usize {
+        self.stored.len()
+    }
+
+    fn upsert_row(&mut self, rec: ResultRecord) -> (RowId, Option<crate::model::Outcome>) {
         let (id, old) = self.results.upsert(rec);
         if !self.view_dirty {
             match old {
@@ -79,7 +121,7 @@ impl ResultsTable {
                 Some(_) => self.touched.push(id),
             }
         }
-        old
+        (id, old)
     }
 
     /// The scope or the filter changed: rebuild the view, cursor to the top.
@@ -219,11 +261,22 @@ impl ResultsTable {
         if !self.marks.is_empty() {
             s.push_str(&format!(" · {} marked", self.marks.len()));
         }
+        if !self.stored.is_empty() {
+            s.push_str(&format!(" · {} stored", self.stored.len()));
+        }
         s.push(' ');
         s
     }
 
-    pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, focused: bool, running: bool) {
+    pub fn draw(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        t: &Theme,
+        focused: bool,
+        running: bool,
+        now: Instant,
+    ) {
         let block = Block::bordered()
             .title(Span::styled(
                 self.title(),
@@ -297,10 +350,19 @@ impl ResultsTable {
             if show_sev {
                 cells.push(Cell::from(styled(r.severity.as_str(), t.muted)));
             }
-            cells.push(Cell::from(styled(r.outcome.as_str(), t.outcome(r.outcome))));
+            let stored = self.stored_age(*id, now);
+            let outcome_style = match stored {
+                // a stored result: the outcome it had, dimmed until re-probed
+                Some(_) => t.outcome(r.outcome).add_modifier(Modifier::DIM),
+                None => t.outcome(r.outcome),
+            };
+            cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
             cells.push(Cell::from(row.summary.clone()));
             if show_dur {
-                cells.push(Cell::from(styled(human_duration(r.duration), t.muted)));
+                cells.push(Cell::from(match stored {
+                    Some(age) => styled(age_text(age), t.muted.add_modifier(Modifier::ITALIC)),
+                    None => styled(human_duration(r.duration), t.muted),
+                }));
             }
             let mut tr = Row::new(cells);
             if self.offset + i == self.cursor {
@@ -332,7 +394,11 @@ impl ResultsTable {
         header.push("actual ≠ expected");
         if show_dur {
             widths.push(Constraint::Length(7));
-            header.push("time");
+            header.push(if self.stored.is_empty() {
+                "time"
+            } else {
+                "age"
+            });
         }
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(t.muted.add_modifier(Modifier::BOLD)))

@@ -1,0 +1,167 @@
+//! History queries for the TUI, on their own thread with their own read-only connection:
+//! the event loop asks ([`QueryThread::ask`]) and goes on; the answer comes back as a
+//! [`Msg::History`]. The newest request of a kind replaces one of that kind not yet started
+//! ([`LatestWins`]): holding `j` over 1000 rows asks for many timelines, but only the one
+//! under the cursor when the thread gets to it is read. Every query that actually runs is
+//! counted ([`QueryThread::executed`]) and logged with its time.
+//!
+//! The history file is opened on the first query (read-only: the TUI never migrates or
+//! recovers a file another process may be writing) and again after a failure, so a file a
+//! live run creates later is picked up. A missing file is "no history yet", not an error.
+
+use super::app::Msg;
+use super::worker::{LatestWins, Reply};
+use crate::store::{LatestState, Store, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// A question for the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryQuery {
+    /// The latest stored state of an environment (first frame, and after each run).
+    Latest { env: String },
+}
+
+/// Which requests replace each other: one pending request per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueryKind {
+    Latest,
+}
+
+impl HistoryQuery {
+    pub fn kind(&self) -> QueryKind {
+        match self {
+            HistoryQuery::Latest { .. } => QueryKind::Latest,
+        }
+    }
+}
+
+/// Why a query has no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HistoryProblem {
+    /// No history file yet (nothing was ever stored): not an error.
+    NoHistory,
+    /// The environment, host or check is not in the history.
+    NotStored(String),
+    /// The file cannot be read (corrupt, newer schema, locked …): said in the status line.
+    Unreadable(String),
+}
+
+/// What a query returned.
+#[derive(Debug, Clone)]
+pub enum HistoryData {
+    Latest(LatestState),
+}
+
+/// A query and its answer.
+#[derive(Debug, Clone)]
+pub struct HistoryAnswer {
+    pub query: HistoryQuery,
+    pub result: Result<HistoryData, HistoryProblem>,
+}
+
+/// The query thread's handle (held by the event loop).
+pub struct QueryThread {
+    queue: Arc<LatestWins<QueryKind, HistoryQuery>>,
+    executed: Arc<AtomicU64>,
+}
+
+impl QueryThread {
+    /// Start the thread over the history at `db` (`None`: `--no-store`, every answer is
+    /// [`HistoryProblem::NoHistory`]). Answers go to `replies`.
+    pub fn spawn(db: Option<PathBuf>, replies: mpsc::UnboundedSender<Reply>) -> QueryThread {
+        let queue: Arc<LatestWins<QueryKind, HistoryQuery>> = Arc::default();
+        let executed = Arc::new(AtomicU64::new(0));
+        let (q, n) = (queue.clone(), executed.clone());
+        let spawned = std::thread::Builder::new()
+            .name("driftscope-queries".into())
+            .spawn(move || {
+                let mut reader = Reader { db, store: None };
+                while let Some((_, query)) = q.take() {
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let started = Instant::now();
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        reader.answer(query.clone())
+                    }));
+                    let Ok(answer) = answer else {
+                        let _ = replies.send(Reply::Panicked);
+                        return;
+                    };
+                    tracing::debug!(
+                        "history query {:?} took {:?}",
+                        query.kind(),
+                        started.elapsed()
+                    );
+                    if replies.send(Reply::Msg(Msg::History(answer))).is_err() {
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the history query thread: {e}");
+        }
+        QueryThread { queue, executed }
+    }
+
+    /// Ask; a request of the same kind still waiting is replaced.
+    pub fn ask(&self, query: HistoryQuery) {
+        self.queue.put(query.kind(), query);
+    }
+
+    /// How many queries have run (not counting the ones a newer request replaced).
+    pub fn executed(&self) -> u64 {
+        self.executed.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for QueryThread {
+    fn drop(&mut self) {
+        tracing::info!("history queries run: {}", self.executed());
+        self.queue.close();
+    }
+}
+
+/// The thread's side: the path and the connection once open.
+struct Reader {
+    db: Option<PathBuf>,
+    store: Option<Store>,
+}
+
+impl Reader {
+    fn answer(&mut self, query: HistoryQuery) -> HistoryAnswer {
+        let result = self.run(&query);
+        HistoryAnswer { query, result }
+    }
+
+    fn run(&mut self, query: &HistoryQuery) -> Result<HistoryData, HistoryProblem> {
+        let Some(path) = &self.db else {
+            return Err(HistoryProblem::NoHistory);
+        };
+        if self.store.is_none() {
+            self.store = Some(Store::open_readonly(path).map_err(problem)?);
+        }
+        let Some(store) = &self.store else {
+            return Err(HistoryProblem::NoHistory);
+        };
+        let result = match query {
+            HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
+        };
+        if let Err(e) = &result
+            && !matches!(e, StoreError::NotFound(_))
+        {
+            self.store = None; // reopen next time (the file may have been replaced)
+        }
+        result.map_err(problem)
+    }
+}
+
+fn problem(e: StoreError) -> HistoryProblem {
+    match e {
+        StoreError::Missing { .. } => HistoryProblem::NoHistory,
+        StoreError::NotFound(what) => HistoryProblem::NotStored(what),
+        e => HistoryProblem::Unreadable(e.to_string()),
+    }
+}
