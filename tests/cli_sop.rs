@@ -72,3 +72,31 @@ fn unknown_checks_and_hosts_are_usage_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("no host \"no-such-host\""), "{err}");
 }
+
+#[test]
+fn placeholders_in_the_front_matter_are_filled_too() {
+    // `driftscope init`'s SOP says "escalation: whoever owns {host}".
+    let dir = tempfile::tempdir().unwrap();
+    Command::cargo_bin("driftscope")
+        .unwrap()
+        .arg("init")
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", "/nonexistent-driftscope-config")
+        .assert()
+        .success();
+    let host = this_host();
+    let (code, out, err) = sop(&[
+        "basics.aslr",
+        "--host",
+        &host,
+        "-i",
+        &dir.path().join("inventory.toml").display().to_string(),
+        "-c",
+        &dir.path().join("checks").display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("- escalation: whoever owns {host}\n")),
+        "{out}"
+    );
+}

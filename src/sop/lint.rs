@@ -149,7 +149,10 @@ pub fn lint(
             .filter(|c| c.sop.as_deref() == Some(sop.id.as_str()))
             .collect();
         let mut reported = BTreeSet::new();
-        let texts = std::iter::once((0usize, sop.title.as_str()))
+        let front_matter = [&sop.title, &sop.owner, &sop.escalation, &sop.risk];
+        let texts = front_matter
+            .into_iter()
+            .map(|t| (0usize, t.as_str()))
             .chain(sop.sections.iter().map(|s| (s.body_line, s.body.as_str())));
         for (first_line, text) in texts {
             for (i, line_text) in text.lines().enumerate() {

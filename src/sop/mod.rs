@@ -174,11 +174,13 @@ impl Sop {
     /// The whole SOP as markdown (a `# title` line, the front matter as a short list, the
     /// seven sections), filled from `values`: what `driftscope sop` prints and `$PAGER` shows.
     pub fn to_markdown(&self, values: &Placeholders) -> String {
-        let mut out = format!("# {} ({})\n\n", self.title, self.id);
-        out.push_str(&format!("- owner: {}\n", self.owner));
-        out.push_str(&format!("- escalation: {}\n", self.escalation));
+        // The front matter's free text may name placeholders too ("whoever owns {host}").
+        let f = |text: &str| fill(text, values);
+        let mut out = format!("# {} ({})\n\n", f(&self.title), self.id);
+        out.push_str(&format!("- owner: {}\n", f(&self.owner)));
+        out.push_str(&format!("- escalation: {}\n", f(&self.escalation)));
         out.push_str(&format!("- last reviewed: {}\n", self.last_reviewed));
-        out.push_str(&format!("- risk: {}\n", self.risk));
+        out.push_str(&format!("- risk: {}\n", f(&self.risk)));
         if !self.requires.is_empty() {
             out.push_str(&format!("- requires: {}\n", self.requires.join(", ")));
         }
