@@ -340,3 +340,36 @@ fn accounts_detect_a_second_uid_0_and_a_writable_passwd() {
     assert_outcome(&bad, "accounts.only-root-uid0", "fail", Some("toor"));
     assert_outcome(&bad, mode, "fail", Some("0666"));
 }
+
+/// Debian vs RHEL family without tagging hosts: `os_family` checks are decided on the host
+/// from its /etc/os-release. This Debian box with a Rocky Linux os-release bind-mounted: the
+/// Debian-only check is `not_applicable`, the RHEL-only one runs.
+#[test]
+fn os_family_checks_follow_the_hosts_os_release() {
+    if !needs_root() {
+        return;
+    }
+    let s = Scene::new();
+    let rocky = s.file(
+        "rocky-os-release",
+        "NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n",
+        0o644,
+    );
+    let debian = s.file(
+        "debian-os-release",
+        "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n",
+        0o644,
+    );
+    let checks = ["packages.unattended-upgrades", "packages.dnf-automatic"];
+    let on_rocky = s.run(&[(&rocky, "/etc/os-release")], &checks);
+    let (outcome, _) = &on_rocky["packages.unattended-upgrades"];
+    assert_eq!(outcome, "not_applicable", "{on_rocky:#?}");
+    // dnf-automatic runs (and is not installed on this box).
+    assert_outcome(&on_rocky, "packages.dnf-automatic", "fail", Some("false"));
+    let on_debian = s.run(&[(&debian, "/etc/os-release")], &checks);
+    assert_outcome(&on_debian, "packages.dnf-automatic", "not_applicable", None);
+    assert_ne!(
+        on_debian["packages.unattended-upgrades"].0, "not_applicable",
+        "{on_debian:#?}"
+    );
+}

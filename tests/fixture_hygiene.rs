@@ -140,7 +140,10 @@ fn account_and_mount_captures_hold_only_the_captures_own_chroot() {
             );
         }
     }
-    assert!(entries >= 10, "only {entries} account and group lines parsed");
+    assert!(
+        entries >= 10,
+        "only {entries} account and group lines parsed"
+    );
     let path = dir.join("mount/mounts.out");
     let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
     let mounts: Vec<&str> = text
