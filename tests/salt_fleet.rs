@@ -242,7 +242,8 @@ async fn a_cut_return_is_an_error_for_exactly_that_minion(fleet: &SaltFleet) {
 /// is quick still passes; the salt CLI is gone afterwards.
 async fn a_probe_past_the_deadline_is_a_timeout(fleet: &SaltFleet) {
     let mut plans = plans(fleet.hosts(), &baseline_checks());
-    plans[0].executions.push(command_ok("sleep 120"));
+    // A duration no other test uses, to find this probe's sleep on the "minion" afterwards.
+    plans[0].executions.push(command_ok("sleep 119"));
     // Long enough for m2's own job on a loaded machine, far short of the sleep.
     let r = run_set(plans, transports(), opts(8, Duration::from_secs(25))).await;
     assert_eq!(r.host_outcome("m1"), Outcome::Timeout, "{:?}", summary(&r));
@@ -253,6 +254,17 @@ async fn a_probe_past_the_deadline_is_a_timeout(fleet: &SaltFleet) {
         "salt CLI left running: {:?}",
         salt_clis_of(std::process::id())
     );
+    // Nor does the probe outlive the deadline on the minion (`timeout -s KILL` there, one
+    // second of grace): its `sleep 119` is gone well before its own end.
+    let gone_by = std::time::Instant::now() + Duration::from_secs(15);
+    while !sshd_fleet::processes_mentioning("sleep 119").is_empty() {
+        assert!(
+            std::time::Instant::now() < gone_by,
+            "the probe still runs on the minion after the deadline: {:?}",
+            sshd_fleet::processes_mentioning("sleep 119")
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Live `salt` CLI processes (`salt --args-stdin`) whose parent is `parent`.

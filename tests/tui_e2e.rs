@@ -57,14 +57,17 @@ fn live_run_filter_detail_recheck_quit_in_tmux() {
     assert!(!screen.contains("proc.sysctl-exists"), "{screen}");
     tmux.keys(&["Enter"]);
 
-    // Open its detail: expected vs actual as a diff, probe, SOP placeholder.
+    // Open its detail: expected vs actual as a diff, probe, and its SOP (missing here).
     tmux.keys(&["Enter"]);
     let screen = tmux.wait_for(&["Detail", "- Plan9", "+ Linux"], t);
     assert!(
         screen.contains("probe     sysctl kernel.ostype"),
         "{screen}"
     );
-    assert!(screen.contains("SOP \"e2e-sop\""), "{screen}");
+    assert!(
+        screen.contains("no SOP: check e2e.ostype-plan9 names \"e2e-sop\""),
+        "a SOP file that does not exist is said plainly: {screen}"
+    );
 
     // Mark it and re-check only it: a one-host, one-result run.
     tmux.keys(&["Escape"]);
@@ -267,6 +270,7 @@ fn panic_child() {
         db: None,
         theme: None,
         no_run: false,
+        sops: Default::default(),
     };
     driftscope::tui::main_with(ctx, std::sync::Arc::new(Exploding));
 }

@@ -8,31 +8,11 @@ use driftscope::exec::Event;
 use driftscope::tui::app::{App, Effect, Msg};
 use driftscope::tui::fixture;
 use driftscope::tui::queries::HistoryQuery;
-use history_support::{Asker, seed};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use driftscope::tui::sops::SopBook;
+use history_support::{Asker, dated, render, screen, seed};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 use std::time::Instant;
-
-fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
-    app.update(Msg::Resize(w, h));
-    app.settle();
-    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| app.draw(f)).unwrap();
-    term
-}
-
-fn screen(term: &Terminal<TestBackend>) -> String {
-    let buf = term.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// The demo app opened over `db` (answers served by the real query thread).
 fn opened(db: Option<&std::path::Path>) -> (App, Asker) {
@@ -150,4 +130,164 @@ fn a_newer_history_names_its_version_in_the_status_line() {
         app.status
     );
     assert_eq!(app.table.results.len(), 0);
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn enter() -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+}
+
+/// The seeded app with the SOPs loaded and the detail pane open on the first row (the new
+/// failure: local-3 net.ip-forward-off), its timeline answered.
+fn detail_of_new_failure(dir: &std::path::Path) -> (App, Asker) {
+    let db = dir.join("history.db");
+    seed(&db);
+    let (mut app, mut q) = opened(Some(&db));
+    app.sops = Arc::new(SopBook::new(
+        history_support::sop_library(dir),
+        &fixture::demo_loaded(3),
+    ));
+    app.update(enter());
+    app.settle();
+    let fx = app.history_requests();
+    assert!(
+        matches!(fx.as_slice(), [Effect::Query(HistoryQuery::Timeline { host, key, .. })]
+            if host == "local-3" && key == "net.ip-forward-off"),
+        "{fx:?}"
+    );
+    q.serve(&mut app, fx);
+    (app, q)
+}
+
+#[test]
+fn the_detail_pane_shows_the_timeline_and_the_filled_sop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _q) = detail_of_new_failure(dir.path());
+    let term = render(&mut app, 120, 90);
+    let s = screen(&term);
+    assert!(s.contains("last 3 runs"), "{s}");
+    assert!(s.contains("failing for 2 runs / 14h"), "{s}");
+    assert!(
+        s.contains("(run 20261130T120000.000Z-bbbb02)"),
+        "first failed: {s}"
+    );
+    assert!(s.contains("value=0 → value=1 on"), "change point: {s}");
+    assert!(
+        s.contains("ssh local-3 sudo sysctl -w net.ipv4.ip_forward=0"),
+        "filled: {s}"
+    );
+    assert!(!s.contains("{host}"), "{s}");
+    dated(|| insta::assert_snapshot!(term.backend()));
+}
+
+#[test]
+fn the_sop_scrolls_and_o_hands_it_to_the_pager_with_the_host_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _q) = detail_of_new_failure(dir.path());
+    let fx = app.update(key('o'));
+    let [Effect::Pager(md)] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    assert!(
+        md.starts_with("# a network sysctl differs (network-tuning)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("ssh local-3 sudo sysctl -w net.ipv4.ip_forward=0"),
+        "{md}"
+    );
+    // The detail pane scrolls (tab to it, then j).
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    for _ in 0..5 {
+        app.update(key('j'));
+    }
+    assert_eq!(app.detail.scroll, 5);
+    // A check without a SOP file says so plainly, in the pane and for `o`.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    app.update(key('G'));
+    app.settle();
+    app.update(enter());
+    app.settle();
+    let _ = app.history_requests();
+    let s = screen(&render(&mut app, 120, 60));
+    assert!(
+        s.contains("no SOP: check kernel.ostype names \"kernel-tuning\""),
+        "{s}"
+    );
+    app.update(key('o'));
+    assert!(app.status.starts_with("no SOP"), "{}", app.status);
+}
+
+#[test]
+fn holding_j_over_1000_rows_asks_for_one_timeline_per_frame_and_the_thread_runs_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    seed(&db);
+    let (mut app, mut q) = opened(Some(&db));
+    app.update(Msg::Exec(Event::RunStarted(Arc::new(fixture::meta(
+        "demo", 40, 1200,
+    )))));
+    for r in fixture::many_records("demo", 40, 1200) {
+        app.update(Msg::Exec(Event::CheckResult(Box::new(r))));
+    }
+    app.settle();
+    app.update(enter());
+    app.settle();
+    let fx = app_requests(&mut app);
+    q.serve(&mut app, fx);
+    let before = q.thread.executed();
+    // One burst of 1000 `j` between two frames: one request, for the row it ends on.
+    for _ in 0..1000 {
+        app.update(key('j'));
+    }
+    app.settle();
+    let fx = app_requests(&mut app);
+    assert_eq!(fx.len(), 1, "{fx:?}");
+    // Held at a key repeat faster than frames: 1000 keys over 100 frames ask 100 times at
+    // most; the thread keeps only the newest waiting request, and the last answer is the
+    // row under the cursor.
+    let mut asked = 0;
+    for _ in 0..100 {
+        for _ in 0..10 {
+            app.update(key('k'));
+        }
+        app.settle();
+        for e in app_requests(&mut app) {
+            if let Effect::Query(query) = e {
+                q.thread.ask(query);
+                asked += 1;
+            }
+        }
+    }
+    assert_eq!(asked, 100);
+    let want = app
+        .table
+        .selected_record()
+        .map(|r| r.key.as_str().to_string());
+    loop {
+        let a = q.next();
+        let last_asked = matches!(&a.query,
+            HistoryQuery::Timeline { key, .. } if Some(key) == want.as_ref());
+        app.update(Msg::History(a));
+        if last_asked {
+            break; // the row under the cursor got its timeline
+        }
+    }
+    assert!(matches!(
+        &app.detail.timeline,
+        Some((
+            _,
+            driftscope::tui::components::timeline::TimelineView::Missing(_)
+        ))
+    ));
+    let ran = q.thread.executed() - before;
+    assert!(ran <= 100, "{ran} queries for 100 requests");
+    eprintln!("holding j: 1100 key presses, 101 requests, {ran} timeline queries run");
+}
+
+fn app_requests(app: &mut App) -> Vec<Effect> {
+    app.history_requests()
 }

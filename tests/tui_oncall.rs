@@ -1,6 +1,7 @@
 //! The on-call loop end to end, on the real binary in a real terminal (tmux): a first run is
 //! stored; a drift is injected (a file's mode changes); the TUI opens on the last known state
-//! and streams the new run over it.
+//! and streams the new run over it; `D` shows the new failure; its SOP opens in the pager
+//! with the host filled in; a fix and a re-check turn it green.
 
 mod tui_support;
 
@@ -112,4 +113,113 @@ fn no_run_opens_on_the_stored_state() {
     assert!(screen.contains("--no-run"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The on-call loop: a stored run where app.conf was 0644, the drift injected (0600), the
+/// TUI opens on the stored state and streams the new run over it; `D` lists the new failure
+/// with its first failed time; `enter` opens its detail with timeline and SOP; `o` opens the SOP in the pager with the host filled in and
+/// gives the terminal back; the fix and a re-check turn it green in the timeline; quitting
+/// restores the terminal.
+#[test]
+fn on_call_loop_from_drift_to_green() {
+    let bin = env!("CARGO_BIN_EXE_driftscope");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("app.conf");
+    std::fs::write(&target, "x=1\n").unwrap();
+    chmod(&target, 0o644);
+    write_file_check(dir.path(), &target);
+    let checks = dir.path().join("checks");
+    let db = dir.path().join("history.db");
+    let out = Command::new(bin)
+        .args(["run", "-c"])
+        .arg(&checks)
+        .arg("--db")
+        .arg(&db)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "first run passes: {out:?}");
+    chmod(&target, 0o600); // the drift
+    let log = dir.path().join("tui.log");
+    let cmd = format!(
+        "before=$(stty -g); DRIFTSCOPE_LOG={log} DRIFTSCOPE_LOG_LEVEL=debug PAGER=less \
+         XDG_CONFIG_HOME={cfg} {bin} -c {checks} --db {db}; code=$?; \
+         [ \"$(stty -g)\" = \"$before\" ] && echo TTY-RESTORED; echo DRIFTSCOPE-EXITED $code; sleep 600",
+        log = sh_quote(&log.display().to_string()),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        bin = sh_quote(bin),
+        checks = sh_quote(&checks.display().to_string()),
+        db = sh_quote(&db.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 120, 80);
+    let t = Duration::from_secs(30);
+    let host = hostname();
+
+    // The live run replaces the stored pass with the new failure.
+    let screen = tmux.wait_for(&["✓ finished", "0 pass 1 fail", "app.conf-mode"], t);
+    assert!(screen.contains("mode: 0600 ≠ 0644"), "{screen}");
+    // Once the run is stored, the verdict says so.
+    tmux.wait_for(&["DRIFTED"], t);
+
+    // `D`: the new failure since the previous run, with its first failed time.
+    tmux.keys(&["D"]);
+    let screen = tmux.wait_for(
+        &[
+            "New since the previous run (1)",
+            &format!("+ {host}  app.conf-mode  new failure"),
+            "Failing (1)",
+        ],
+        t,
+    );
+    let first_failed = screen
+        .lines()
+        .find(|l| l.contains("failing for 1 run"))
+        .unwrap_or_default();
+    assert!(first_failed.contains("first failed "), "{screen}");
+
+    // `enter` on it: the live table, its detail — the timeline (pass → fail) and the SOP,
+    // host filled in.
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for(&["failing for 1 run", "mode=0644 → mode=0600"], t);
+    assert!(screen.contains("── SOP ──"), "{screen}");
+    assert!(
+        screen.contains(&format!("config file on {host} is not 0644")),
+        "{screen}"
+    );
+
+    // `o`: the SOP in less, the terminal handed over; `q` gives it back.
+    tmux.keys(&["o"]);
+    let screen = tmux.wait_for(&[&format!("ssh {host} sudo chmod 0644 /etc/app.conf")], t);
+    assert!(
+        screen.contains("# app.conf has the wrong mode"),
+        "raw markdown in less: {screen}"
+    );
+    assert!(
+        !screen.contains("── SOP ──"),
+        "the TUI is not drawn under the pager: {screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for(&["── SOP ──", "app.conf-mode"], t);
+
+    // Fix it, re-check the row: it goes green, and so does the timeline's newest cell.
+    chmod(&target, 0o644);
+    tmux.keys(&["r"]);
+    let screen = tmux.wait_for(&["run finished", "1 pass 0 fail"], t);
+    assert!(screen.contains("app.conf-mode"), "{screen}");
+    tmux.wait_for(
+        &["mode=0600 → mode=0644", "pass in the newest stored run"],
+        t,
+    );
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+    assert!(screen.contains("TTY-RESTORED"), "{screen}");
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
 }

@@ -77,7 +77,7 @@ fn done(t0: Instant) -> App {
 
 fn cursor_key(app: &App) -> String {
     let id = app.selected().expect("a row under the cursor");
-    let r = &app.table.results.rows[id as usize].rec;
+    let r = app.table.results.record(id).unwrap();
     format!("{} {}", r.host, r.key)
 }
 
@@ -86,7 +86,7 @@ fn view_keys(app: &App) -> Vec<String> {
         .view
         .iter()
         .map(|id| {
-            let r = &app.table.results.rows[*id as usize].rec;
+            let r = app.table.results.record(*id).unwrap();
             format!("{} {}", r.host, r.key)
         })
         .collect()
@@ -111,13 +111,13 @@ fn start_asks_for_a_run_of_the_first_environment(t0: Instant) {
 
 #[rstest]
 fn failures_come_first_with_the_worst_severity_on_top(done: App) {
-    let first = &done.table.results.rows[done.table.view[0] as usize].rec;
+    let first = done.table.results.record(done.table.view[0]).unwrap();
     assert_eq!(first.outcome, Outcome::Fail);
     let outcomes: Vec<Outcome> = done
         .table
         .view
         .iter()
-        .map(|i| done.table.results.rows[*i as usize].rec.outcome)
+        .map(|i| done.table.results.outcome(*i).unwrap())
         .collect();
     let mut sorted = outcomes.clone();
     sorted.sort();
@@ -285,7 +285,7 @@ fn r_without_marks_rechecks_the_cursor_row(mut done: App) {
 fn recheck_results_replace_rows_in_place_and_fix_counts(mut done: App) {
     let id = done.selected().unwrap();
     let before = done.table.results.len();
-    let mut rec = done.table.results.rows[id as usize].rec.clone();
+    let mut rec = done.table.results.record(id).unwrap();
     assert_eq!(rec.outcome, Outcome::Fail);
     let host = rec.host.clone();
     let fails_before = done.host_tally("demo", &host).fail;
@@ -299,10 +299,7 @@ fn recheck_results_replace_rows_in_place_and_fix_counts(mut done: App) {
         ],
     );
     assert_eq!(done.table.results.len(), before, "no new row");
-    assert_eq!(
-        done.table.results.rows[id as usize].rec.outcome,
-        Outcome::Pass
-    );
+    assert_eq!(done.table.results.outcome(id).unwrap(), Outcome::Pass);
     assert_eq!(done.host_tally("demo", &host).fail, fails_before - 1);
 }
 
@@ -469,7 +466,11 @@ fn unknown_command_and_unknown_names_explain(mut done: App) {
 
 #[rstest]
 fn tab_completes_commands_and_hosts(mut done: App) {
-    send(&mut done, [key(':'), key('h'), code(KeyCode::Tab)]);
+    // (`:h` alone is ambiguous now: host, history)
+    send(
+        &mut done,
+        [key(':'), key('h'), key('o'), code(KeyCode::Tab)],
+    );
     assert_eq!(done.prompt.line, "host ");
     send(&mut done, typed("loc"));
     send(&mut done, [code(KeyCode::Tab)]);
@@ -740,12 +741,7 @@ fn planned_targets_are_kept_for_the_detail(mut done: App) {
             t.clone(),
         )])],
     );
-    assert_eq!(
-        done.detail
-            .probes
-            .get(&("local-1".into(), ExecKey("vm.swappiness".into()))),
-        Some(&t)
-    );
+    assert_eq!(done.detail.probes.get("local-1", "vm.swappiness"), Some(&t));
 }
 
 #[rstest]

@@ -120,10 +120,7 @@ fn failure_detail() {
     let mut app = finished();
     keys(&mut app, &[KeyCode::Enter]);
     let id = app.selected().unwrap();
-    assert_eq!(
-        app.table.results.rows[id as usize].rec.outcome,
-        Outcome::Fail
-    );
+    assert_eq!(app.table.results.outcome(id).unwrap(), Outcome::Fail);
     insta::assert_snapshot!(render(&mut app, 120, 36).backend());
 }
 

@@ -15,10 +15,17 @@ for line in open(os.path.join(tmp, "measures")):
     label, js = line.split(" ", 1)
     rows.setdefault(label, []).append(json.loads(js))
 
+# Transport-specific by construction: fleet.fleet_host_env reads FLEET_HOST, which the bench
+# fleet's sshd sets per host (SetEnv); a Salt minion's job has no such variable, so over
+# Salt it fails on every host. It is left out of the salt runs' drift comparison (and said so).
+SSH_ONLY = {"fleet.fleet_host_env"}
+
 ok = True
 def verdict(label, results, want_drift=True, hosts=n):
     global ok
     failing = {(r["host"], r["check_id"]) for r in results if r["outcome"] == "fail"}
+    if label.startswith("salt"):
+        failing = {(h, c) for h, c in failing if c not in SSH_ONLY}
     problems = [f'{r["host"]} {r["key"]} {r["outcome"]}: {r.get("reason")}' for r in results
                 if r["outcome"] not in ("pass", "fail")]
     good = len(results) == 50 * hosts and not problems
@@ -103,5 +110,6 @@ for m in (1000, 10000):
     rss = fits["client_peak_rss_kb"][0] + fits["client_peak_rss_kb"][1] * m
     wall = fits["wall"][0] + max(mc / 4, cc)
     print(f"| {m:,} | {cc:.1f} s | {mc:.1f} s | {rss / 1024:.0f} MiB | {wall:.1f} s |")
-print(f"\ndrift of every ssh and salt run matched the injected drift ({len(expected)} pairs): {'yes' if ok else 'NO'}")
+print(f"\ndrift of every ssh and salt run matched the injected drift ({len(expected)} pairs; "
+      f"over salt without the ssh-only {', '.join(sorted(SSH_ONLY))}): {'yes' if ok else 'NO'}")
 sys.exit(0 if ok else 1)

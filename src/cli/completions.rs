@@ -5,7 +5,7 @@
 
 use super::Cli;
 use crate::config::settings::Layer;
-use crate::config::{Loaded, Sources, load_environments};
+use crate::config::{Sources, check_ids_and_categories, load_environments};
 use clap::{Args, CommandFactory, ValueEnum};
 use clap_complete::engine::CompletionCandidate;
 use clap_complete::env::Shells;
@@ -198,10 +198,10 @@ pub fn category_names() -> Vec<CompletionCandidate> {
     let Some(s) = sources_being_completed() else {
         return Vec::new();
     };
-    let Ok(l) = Loaded::load(&s) else {
+    let Ok(ids) = check_ids_and_categories(&s) else {
         return Vec::new();
     };
-    candidates(l.checks.into_iter().map(|c| c.category))
+    candidates(ids.into_iter().map(|(_, category)| category))
 }
 
 /// Check ids of the loaded checks.
@@ -209,8 +209,8 @@ pub fn check_ids() -> Vec<CompletionCandidate> {
     let Some(s) = sources_being_completed() else {
         return Vec::new();
     };
-    let Ok(l) = Loaded::load(&s) else {
+    let Ok(ids) = check_ids_and_categories(&s) else {
         return Vec::new();
     };
-    candidates(l.checks.into_iter().map(|c| c.id))
+    candidates(ids.into_iter().map(|(id, _)| id))
 }

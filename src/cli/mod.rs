@@ -5,6 +5,7 @@
 use crate::config::settings::Layer;
 use clap::{Parser, Subcommand};
 
+mod ack;
 mod checks;
 mod common;
 mod completions;
@@ -83,7 +84,9 @@ fn open_tui(a: TuiArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
+    let sops = crate::sop::SopLibrary::for_check_sources(&a.sources.sources().checks);
     crate::tui::main(crate::tui::TuiContext {
+        sops,
         loaded,
         selection,
         transports: a.exec.transports(),
@@ -112,6 +115,13 @@ pub enum Command {
     Show(show::ShowArgs),
     /// Delete old runs from the history.
     Prune(prune::PruneArgs),
+    /// Acknowledge a known drift: a failing host × check stops counting for exit codes and
+    /// readiness until it expires or its observed value changes.
+    Ack(ack::AckArgs),
+    /// List acknowledgements (active; --all: also expired, lapsed and removed, with why).
+    Acks(ack::AcksArgs),
+    /// Remove the acknowledgement of a host × check.
+    Unack(ack::UnackArgs),
     /// Show the SOP of a check.
     Sop(sop::SopArgs),
     /// Print every setting's effective value and where it came from (flag, environment
@@ -154,6 +164,9 @@ impl Command {
             Command::Status(a) => l.db = a.store.db.clone(),
             Command::Show(a) => l.db = a.store.db.clone(),
             Command::Prune(a) => l.db = a.store.db.clone(),
+            Command::Ack(a) => l.db = a.store.db.clone(),
+            Command::Acks(a) => l.db = a.store.db.clone(),
+            Command::Unack(a) => l.db = a.store.db.clone(),
             Command::Sop(a) => {
                 a.sources.layer(&mut l);
                 l.env = a.env.clone();
@@ -200,6 +213,9 @@ pub fn main() -> i32 {
         Some(Command::Status(a)) => status::run(a),
         Some(Command::Show(a)) => show::run(a),
         Some(Command::Prune(a)) => prune::run(a),
+        Some(Command::Ack(a)) => ack::ack(a),
+        Some(Command::Acks(a)) => ack::acks(a),
+        Some(Command::Unack(a)) => ack::unack(a),
         Some(Command::Sop(a)) => sop::run(a),
         Some(Command::Config(a)) => config::run(a),
         Some(Command::Disconnect(a)) => disconnect::run(a),

@@ -1,9 +1,11 @@
 //! `driftscope run`: load, start a run session (plan, history, executor) and feed its event
 //! stream to the reporter. Exit: 0 all pass, 1 drift, 3 no fail but error / timeout /
 //! unreachable / sudo_denied, 2 usage or config error, 130 cancelled (Ctrl-C).
+//! Failures acknowledged in the history (`driftscope ack`) do not make it 1 unless
+//! `--strict`.
 
 use super::common::{ExecArgs, SelectArgs, SourceArgs, StoreArgs};
-use crate::report::{Format, HostResultCounts, reporter};
+use crate::report::{Format, HostResultCounts, ReportAcks, reporter};
 use crate::session::{History, RunRequest, RunSession, SessionConfig, SessionError};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -25,6 +27,10 @@ pub struct RunArgs {
     /// No progress line on stderr (it is shown only when stderr is a terminal).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Acknowledged failures (`driftscope ack`) count as failures for the exit code (they
+    /// are shown as acknowledged either way).
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub exec: ExecArgs,
     #[command(flatten)]
@@ -44,6 +50,7 @@ pub fn run(args: RunArgs) -> i32 {
         Ok(ls) => ls,
         Err(code) => return code,
     };
+    let acks = load_acks(args.store.db_path().as_deref(), args.strict);
     let history = match (args.store.db_path(), args.store.db_named()) {
         (None, _) => History::Off,
         // A database the user named must work; the default one is best effort.
@@ -144,9 +151,13 @@ pub fn run(args: RunArgs) -> i32 {
             want_color(),
         ),
     };
-    let mut report = reporter(args.format, out, expected, color);
+    let mut report = reporter(args.format, out, expected, color, acks.clone());
     let mut report_error = None;
+    let mut acks = acks;
     while let Some(event) = session.blocking_next() {
+        if let crate::exec::Event::CheckResult(rec) = &event {
+            acks.note(rec);
+        }
         if let Some(p) = &mut progress {
             p.event(&event);
         }
@@ -188,6 +199,22 @@ pub fn run(args: RunArgs) -> i32 {
         eprintln!("driftscope: run cancelled");
         EXIT_CANCELLED
     } else {
-        end.counts.exit_code()
+        acks.exit_code(&end.counts, false)
     }
+}
+
+/// The active acknowledgements of the history at `db` (none without a history, or with a
+/// warning when it cannot be read: then every failure counts).
+fn load_acks(db: Option<&std::path::Path>, strict: bool) -> ReportAcks {
+    let book = match db.filter(|p| p.exists()) {
+        None => Default::default(),
+        Some(p) => match crate::store::Store::open_existing(p).and_then(|s| s.active_acks(None)) {
+            Ok(list) => crate::model::AckBook::new(list),
+            Err(e) => {
+                eprintln!("warning: acknowledgements not read (every failure counts): {e}");
+                Default::default()
+            }
+        },
+    };
+    ReportAcks::new(Arc::new(book), strict)
 }

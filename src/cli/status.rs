@@ -102,7 +102,10 @@ fn print_text(report: &StatusReport) {
             vec![
                 r.environment.clone(),
                 r.status.as_str().to_string(),
-                r.counts.summary(),
+                match r.acknowledged {
+                    0 => r.counts.summary(),
+                    n => format!("{} ({n} acknowledged)", r.counts.summary()),
+                },
                 r.oldest_result_at.map(ago).unwrap_or_else(|| "-".into()),
                 if r.hosts_not_reached.is_empty() {
                     "-".to_string()

@@ -338,6 +338,31 @@ pub fn check_file_texts(sources: &Sources) -> Result<Vec<(String, String)>, Conf
     Ok(files.into_iter().map(|f| (f.name, f.text)).collect())
 }
 
+/// `(check id, category)` of every check in the check files `sources` names, read without
+/// validating or expanding anything: for shell completion, which must answer in milliseconds
+/// (a full [`Loaded::load`] dry-runs every check on every host). Files that do not parse
+/// contribute nothing.
+pub fn check_ids_and_categories(sources: &Sources) -> Result<Vec<(String, String)>, ConfigError> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        id: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct FileIds {
+        category: String,
+        #[serde(default)]
+        check: Vec<IdOnly>,
+    }
+    Ok(check_file_texts(sources)?
+        .into_iter()
+        .filter_map(|(_, text)| toml::from_str::<FileIds>(&text).ok())
+        .flat_map(|f| {
+            let category = f.category;
+            f.check.into_iter().map(move |c| (c.id, category.clone()))
+        })
+        .collect())
+}
+
 /// Load and validate only the inventories (the embedded one when none is given).
 pub fn load_inventories(sources: &Sources) -> Result<Vec<Environment>, ConfigError> {
     Ok(load_environments(sources)?.0)

@@ -4,12 +4,17 @@
 //! Owns no IO and depends on nothing above it; `config` builds these values, `probe`/`exec`
 //! produce results from them, `store`/`tui`/`report` consume them.
 
+mod ack;
 mod age;
 mod duration;
 mod matcher;
 mod outcome;
 mod version;
 
+pub use ack::{
+    AckBook, AckInputError, Acknowledgement, DEFAULT_ACK_EXPIRY, ack_reason, exit_code_with_acks,
+    os_user, parse_expiry, utc_minutes,
+};
 pub use age::parse_age;
 pub use duration::{age_text, human_duration, human_duration_secs};
 pub use matcher::{Matcher, MatcherError, describe_matcher};

@@ -1,8 +1,10 @@
 //! JUnit XML report: `<testsuites>` > one `<testsuite>` per host (written when the host
 //! completes) > one `<testcase>` per execution; `fail` → `<failure>`, error / unreachable /
-//! timeout / sudo_denied → `<error type=outcome>`, not_applicable → `<skipped>`.
+//! timeout / sudo_denied → `<error type=outcome>`, not_applicable → `<skipped>`. An
+//! acknowledged failure is `<skipped type="acknowledged">` naming who, until when and why
+//! (with `--strict` it stays a `<failure>` whose message says it is acknowledged).
 
-use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline, expected_inline};
+use super::{HostBuffer, HostResultCounts, ReportAcks, Reporter, attrs_inline, expected_inline};
 use crate::exec::Event;
 use crate::model::{Outcome, OutcomeCounts, ResultRecord};
 use std::io::{self, Write};
@@ -12,6 +14,7 @@ pub struct JunitReporter<'a> {
     hosts: HostBuffer,
     started_at: String,
     open: bool,
+    acks: ReportAcks,
 }
 
 /// Escape text for XML attributes and content; characters XML 1.0 forbids (control bytes
@@ -34,18 +37,29 @@ pub fn xml_escape(s: &str) -> String {
 }
 
 impl<'a> JunitReporter<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, expected: HostResultCounts) -> Self {
+    pub fn new(out: Box<dyn Write + 'a>, expected: HostResultCounts, acks: ReportAcks) -> Self {
         JunitReporter {
             out,
             hosts: HostBuffer::new(expected),
             started_at: String::new(),
             open: false,
+            acks,
         }
     }
 
     fn write_suite(&mut self, host: &str, results: Vec<ResultRecord>) -> io::Result<()> {
         let mut c = OutcomeCounts::default();
         results.iter().for_each(|r| c.add(r.outcome));
+        let acked: Vec<Option<String>> = results
+            .iter()
+            .map(|r| self.acks.note(r).map(|a| a.describe()))
+            .collect();
+        let n_acked = acked.iter().flatten().count() as u64;
+        let (failures, skipped) = if self.acks.strict {
+            (c.fail, c.not_applicable)
+        } else {
+            (c.fail - n_acked, c.not_applicable + n_acked)
+        };
         let env = results
             .first()
             .map(|r| r.environment.clone())
@@ -60,9 +74,9 @@ impl<'a> JunitReporter<'a> {
             xml_escape(&format!("{env}/{host}")),
             xml_escape(host),
             results.len(),
-            c.fail,
+            failures,
             c.problems(),
-            c.not_applicable,
+            skipped,
             xml_escape(&self.started_at),
         )?;
         writeln!(
@@ -70,7 +84,7 @@ impl<'a> JunitReporter<'a> {
             "    <properties><property name=\"environment\" value=\"{}\"/></properties>",
             xml_escape(&env)
         )?;
-        for r in &results {
+        for (r, ack) in results.iter().zip(&acked) {
             write!(
                 self.out,
                 "    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3}\"",
@@ -89,20 +103,32 @@ impl<'a> JunitReporter<'a> {
                     .unwrap_or_default()
             );
             let reason = r.reason.clone().unwrap_or_default();
-            match r.outcome {
-                Outcome::Pass => writeln!(self.out, "/>")?,
-                Outcome::Fail => writeln!(
+            match (r.outcome, ack) {
+                (Outcome::Fail, Some(ack)) if !self.acks.strict => writeln!(
+                    self.out,
+                    ">\n      <skipped type=\"acknowledged\" message=\"{}\">{}</skipped>\n    </testcase>",
+                    xml_escape(ack),
+                    xml_escape(&detail)
+                )?,
+                (Outcome::Fail, Some(ack)) => writeln!(
+                    self.out,
+                    ">\n      <failure type=\"fail\" message=\"{}\">{}</failure>\n    </testcase>",
+                    xml_escape(&format!("[{}] {ack}; {}", r.severity, reason)),
+                    xml_escape(&detail)
+                )?,
+                (Outcome::Pass, _) => writeln!(self.out, "/>")?,
+                (Outcome::Fail, None) => writeln!(
                     self.out,
                     ">\n      <failure type=\"fail\" message=\"{}\">{}</failure>\n    </testcase>",
                     xml_escape(&format!("[{}] {}", r.severity, reason)),
                     xml_escape(&detail)
                 )?,
-                Outcome::NotApplicable => writeln!(
+                (Outcome::NotApplicable, _) => writeln!(
                     self.out,
                     ">\n      <skipped message=\"{}\"/>\n    </testcase>",
                     xml_escape(&reason)
                 )?,
-                o => writeln!(
+                (o, _) => writeln!(
                     self.out,
                     ">\n      <error type=\"{}\" message=\"{}\">{}</error>\n    </testcase>",
                     o.as_str(),

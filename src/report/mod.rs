@@ -10,8 +10,10 @@ mod prometheus;
 mod text;
 
 use crate::exec::Event;
+use crate::model::{AckBook, Acknowledgement, OutcomeCounts, ResultRecord, exit_code_with_acks};
 use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 pub use json::JsonReporter;
 pub use junit::JunitReporter;
@@ -42,18 +44,62 @@ pub trait Reporter {
 /// host know when a host is complete and can write it out and forget it.
 pub type HostResultCounts = HashMap<String, usize>;
 
-/// Build a reporter for `format` writing to `out`.
+/// Build a reporter for `format` writing to `out`; `acks` are the acknowledgements the
+/// report shows and its exit code honours.
 pub fn reporter<'a>(
     format: Format,
     out: Box<dyn Write + 'a>,
     expected: HostResultCounts,
     color: bool,
+    acks: ReportAcks,
 ) -> Box<dyn Reporter + 'a> {
     match format {
-        Format::Text => Box::new(TextReporter::new(out, expected, color)),
-        Format::Json => Box::new(JsonReporter::new(out)),
-        Format::Junit => Box::new(JunitReporter::new(out, expected)),
+        Format::Text => Box::new(TextReporter::new(out, expected, color, acks)),
+        Format::Json => Box::new(JsonReporter::new(out, acks)),
+        Format::Junit => Box::new(JunitReporter::new(out, expected, acks)),
         Format::Prometheus => Box::new(PrometheusReporter::new(out)),
+    }
+}
+
+/// The acknowledgements a report applies, and how many failures they covered so far.
+#[derive(Debug, Clone, Default)]
+pub struct ReportAcks {
+    book: Arc<AckBook>,
+    /// `--strict`: acknowledged failures still fail the run (they are still shown).
+    pub strict: bool,
+    acknowledged: u64,
+}
+
+impl ReportAcks {
+    pub fn new(book: Arc<AckBook>, strict: bool) -> ReportAcks {
+        ReportAcks {
+            book,
+            strict,
+            acknowledged: 0,
+        }
+    }
+
+    /// The acknowledgement covering `rec`, counted: call once per result.
+    pub fn note(&mut self, rec: &ResultRecord) -> Option<Acknowledgement> {
+        let a = self.book.covering(rec).cloned();
+        if a.is_some() {
+            self.acknowledged += 1;
+        }
+        a
+    }
+
+    /// Failures covered so far.
+    pub fn acknowledged(&self) -> u64 {
+        self.acknowledged
+    }
+
+    /// The run's exit code with these acknowledgements (130 when cancelled).
+    pub fn exit_code(&self, counts: &OutcomeCounts, cancelled: bool) -> i32 {
+        if cancelled {
+            130
+        } else {
+            exit_code_with_acks(counts, self.acknowledged, self.strict)
+        }
     }
 }
 
@@ -199,10 +245,14 @@ mod tests {
     }
 
     fn render_events(format: Format, events: Vec<Event>) -> String {
+        render_with(format, events, ReportAcks::default())
+    }
+
+    fn render_with(format: Format, events: Vec<Event>, acks: ReportAcks) -> String {
         let mut buf = Vec::new();
         {
             let expected = HostResultCounts::from([("h1".into(), 4), ("h2".into(), 2)]);
-            let mut r = reporter(format, Box::new(&mut buf), expected, false);
+            let mut r = reporter(format, Box::new(&mut buf), expected, false, acks);
             for e in events {
                 r.event(&e).unwrap();
             }
@@ -300,5 +350,64 @@ mod tests {
         assert_eq!(v["results"].as_array().map(Vec::len), Some(6));
         assert_eq!(v["exit_code"], 1);
         assert_eq!(v["counts"]["timeout"], 2);
+    }
+
+    /// h1's failure of `b` acknowledged (value `0\u{1}`): every format carries it, and the
+    /// run's exit code follows the error it still has (3), or 1 with `--strict`.
+    fn acked(strict: bool) -> ReportAcks {
+        let now = chrono::Utc::now();
+        let ack = Acknowledgement {
+            environment: "prod".into(),
+            host: "h1".into(),
+            key: "b".into(),
+            actual: serde_json::json!({"value": "0\u{1}"}),
+            reason: "vendor <fix> pending".into(),
+            user: "alice".into(),
+            created_at: now,
+            expires_at: now + chrono::Duration::days(3),
+        };
+        ReportAcks::new(Arc::new(AckBook::new([ack])), strict)
+    }
+
+    #[test]
+    fn an_acknowledged_failure_is_its_own_bucket_in_every_format() {
+        let text = render_with(Format::Text, events(), acked(false));
+        assert!(text.contains("    ACKED       high     b\n"), "{text}");
+        assert!(text.contains("acknowledged by alice until "), "{text}");
+        assert!(
+            text.contains("INCOMPLETE: 1 pass, 1 not_applicable, 2 timeout, 1 error, 1 fail (1 acknowledged) · 2 hosts"),
+            "{text}"
+        );
+        assert!(text.contains("exit 3"), "{text}");
+        let strict = render_with(Format::Text, events(), acked(true));
+        assert!(strict.contains("DRIFT: "), "{strict}");
+        assert!(strict.contains("exit 1"), "{strict}");
+
+        let v: serde_json::Value =
+            serde_json::from_str(&render_with(Format::Json, events(), acked(false))).unwrap();
+        assert_eq!(v["results"][1]["acknowledged"]["user"], "alice");
+        assert_eq!(
+            v["results"][1]["acknowledged"]["reason"],
+            "vendor <fix> pending"
+        );
+        assert!(v["results"][0].get("acknowledged").is_none());
+        assert_eq!(
+            (v["acknowledged"].as_u64(), v["exit_code"].as_i64()),
+            (Some(1), Some(3))
+        );
+
+        let xml = render_with(Format::Junit, events(), acked(false));
+        assert!(
+            xml.contains("tests=\"4\" failures=\"0\" errors=\"1\" skipped=\"2\""),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<skipped type=\"acknowledged\" message=\"acknowledged by alice until "),
+            "{xml}"
+        );
+        assert!(xml.contains("vendor &lt;fix&gt; pending"), "{xml}");
+        let strict = render_with(Format::Junit, events(), acked(true));
+        assert!(strict.contains("failures=\"1\""), "{strict}");
+        assert!(strict.contains("[high] acknowledged by alice"), "{strict}");
     }
 }

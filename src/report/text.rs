@@ -1,8 +1,10 @@
 //! Text report for people: per host (written when the host completes), grouped by
 //! category, every non-pass with expected vs actual, then one summary line. Colors only
-//! when asked (the CLI asks on a TTY without NO_COLOR).
+//! when asked (the CLI asks on a TTY without NO_COLOR). An acknowledged failure is shown
+//! dimmed as `ACKED` with who, until when and why; the verdict and exit code leave it out
+//! unless `--strict`.
 
-use super::{HostBuffer, HostResultCounts, Reporter, attrs_inline, expected_inline};
+use super::{HostBuffer, HostResultCounts, ReportAcks, Reporter, attrs_inline, expected_inline};
 use crate::exec::Event;
 use crate::model::{Outcome, OutcomeCounts, ResultRecord};
 use std::collections::BTreeMap;
@@ -16,6 +18,7 @@ pub struct TextReporter<'a> {
     started: Instant,
     host_count: usize,
     hosts_done: usize,
+    acks: ReportAcks,
 }
 
 const RESET: &str = "\x1b[0m";
@@ -32,7 +35,12 @@ fn paint(o: Outcome) -> &'static str {
 }
 
 impl<'a> TextReporter<'a> {
-    pub fn new(out: Box<dyn Write + 'a>, expected: HostResultCounts, color: bool) -> Self {
+    pub fn new(
+        out: Box<dyn Write + 'a>,
+        expected: HostResultCounts,
+        color: bool,
+        acks: ReportAcks,
+    ) -> Self {
         TextReporter {
             out,
             host_count: expected.len(),
@@ -40,6 +48,7 @@ impl<'a> TextReporter<'a> {
             color,
             started: Instant::now(),
             hosts_done: 0,
+            acks,
         }
     }
 
@@ -112,14 +121,16 @@ impl<'a> TextReporter<'a> {
             list.iter().for_each(|r| c.add(r.outcome));
             writeln!(self.out, "  [{cat}] {}", self.dim(&c.summary()))?;
             for r in list.iter().filter(|r| r.outcome != Outcome::Pass) {
-                writeln!(
-                    self.out,
-                    "    {} {:<8} {}",
-                    self.label(r.outcome),
-                    r.severity.as_str(),
-                    r.key
-                )?;
+                let ack = self.acks.note(r);
+                let label = match &ack {
+                    Some(_) => self.dim(&format!("{:<11}", "ACKED")),
+                    None => self.label(r.outcome),
+                };
+                writeln!(self.out, "    {label} {:<8} {}", r.severity.as_str(), r.key)?;
                 let pad = "                ";
+                if let Some(a) = &ack {
+                    writeln!(self.out, "{pad}{}", self.dim(&a.describe()))?;
+                }
                 writeln!(self.out, "{pad}{}", r.title)?;
                 match r.outcome {
                     Outcome::NotApplicable => {
@@ -178,22 +189,23 @@ impl Reporter for TextReporter<'_> {
                     self.write_host(&host, list)?;
                 }
                 let took = crate::model::human_duration(self.started.elapsed());
-                let code = if *cancelled { 130 } else { counts.exit_code() };
-                let verdict = if *cancelled {
-                    format!(
+                let code = self.acks.exit_code(counts, *cancelled);
+                let verdict = match code {
+                    130 => format!(
                         "CANCELLED (run cancelled after {} of {} hosts)",
                         self.hosts_done, self.host_count
-                    )
-                } else if counts.fail > 0 {
-                    "DRIFT".to_string()
-                } else if counts.problems() > 0 {
-                    "INCOMPLETE".to_string()
-                } else {
-                    "OK".to_string()
+                    ),
+                    1 => "DRIFT".to_string(),
+                    3 => "INCOMPLETE".to_string(),
+                    _ => "OK".to_string(),
+                };
+                let acked = match self.acks.acknowledged() {
+                    0 => String::new(),
+                    n => format!(" ({n} acknowledged)"),
                 };
                 writeln!(
                     self.out,
-                    "\n{verdict}: {} · {} host{} · {took} · exit {code}",
+                    "\n{verdict}: {}{acked} · {} host{} · {took} · exit {code}",
                     counts.summary(),
                     self.hosts_done,
                     if self.hosts_done == 1 { "" } else { "s" },

@@ -18,10 +18,14 @@ mod queries;
 mod schema;
 mod writer;
 
+/// The store's fast, non-cryptographic hasher (ids and short strings), shared with the TUI's
+/// in-memory interners.
+pub(crate) use codec::{FastBuild, FastMap};
 pub use queries::{
-    DiffSide, FailingStreak, Flapper, LatestEntry, LatestState, PruneReport, PruneSpec, Readiness,
-    ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store, Streak, Timeline, TimelineEntry,
-    Transition, TransitionKind, judge_readiness,
+    AckRequest, AckState, AckStatus, DiffSide, FailingStreak, Flapper, LatestEntry, LatestState,
+    NotProbed, PruneReport, PruneSpec, Readiness, ReadinessInput, ReadinessStatus, RunDiff,
+    RunSummary, Store, Streak, Timeline, TimelineEntry, Transition, TransitionKind,
+    judge_readiness,
 };
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteReport, WriterOptions};

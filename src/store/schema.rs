@@ -8,7 +8,9 @@
 //! - `runs`: one row per run, with status `running|complete|cancelled|incomplete` and the counts
 //!   of stored results; `run_envs(env, run)` lists the environments a run touched;
 //! - `run_hosts(run, host)`: per-host round-trip duration and failure reason;
-//! - `results(run, host, chk) → outcome, val`: WITHOUT ROWID, about 20 bytes a row.
+//! - `results(run, host, chk) → outcome, val`: WITHOUT ROWID, about 20 bytes a row;
+//! - `acks(env, host, chk) → actual, reason, user, created_at, expires_at, removed_*`:
+//!   acknowledgements of a known drift (v2).
 
 use super::StoreError;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -101,6 +103,25 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     -- Failures only (~2% of rows): first-failed and streaks without walking every run.
     CREATE INDEX results_failing ON results (host, chk, run) WHERE outcome = 1;
+    ",
+    // v2: acknowledgements of a known drift (host×check, the actual value acknowledged as
+    // JSON, who, when, until when). Unacknowledged or replaced ones keep their row with
+    // `removed_at`, so `acks --all` can say what happened.
+    "
+    CREATE TABLE acks (
+        id         INTEGER PRIMARY KEY,
+        env        INTEGER NOT NULL,
+        host       INTEGER NOT NULL,
+        chk        INTEGER NOT NULL,
+        actual     TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        user       TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        removed_at INTEGER,
+        removed_by TEXT
+    );
+    CREATE INDEX acks_key ON acks (host, chk);
     ",
 ];
 

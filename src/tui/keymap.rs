@@ -38,10 +38,14 @@ pub enum Action {
     Cancel,
     Complete,
     DeleteChar,
+    Acknowledge,
+    OpenSop,
+    Drift,
+    Runs,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 28] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -66,6 +70,10 @@ impl Action {
         Action::Cancel,
         Action::Complete,
         Action::DeleteChar,
+        Action::Acknowledge,
+        Action::OpenSop,
+        Action::Drift,
+        Action::Runs,
     ];
 
     /// The name used in keymap files.
@@ -95,6 +103,10 @@ impl Action {
             Action::Cancel => "cancel",
             Action::Complete => "complete",
             Action::DeleteChar => "delete_char",
+            Action::Acknowledge => "acknowledge",
+            Action::OpenSop => "open_sop",
+            Action::Drift => "drift",
+            Action::Runs => "runs",
         }
     }
 
@@ -111,6 +123,9 @@ impl Action {
             (InputMode::Help, Action::Up) => "scroll up",
             (InputMode::Filter, Action::Down) => "move down without leaving the filter",
             (InputMode::Filter, Action::Up) => "move up without leaving the filter",
+            (InputMode::Ack, Action::FocusNext) => "switch between reason and expiry",
+            (InputMode::Ack, Action::Accept) => "acknowledge (a reason is required)",
+            (InputMode::Ack, Action::Cancel) => "leave without acknowledging",
             _ => self.describe(),
         }
     }
@@ -127,14 +142,16 @@ impl Action {
             Action::FocusNext => "focus next pane (hosts, categories, results, detail)",
             Action::FocusPrev => "focus previous pane",
             Action::Open => "open the row's detail (in a list: select it)",
-            Action::Back => "close detail / clear filter",
+            Action::Back => "back: close detail or screen / clear filter",
             Action::Mark => "mark or unmark the row for re-check",
             Action::Recheck => "re-check marked rows, else the row under the cursor",
             Action::Rerun => "re-run the current scope (environment, host, category)",
             Action::FailuresOnly => "toggle failures only",
-            Action::CycleSort => "cycle sort order",
+            Action::CycleSort => "cycle sort order (drift: group by host / check / category)",
             Action::Filter => "fuzzy filter over host, check, title, category",
-            Action::Command => "command mode (:env :host :cat :run :recheck :failures :theme :q)",
+            Action::Command => {
+                "commands (:env :host :cat :run :recheck :drift :history :diff :compare …)"
+            }
             Action::Help => "this help",
             Action::Interrupt => "cancel the running check run; again to quit",
             Action::Quit => "quit",
@@ -142,6 +159,12 @@ impl Action {
             Action::Cancel => "leave input (filter: clear it)",
             Action::Complete => "complete the command or argument",
             Action::DeleteChar => "delete the last character",
+            Action::Acknowledge => {
+                "acknowledge the failing row: asks for a reason and an expiry (default 7d)"
+            }
+            Action::OpenSop => "open the row's SOP in $PAGER (else less)",
+            Action::Drift => "drift screen: readiness, new failures, streaks, flapping",
+            Action::Runs => "runs screen: past runs, open one, mark + enter diffs two",
         }
     }
 }
@@ -153,14 +176,17 @@ pub enum InputMode {
     Filter,
     Command,
     Help,
+    /// The acknowledgement prompt (reason, expiry).
+    Ack,
 }
 
 impl InputMode {
-    pub const ALL: [InputMode; 4] = [
+    pub const ALL: [InputMode; 5] = [
         InputMode::Normal,
         InputMode::Filter,
         InputMode::Command,
         InputMode::Help,
+        InputMode::Ack,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -168,6 +194,7 @@ impl InputMode {
             InputMode::Filter => "filter",
             InputMode::Command => "command",
             InputMode::Help => "help",
+            InputMode::Ack => "ack",
         }
     }
     fn index(self) -> usize {
@@ -176,6 +203,7 @@ impl InputMode {
             InputMode::Filter => 1,
             InputMode::Command => 2,
             InputMode::Help => 3,
+            InputMode::Ack => 4,
         }
     }
 }
@@ -279,7 +307,7 @@ pub struct KeymapError {
 /// All modes' bindings.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    modes: [ModeMap; 4],
+    modes: [ModeMap; 5],
 }
 
 type RawKeymap = BTreeMap<String, toml::Table>;
@@ -301,7 +329,7 @@ fn parse_raw(text: &str, origin: &str) -> Result<Vec<ModeBindings>, KeymapError>
             .find(|m| m.name() == mode_name)
             .ok_or_else(|| {
                 err(format!(
-                    "unknown mode [{mode_name}] (modes: normal, filter, command, help)"
+                    "unknown mode [{mode_name}] (modes: normal, filter, command, help, ack)"
                 ))
             })?;
         let mut entries = Vec::new();
@@ -485,7 +513,7 @@ mod tests {
     #[test]
     fn embedded_keymap_parses_completely() {
         let modes = parse_raw(DEFAULT_KEYMAP, "keymap.toml").unwrap();
-        assert_eq!(modes.len(), 4);
+        assert_eq!(modes.len(), 5);
     }
 
     #[test]
@@ -587,7 +615,7 @@ mod help_label_tests {
         assert!(
             normal
                 .iter()
-                .any(|(k, d)| k == "esc" && *d == "close detail / clear filter")
+                .any(|(k, d)| k == "esc" && *d == "back: close detail or screen / clear filter")
         );
     }
 }

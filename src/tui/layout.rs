@@ -11,6 +11,8 @@ pub const MIN_HEIGHT: u16 = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
+    /// Everything between header and footer (the Drift and Runs screens use all of it).
+    pub body: Rect,
     pub hosts: Rect,
     pub categories: Rect,
     pub table: Rect,
@@ -49,12 +51,21 @@ pub fn areas(area: Rect, detail_open: bool) -> Areas {
     };
     Areas {
         header,
+        body,
         hosts,
         categories,
         table,
         detail,
         footer,
     }
+}
+
+/// Lines of a full-body screen (Drift, Runs) for a terminal of `w`×`h` (borders excluded).
+pub fn body_rows(w: u16, h: u16) -> usize {
+    areas(Rect::new(0, 0, w, h), false)
+        .body
+        .height
+        .saturating_sub(2) as usize
 }
 
 /// Result rows visible in the table for a terminal of `w`×`h` (borders and header excluded).

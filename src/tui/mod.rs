@@ -14,9 +14,12 @@ pub mod components;
 pub mod fixture;
 pub mod keymap;
 pub mod layout;
+pub mod markdown;
 pub mod queries;
+pub mod reports;
 pub mod rows;
 mod runtime;
+pub mod sops;
 pub mod theme;
 pub mod worker;
 
@@ -41,6 +44,8 @@ pub struct TuiContext {
     pub theme: Option<String>,
     /// `--no-run`: open on the stored state without probing.
     pub no_run: bool,
+    /// The SOPs that go with the loaded checks.
+    pub sops: crate::sop::SopLibrary,
 }
 
 /// Run the TUI until the user quits; returns the exit code (0, or 2 when it cannot start).
@@ -72,6 +77,7 @@ pub fn main_with(ctx: TuiContext, planner: std::sync::Arc<dyn Planner>) -> i32 {
         db_label(&ctx.db),
     );
     app.theme_names = theme::theme_names(user_dir.as_deref());
+    app.sops = std::sync::Arc::new(sops::SopBook::new(ctx.sops.clone(), &ctx.loaded));
     if let Some(w) = keymap_warning {
         app.status = w;
     }

@@ -10,31 +10,65 @@
 //! live run creates later is picked up. A missing file is "no history yet", not an error.
 
 use super::app::Msg;
+pub use super::reports::{CompareReport, CompareRow, DriftReport, FLAP_RUNS, FLAP_SWITCHES};
+use super::reports::{compare_report, drift_report};
 use super::worker::{LatestWins, Reply};
-use crate::store::{LatestState, Store, StoreError};
+use crate::store::{LatestEntry, LatestState, RunDiff, RunSummary, Store, StoreError, Timeline};
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
+/// How many runs the detail pane's timeline shows.
+pub const TIMELINE_RUNS: usize = 30;
+
 /// A question for the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryQuery {
     /// The latest stored state of an environment (first frame, and after each run).
     Latest { env: String },
+    /// The Drift screen's report of an environment.
+    Drift { env: String },
+    /// The Runs screen: runs of an environment, newest first.
+    Runs { env: String },
+    /// Every result of one past run (opened read-only).
+    RunResults { run: String },
+    /// Run-vs-run transitions from `a` (older) to `b`.
+    Diff { a: String, b: String },
+    /// The latest state of `env` beside that of `other`, per check key.
+    Compare { env: String, other: String },
+    /// One host×check over its last runs (the detail pane).
+    Timeline {
+        env: String,
+        host: String,
+        key: String,
+    },
 }
 
 /// Which requests replace each other: one pending request per kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueryKind {
     Latest,
+    Timeline,
+    Drift,
+    Runs,
+    RunResults,
+    Diff,
+    Compare,
 }
 
 impl HistoryQuery {
     pub fn kind(&self) -> QueryKind {
         match self {
             HistoryQuery::Latest { .. } => QueryKind::Latest,
+            HistoryQuery::Timeline { .. } => QueryKind::Timeline,
+            HistoryQuery::Drift { .. } => QueryKind::Drift,
+            HistoryQuery::Runs { .. } => QueryKind::Runs,
+            HistoryQuery::RunResults { .. } => QueryKind::RunResults,
+            HistoryQuery::Diff { .. } => QueryKind::Diff,
+            HistoryQuery::Compare { .. } => QueryKind::Compare,
         }
     }
 }
@@ -54,7 +88,17 @@ pub enum HistoryProblem {
 #[derive(Debug, Clone)]
 pub enum HistoryData {
     Latest(LatestState),
+    /// A timeline and when it was read (its ages are relative to that).
+    Timeline(Box<Timeline>, DateTime<Utc>),
+    Drift(Box<DriftReport>),
+    Runs(Vec<RunSummary>),
+    RunResults(Box<RunSummary>, Vec<LatestEntry>),
+    Diff(Box<RunDiff>),
+    Compare(Box<CompareReport>),
 }
+
+/// How many runs the Runs screen lists.
+pub const RUNS_LISTED: usize = 10_000;
 
 /// A query and its answer.
 #[derive(Debug, Clone)]
@@ -148,6 +192,18 @@ impl Reader {
         };
         let result = match query {
             HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
+            HistoryQuery::Drift { env } => drift_report(store, env).map(HistoryData::Drift),
+            HistoryQuery::Runs { env } => store.runs(Some(env), RUNS_LISTED).map(HistoryData::Runs),
+            HistoryQuery::RunResults { run } => store
+                .run_results(run)
+                .map(|(r, e)| HistoryData::RunResults(Box::new(r), e)),
+            HistoryQuery::Diff { a, b } => store.diff(a, b).map(|d| HistoryData::Diff(Box::new(d))),
+            HistoryQuery::Compare { env, other } => {
+                compare_report(store, env, other).map(HistoryData::Compare)
+            }
+            HistoryQuery::Timeline { env, host, key } => store
+                .timeline(Some(env), host, key, TIMELINE_RUNS)
+                .map(|tl| HistoryData::Timeline(Box::new(tl), Utc::now())),
         };
         if let Err(e) = &result
             && !matches!(e, StoreError::NotFound(_))

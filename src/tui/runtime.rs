@@ -14,11 +14,11 @@ use crate::exec::{Event, TransportSet};
 use crate::session::{History, Planner, RunSession, SessionConfig};
 use futures::StreamExt;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::cursor::{Hide, Show};
 use ratatui::crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -231,6 +231,7 @@ async fn event_loop(
     probe_at_start: bool,
 ) -> std::io::Result<()> {
     let mut input = EventStream::new();
+    let mut pagers: Vec<String> = Vec::new();
     let mut run: Option<RunSession> = None;
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -258,8 +259,21 @@ async fn event_loop(
             ));
         }
         let now = Instant::now();
+        for text in pagers.drain(..) {
+            // Hand the terminal over: no input reader may steal the pager's keys.
+            drop(input);
+            let shown = show_in_pager(text).await;
+            take_terminal_back(&mut terminal)?;
+            input = EventStream::new();
+            if let Err(e) = shown {
+                app.status = e;
+            }
+            app.dirty = true;
+        }
         if app.dirty && now >= last_draw + FRAME {
             app.settle();
+            let fx = app.history_requests();
+            pagers.extend(perform(fx, &mut app, &worker, &mut run));
             let frame = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
             if !TERMINAL_ACTIVE.load(Ordering::SeqCst) {
                 return Err(std::io::Error::other(
@@ -317,7 +331,7 @@ async fn event_loop(
             _ = ticker.tick(), if running => app.update(Msg::Tick(Instant::now())),
             _ = tokio::time::sleep_until(frame_due), if app.dirty => Vec::new(),
         };
-        perform(fx, &mut app, &worker, &mut run);
+        pagers.extend(perform(fx, &mut app, &worker, &mut run));
     }
     // Quitting during a run: the cancel was sent; let the history record the partial run.
     if let Some(session) = run.take() {
@@ -342,7 +356,15 @@ fn on_exec(ev: Event, app: &mut App) {
     app.update(Msg::Exec(ev));
 }
 
-fn perform(fx: Vec<Effect>, app: &mut App, worker: &Workers, run: &mut Option<RunSession>) {
+/// Do what the reducer asked; returns the texts to show in the pager (the loop owns the
+/// terminal, so it does the hand-over).
+fn perform(
+    fx: Vec<Effect>,
+    app: &mut App,
+    worker: &Workers,
+    run: &mut Option<RunSession>,
+) -> Vec<String> {
+    let mut pagers = Vec::new();
     for effect in fx {
         match effect {
             Effect::Quit => app.quit = true,
@@ -354,6 +376,57 @@ fn perform(fx: Vec<Effect>, app: &mut App, worker: &Workers, run: &mut Option<Ru
             Effect::LoadTheme(name) => worker.jobs.submit(Job::LoadTheme(name)),
             Effect::StartRun(req) => worker.jobs.submit(Job::StartRun(req)),
             Effect::Query(q) => worker.queries.ask(q),
+            Effect::Acknowledge(req) => worker.jobs.submit(Job::Acknowledge(req)),
+            Effect::Pager(text) => pagers.push(text),
         }
     }
+    pagers
+}
+
+/// Leave the alternate screen and raw mode, run `$PAGER` (else `less`) on `text` until the
+/// user quits it, off the async threads. The caller takes the terminal back.
+async fn show_in_pager(text: String) -> Result<(), String> {
+    restore_terminal();
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "less".to_string());
+    let shown = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&pager)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run the pager {pager:?}: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // a pager quit before reading everything closes the pipe: not an error
+            let _ = stdin.write_all(text.as_bytes());
+        }
+        let status = child
+            .wait()
+            .map_err(|e| format!("the pager {pager:?} failed: {e}"))?;
+        match status.code() {
+            Some(0) | None => Ok(()),
+            Some(c) => Err(format!("the pager {pager:?} exited with {c}")),
+        }
+    })
+    .await;
+    shown.unwrap_or_else(|e| Err(format!("the pager did not finish: {e}")))
+}
+
+/// Raw mode and the alternate screen again after a hand-over, and a full redraw on the next
+/// frame (both buffers blank, so every cell is written; `Terminal::clear` would ask the
+/// terminal for the cursor position, which a pager can leave unanswered).
+fn take_terminal_back(terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+    enable_raw_mode()?;
+    TERMINAL_ACTIVE.store(true, Ordering::SeqCst);
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        Hide
+    )?;
+    terminal.swap_buffers();
+    Ok(())
 }

@@ -20,6 +20,8 @@ use tokio::sync::mpsc;
 pub enum Job {
     StartRun(RunRequest),
     LoadTheme(String),
+    /// Store an acknowledgement in the history (read-write; may wait the busy timeout).
+    Acknowledge(crate::store::AckRequest),
 }
 
 /// What the worker sends back to the event loop.
@@ -136,6 +138,23 @@ impl Worker {
 
 fn perform(job: Job, ctx: &WorkerContext, tx: &mpsc::UnboundedSender<Reply>) {
     match job {
+        Job::Acknowledge(req) => {
+            let db = match &ctx.session.history {
+                crate::session::History::BestEffort(p) | crate::session::History::Required(p) => {
+                    Some(p)
+                }
+                crate::session::History::Off => None,
+            };
+            let result = match db {
+                None => Err(
+                    "acknowledgements live in the history, which is off (--no-store)".to_string(),
+                ),
+                Some(p) => crate::store::Store::open_existing(p)
+                    .and_then(|s| s.acknowledge(&req))
+                    .map_err(|e| e.to_string()),
+            };
+            let _ = tx.send(Reply::Msg(Msg::Acked(result)));
+        }
         Job::LoadTheme(name) => {
             let msg = match Theme::resolve(Some(&name), ctx.user_theme_dir.as_deref()) {
                 Ok(t) if super::theme::no_color_requested() => Msg::ThemeLoaded(t.without_color()),

@@ -13,6 +13,7 @@ pub struct Flapper {
     pub host: String,
     pub key: String,
     pub title: String,
+    pub category: String,
     pub severity: Severity,
     /// Outcome switches over the window.
     pub switches: u32,
@@ -120,6 +121,7 @@ impl Store {
                 host: host_name.clone(),
                 key: check.key.clone(),
                 title: check.title.clone(),
+                category: check.category.clone(),
                 severity: check.severity,
                 switches: t.switches,
                 runs_seen: t.seen,

@@ -4,7 +4,7 @@
 
 use super::readiness::{ReadinessInput, ReadinessStatus, judge_readiness};
 use super::{RunRow, Store};
-use crate::model::{Outcome, OutcomeCounts, Severity, Value};
+use crate::model::{Acknowledgement, Outcome, OutcomeCounts, Severity, Value};
 use crate::store::StoreError;
 use crate::store::codec::{
     FastMap as HashMap, FastSet as HashSet, from_ms, not_reached, outcome_from,
@@ -30,6 +30,9 @@ pub struct LatestEntry {
     pub run_id: String,
     pub checked_at: DateTime<Utc>,
     pub age_secs: i64,
+    /// The active acknowledgement covering this failure (same actual value), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<Acknowledgement>,
 }
 
 /// Latest state of an environment.
@@ -47,9 +50,11 @@ impl LatestState {
     /// ([`judge_readiness`]), with the age of the oldest result (seconds).
     pub fn readiness(&self, stale_after_secs: i64) -> (ReadinessStatus, String, Option<i64>) {
         let mut counts = OutcomeCounts::default();
+        let mut acknowledged = 0;
         let mut not_reached_hosts = HashSet::default();
         for e in &self.entries {
             counts.add(e.outcome);
+            acknowledged += u64::from(e.acknowledged.is_some());
             if not_reached(e.outcome) {
                 not_reached_hosts.insert(e.host.as_str());
             }
@@ -57,6 +62,7 @@ impl LatestState {
         let age_secs = self.entries.iter().map(|e| e.age_secs).max();
         let (status, why) = judge_readiness(&ReadinessInput {
             counts,
+            acknowledged,
             age_secs,
             stale_after_secs,
             based_on_full_run: self.base_run.is_some(),
@@ -151,6 +157,7 @@ impl Store {
             )
         });
         let now = Utc::now();
+        let mut acks = self.active_acks_by_id(env_id)?;
         let mut vals = HashMap::default();
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
@@ -163,6 +170,10 @@ impl Store {
             };
             let (expected, actual, reason) = self.val(&mut vals, row.val)?;
             let at = from_ms(run.started_at);
+            let acknowledged = match acks.remove(&(row.host, row.chk)) {
+                Some(a) if row.outcome == Outcome::Fail && a.actual == actual => Some(a),
+                _ => None,
+            };
             entries.push(LatestEntry {
                 host: host.clone(),
                 key: check.key.clone(),
@@ -178,6 +189,7 @@ impl Store {
                 run_id: run.key.clone(),
                 checked_at: at,
                 age_secs: (now - at).num_seconds(),
+                acknowledged,
             });
         }
         Ok(LatestState {

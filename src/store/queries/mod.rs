@@ -10,7 +10,9 @@
 //! - [`diff`]: run-vs-run transitions.
 //! - [`flapping`]: host×checks whose outcome keeps switching.
 //! - [`prune`]: deleting old runs and giving the space back.
+//! - [`acks`]: acknowledgements of a known drift (the one small write outside the writer).
 
+mod acks;
 mod diff;
 mod flapping;
 mod latest;
@@ -20,6 +22,7 @@ mod runs;
 mod streaks;
 mod timeline;
 
+pub use acks::{AckRequest, AckState, AckStatus};
 pub use diff::{DiffSide, RunDiff, Transition, TransitionKind};
 pub use flapping::Flapper;
 pub use latest::{LatestEntry, LatestState};
@@ -27,7 +30,7 @@ pub use prune::{PruneReport, PruneSpec};
 pub use readiness::{Readiness, ReadinessInput, ReadinessStatus, judge_readiness};
 pub use runs::RunSummary;
 pub use streaks::FailingStreak;
-pub use timeline::{Streak, Timeline, TimelineEntry};
+pub use timeline::{NotProbed, Streak, Timeline, TimelineEntry};
 
 use super::codec::{FastMap as HashMap, FastSet as HashSet, severity_from};
 use super::schema::{self, OpenMode};

@@ -58,7 +58,11 @@ pub struct Readiness {
     pub age_secs: Option<i64>,
     pub stale_after_secs: i64,
     pub counts: OutcomeCounts,
-    /// `fail` results by severity (critical first); severities without failures are left out.
+    /// Failures (counted in `counts.fail`) covered by an active acknowledgement: their own
+    /// bucket, left out of the verdict until the acknowledgement lapses.
+    pub acknowledged: u64,
+    /// Unacknowledged `fail` results by severity (critical first); severities without
+    /// failures are left out.
     pub failing_by_severity: BTreeMap<Severity, u64>,
     pub hosts_total: u64,
     /// Hosts whose latest results say unreachable or timeout.
@@ -70,6 +74,8 @@ pub struct Readiness {
 pub struct ReadinessInput {
     /// Outcomes of the latest state.
     pub counts: OutcomeCounts,
+    /// How many of `counts.fail` an active acknowledgement covers.
+    pub acknowledged: u64,
     /// Age of the oldest result of the latest state.
     pub age_secs: Option<i64>,
     pub stale_after_secs: i64,
@@ -79,7 +85,7 @@ pub struct ReadinessInput {
 }
 
 /// The verdict and one line saying why: STALE when the oldest result is older than the
-/// threshold, else DRIFTED on any failure, UNKNOWN on problems (error, unreachable …), on no
+/// threshold, else DRIFTED on any failure not acknowledged, UNKNOWN on problems (error, unreachable …), on no
 /// data or when only partial runs are stored, else READY.
 pub fn judge_readiness(input: &ReadinessInput) -> (ReadinessStatus, String) {
     let counts = &input.counts;
@@ -97,10 +103,14 @@ pub fn judge_readiness(input: &ReadinessInput) -> (ReadinessStatus, String) {
                 human_duration_secs(input.stale_after_secs)
             ),
         )
-    } else if counts.fail > 0 {
+    } else if counts.fail > input.acknowledged {
         (
             ReadinessStatus::Drifted,
-            format!("{} failing checks", counts.fail),
+            format!(
+                "{} failing checks{}",
+                counts.fail - input.acknowledged,
+                acked_note(input.acknowledged)
+            ),
         )
     } else if counts.problems() > 0 {
         (
@@ -116,8 +126,24 @@ pub fn judge_readiness(input: &ReadinessInput) -> (ReadinessStatus, String) {
             ReadinessStatus::Unknown,
             "no complete full run yet; only partial runs are stored".to_string(),
         )
+    } else if input.acknowledged > 0 {
+        (
+            ReadinessStatus::Ready,
+            format!(
+                "every check passes or is acknowledged{}",
+                acked_note(input.acknowledged)
+            ),
+        )
     } else {
         (ReadinessStatus::Ready, "every check passes".to_string())
+    }
+}
+
+fn acked_note(acknowledged: u64) -> String {
+    if acknowledged == 0 {
+        String::new()
+    } else {
+        format!(" ({acknowledged} acknowledged)")
     }
 }
 
@@ -147,6 +173,9 @@ impl Store {
                 stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, severity_from(r.get(1)?))))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        let acks = self.active_acks_by_id(env_id)?;
+        let mut vals = HashMap::default();
+        let mut acknowledged = 0u64;
         let mut counts = OutcomeCounts::default();
         let mut failing_by_severity = BTreeMap::new();
         let mut not_reached_ids = HashSet::default();
@@ -156,7 +185,12 @@ impl Store {
             counts.add(row.outcome);
             hosts_seen.insert(row.host);
             used_runs.insert(row.run);
-            if row.outcome == Outcome::Fail {
+            if row.outcome == Outcome::Fail
+                && let Some(acked) = acks.get(&(row.host, row.chk))
+                && self.val(&mut vals, row.val)?.1 == acked.actual
+            {
+                acknowledged += 1;
+            } else if row.outcome == Outcome::Fail {
                 let sev = sev_by_chk.get(&row.chk).copied().unwrap_or_default();
                 *failing_by_severity.entry(sev).or_insert(0u64) += 1;
             }
@@ -180,6 +214,7 @@ impl Store {
         let stale_secs = stale_after.as_secs().min(i64::MAX as u64) as i64;
         let (status, reason) = judge_readiness(&ReadinessInput {
             counts,
+            acknowledged,
             age_secs,
             stale_after_secs: stale_secs,
             based_on_full_run: based,
@@ -199,6 +234,7 @@ impl Store {
             age_secs,
             stale_after_secs: stale_secs,
             counts,
+            acknowledged,
             failing_by_severity,
             hosts_total: hosts_seen.len() as u64,
             hosts_not_reached,
@@ -218,6 +254,7 @@ mod tests {
                 error,
                 ..Default::default()
             },
+            acknowledged: 0,
             age_secs: Some(60),
             stale_after_secs: 86_400,
             based_on_full_run: true,
@@ -245,6 +282,28 @@ mod tests {
     fn a_failure_drifts_and_problems_alone_are_unknown() {
         assert_eq!(judge_readiness(&input(3, 1, 1)).0, ReadinessStatus::Drifted);
         assert_eq!(judge_readiness(&input(3, 0, 1)).0, ReadinessStatus::Unknown);
+    }
+
+    #[test]
+    fn acknowledged_failures_leave_the_verdict() {
+        let mut i = input(3, 2, 0);
+        i.acknowledged = 1;
+        let (s, why) = judge_readiness(&i);
+        assert_eq!(
+            (s, why.as_str()),
+            (
+                ReadinessStatus::Drifted,
+                "1 failing checks (1 acknowledged)"
+            )
+        );
+        i.acknowledged = 2;
+        let (s, why) = judge_readiness(&i);
+        assert_eq!(s, ReadinessStatus::Ready);
+        assert!(why.contains("2 acknowledged"), "{why}");
+        // an acknowledged failure does not hide a problem
+        let mut p = input(3, 1, 1);
+        p.acknowledged = 1;
+        assert_eq!(judge_readiness(&p).0, ReadinessStatus::Unknown);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub struct FailingStreak {
     pub host: String,
     pub key: String,
     pub title: String,
+    pub category: String,
     pub severity: Severity,
     pub streak: Streak,
 }
@@ -90,6 +91,7 @@ impl Store {
                 host: host.clone(),
                 key: check.key.clone(),
                 title: check.title.clone(),
+                category: check.category.clone(),
                 severity: check.severity,
                 streak,
             });

@@ -34,6 +34,18 @@ pub struct Timeline {
     pub entries: Vec<TimelineEntry>,
     /// Current failing streak (`None` when the newest result is not a failure).
     pub streak: Option<Streak>,
+    /// Runs of the environment inside the window that hold no result for this host×check
+    /// (a narrow re-check of something else, the host unreachable before planning …), newest
+    /// first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_probed: Vec<NotProbed>,
+}
+
+/// A run of the environment without a result for the host×check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotProbed {
+    pub run_id: String,
+    pub started_at: DateTime<Utc>,
 }
 
 /// "failing since 3 runs / 2 days".
@@ -83,6 +95,7 @@ impl Store {
             .prepare_cached("SELECT duration_ms FROM run_hosts WHERE run = ?1 AND host = ?2")?;
         let mut streak: Option<Streak> = None;
         let mut streak_open = true;
+        let mut not_probed = Vec::new();
         for run in &runs {
             if entries.len() >= k && !streak_open {
                 break;
@@ -93,6 +106,12 @@ impl Store {
                 })
                 .optional()?
             else {
+                if entries.len() + not_probed.len() < k {
+                    not_probed.push(NotProbed {
+                        run_id: run.key.clone(),
+                        started_at: from_ms(run.started_at),
+                    });
+                }
                 continue;
             };
             let outcome = outcome_from(code);
@@ -136,6 +155,7 @@ impl Store {
             severity: info.severity,
             entries,
             streak,
+            not_probed,
         })
     }
 }

@@ -16,8 +16,17 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// What the minion runs: the script arrives base64-encoded on its stdin.
-const REMOTE_COMMAND: &str = "base64 -d | sh -s";
+/// What the minion runs: the script arrives base64-encoded on its stdin, and runs under
+/// coreutils' `timeout -s KILL` (where the minion has it) so that nothing of the probe
+/// outlives driftscope's deadline on the minion: the job itself cannot be signalled from
+/// here (Salt returns the probe's `@@PID` only with the whole output), and `timeout` kills
+/// the probe's whole process group. One second of grace over the deadline; at least 1 s.
+fn remote_command(limit: Duration) -> String {
+    let secs = limit.as_secs() + u64::from(limit.subsec_nanos() > 0) + 1;
+    format!(
+        "base64 -d | if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL {secs} sh -s; else exec sh -s; fi"
+    )
+}
 
 /// Cap on the CLI's own stderr (its complaints, not the probe's).
 const CLI_STDERR_CAP: usize = 64 * 1024;
@@ -89,7 +98,7 @@ impl<'a> Job<'a> {
 
     /// The CLI's arguments, one per line (`salt --args-stdin` reads them; every option must
     /// be among them, since Salt resets the command line's options to their defaults).
-    fn cli_args(&self) -> String {
+    fn cli_args(&self, limit: Duration) -> String {
         let list: Vec<&str> = self.minions.iter().map(|(m, _)| *m).collect();
         let script = base64::engine::general_purpose::STANDARD.encode(self.script);
         let args = [
@@ -101,7 +110,7 @@ impl<'a> Job<'a> {
             "--list".into(),
             list.join(","),
             "cmd.run_all".into(),
-            REMOTE_COMMAND.into(),
+            remote_command(limit),
             format!("stdin={script}"),
             "python_shell=True".into(),
             "rstrip=False".into(),
@@ -168,7 +177,11 @@ impl<'a> Job<'a> {
             }
         };
         let mut group = GroupKiller::new(child.id());
-        let args = self.cli_args();
+        let args = self.cli_args(
+            limits
+                .deadline
+                .saturating_duration_since(std::time::Instant::now()),
+        );
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -536,12 +549,15 @@ mod tests {
         job.add("m1", 0);
         job.add("m2", 1);
         job.add("m1", 2);
-        let args = job.cli_args();
+        let args = job.cli_args(Duration::from_millis(29_500));
         let lines: Vec<&str> = args.lines().collect();
         assert_eq!(lines[0], "--config-dir=/srv/salt-master");
         assert!(lines.contains(&"--timeout=7"));
         assert!(lines.contains(&"m1,m2"), "each minion once: {lines:?}");
-        assert!(lines.contains(&"base64 -d | sh -s"));
+        assert!(
+            lines.contains(&"base64 -d | if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL 31 sh -s; else exec sh -s; fi"),
+            "the probe is bounded by the deadline + 1 s on the minion: {lines:?}"
+        );
         assert!(lines.contains(&"stdin=ZWNobyBhCmVjaG8gYgo="));
         assert_eq!(salt_key_bin(&master.bin), "/opt/salt/bin/salt-key");
         assert_eq!(salt_key_bin("salt"), "salt-key");

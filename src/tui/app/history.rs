@@ -6,7 +6,9 @@
 use super::{App, Effect};
 use crate::model::{ExecKey, ResultRecord};
 use crate::store::{LatestEntry, LatestState};
+use crate::tui::components::detail::{RowKey, row_key};
 use crate::tui::components::header::StoredState;
+use crate::tui::components::timeline::TimelineView;
 use crate::tui::queries::{HistoryAnswer, HistoryData, HistoryProblem, HistoryQuery};
 use std::time::Duration;
 
@@ -25,8 +27,25 @@ impl App {
     }
 
     pub(super) fn on_history(&mut self, answer: HistoryAnswer, _fx: &mut Vec<Effect>) {
-        match (answer.query, answer.result) {
+        let result = match self.on_screen_answer(&answer.query, answer.result) {
+            Ok(()) => return,
+            Err(r) => r,
+        };
+        match (answer.query, result) {
             (_, Ok(HistoryData::Latest(state))) => self.apply_latest(state),
+            (HistoryQuery::Timeline { env, host, key }, Ok(HistoryData::Timeline(tl, at))) => {
+                self.set_timeline((env, host, key), TimelineView::Loaded(tl, at));
+            }
+            (HistoryQuery::Timeline { env, host, key }, Err(p)) => {
+                let why = match p {
+                    HistoryProblem::NoHistory => "no history yet".to_string(),
+                    HistoryProblem::NotStored(_) => {
+                        "not in the history yet (its first stored run will show here)".to_string()
+                    }
+                    HistoryProblem::Unreadable(why) => format!("history unreadable: {why}"),
+                };
+                self.set_timeline((env, host, key), TimelineView::Missing(why));
+            }
             (HistoryQuery::Latest { env }, Err(p)) => {
                 self.header.stored = None;
                 self.header.history_note = Some(match &p {
@@ -38,7 +57,98 @@ impl App {
                     self.status = format!("history: {why}");
                 }
             }
+            (HistoryQuery::Drift { env }, Ok(HistoryData::Drift(report))) => {
+                if self.drift.env.as_deref() == Some(env.as_str()) {
+                    self.drift.report = Some(report);
+                    self.drift.missing = None;
+                }
+            }
+            (HistoryQuery::Drift { env }, Err(p)) => {
+                if self.drift.env.as_deref() == Some(env.as_str()) {
+                    self.drift.report = None;
+                    self.drift.missing = Some(match p {
+                        HistoryProblem::NoHistory => "no history yet".to_string(),
+                        HistoryProblem::NotStored(_) => {
+                            format!("no history of {env} yet (its first stored run will show here)")
+                        }
+                        HistoryProblem::Unreadable(why) => format!("history unreadable: {why}"),
+                    });
+                }
+            }
+            (q, Ok(_)) => tracing::warn!("an answer of another kind for {q:?}"),
+            (q, Err(p)) => tracing::debug!("no answer for {q:?}: {p:?}"),
         }
+    }
+
+    /// Show the Drift screen of the current environment and ask for its report.
+    pub(super) fn open_drift(&mut self, fx: &mut Vec<Effect>) {
+        let Some(env) = self.current_env().map(str::to_string) else {
+            self.status = "no environment (no inventory loaded)".into();
+            return;
+        };
+        self.drift.open(&env);
+        self.screen = super::Screen::Drift;
+        fx.push(Effect::Query(HistoryQuery::Drift { env }));
+    }
+
+    /// Open a host × check of the current environment in the live table, detail open (from
+    /// the Drift screen): the scope widens to the environment, the filter is cleared.
+    pub(super) fn reveal(&mut self, host: &str, key: &str) {
+        let Some(env) = self.current_env().map(str::to_string) else {
+            return;
+        };
+        self.close_past_run();
+        self.screen = super::Screen::Live;
+        let Some(id) = self.table.results.find(&env, host, key) else {
+            self.status = format!("{host} {key} is not in the table");
+            return;
+        };
+        self.hosts.focus_env(&env);
+        self.categories.select(None);
+        self.table.failures_only = false;
+        self.table.filter.clear();
+        self.table.scope_changed();
+        self.table.reveal(id);
+        self.focus = super::Focus::Table;
+        self.set_detail_open(true);
+    }
+
+    /// Keep an answered timeline if it is still the row shown (a late answer for a row the
+    /// cursor has left is dropped).
+    fn set_timeline(&mut self, key: RowKey, view: TimelineView) {
+        if self
+            .detail
+            .timeline
+            .as_ref()
+            .is_some_and(|(k, _)| *k == key)
+        {
+            self.detail.timeline = Some((key, view));
+        }
+    }
+
+    /// What the screen needs from the history now that the view is settled: the timeline
+    /// and SOP of the row the detail pane shows, when that row changed. Called once per
+    /// burst of messages (after [`App::settle`]), so a held `j` asks once per frame at
+    /// most, and the query thread keeps only the newest of those.
+    pub fn history_requests(&mut self) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if !self.detail.open {
+            return fx;
+        }
+        let Some(rec) = self.table.selected_record() else {
+            return fx;
+        };
+        let key = row_key(&rec);
+        if self.detail.sop.as_ref().is_none_or(|(k, _)| *k != key) {
+            let md = self.sops.markdown(&rec);
+            self.detail.sop = Some((key.clone(), md));
+        }
+        if self.detail.timeline.as_ref().is_none_or(|(k, _)| *k != key) {
+            self.detail.timeline = Some((key.clone(), TimelineView::Loading));
+            let (env, host, key) = key;
+            fx.push(Effect::Query(HistoryQuery::Timeline { env, host, key }));
+        }
+        fx
     }
 
     /// Put the stored state under the live rows: rows this session already probed stay.
@@ -53,7 +163,8 @@ impl App {
                 rec.category.clone(),
                 rec.outcome,
             );
-            let Some(old) = self.table.upsert_stored(rec, e.age_secs, self.now) else {
+            let now = self.now;
+            let Some(old) = self.live_table().upsert_stored(rec, e.age_secs, now) else {
                 continue; // probed live in this session: the live result stays
             };
             shown += 1;
@@ -65,6 +176,12 @@ impl App {
             state.environment,
             state.entries.len()
         );
+        let acks = state
+            .entries
+            .iter()
+            .filter_map(|e| e.acknowledged.clone())
+            .collect();
+        self.table.replace_acks(&state.environment, acks);
         self.header.history_note = None;
         self.header.stored = Some(StoredState {
             environment: state.environment,
@@ -77,7 +194,7 @@ impl App {
 }
 
 /// A stored result as a table row.
-fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
+pub(super) fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
     ResultRecord {
         environment: env.to_string(),
         host: e.host.clone(),

@@ -2,8 +2,9 @@
 //! to the focused component, everything else changes the app (mode, focus, scope) or asks
 //! for an effect. `:` commands are parsed by [`crate::tui::command`] and applied here.
 
-use super::{App, Effect, Focus};
+use super::{App, Effect, Focus, Screen};
 use crate::tui::command::{self, Command};
+use crate::tui::components::drift::Grouping;
 use crate::tui::keymap::{Action, InputMode};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -18,8 +19,10 @@ impl App {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         if let (KeyCode::Char(c), true) = (key.code, plain) {
             match self.mode {
+                InputMode::Filter if self.screen == Screen::Runs => self.runs.push_filter(c),
                 InputMode::Filter => self.table.push_filter(c),
                 InputMode::Command => self.prompt.push(c),
+                InputMode::Ack => self.ack.push(c),
                 InputMode::Normal | InputMode::Help => {}
             }
         }
@@ -30,6 +33,14 @@ impl App {
         let page = self.table.page();
         if self.mode == InputMode::Help {
             return self.help.handle(a, page);
+        }
+        let normal = self.mode == InputMode::Normal;
+        match self.screen {
+            Screen::Drift => return normal && self.drift.handle(a, &self.theme),
+            Screen::Runs => return self.mode != InputMode::Command && self.runs.handle(a),
+            Screen::Diff => return normal && self.diff.handle(a, &self.theme),
+            Screen::Compare => return normal && self.compare.handle(a),
+            Screen::Live | Screen::PastRun => {}
         }
         match self.focus {
             Focus::Hosts => {
@@ -68,8 +79,57 @@ impl App {
     }
 
     pub(super) fn on_action(&mut self, a: Action, fx: &mut Vec<Effect>) {
+        if self.mode == InputMode::Ack {
+            self.on_ack_action(a, fx);
+            return;
+        }
         if self.move_focused(a) {
             return;
+        }
+        if self.on_screen_action(a, fx) {
+            return;
+        }
+        if self.screen == Screen::Runs && self.mode == InputMode::Filter {
+            match a {
+                Action::Accept => self.mode = InputMode::Normal,
+                Action::Cancel => {
+                    self.runs.filter.clear();
+                    self.mode = InputMode::Normal;
+                }
+                Action::DeleteChar => self.runs.pop_filter(),
+                _ => {}
+            }
+            if a != Action::Interrupt {
+                return;
+            }
+        }
+        if self.screen == Screen::Drift && self.mode == InputMode::Normal {
+            match a {
+                Action::Open => {
+                    if let Some((host, key)) = self.drift.selected(&self.theme) {
+                        self.reveal(&host, &key);
+                    }
+                    return;
+                }
+                Action::Back => {
+                    self.screen = Screen::Live;
+                    return;
+                }
+                Action::CycleSort => {
+                    self.drift.grouping = self.drift.grouping.next();
+                    self.drift.cursor = 0;
+                    self.status = format!("drift: grouped by {}", self.drift.grouping.label());
+                    return;
+                }
+                Action::Mark
+                | Action::Recheck
+                | Action::FailuresOnly
+                | Action::Filter
+                | Action::FocusNext
+                | Action::FocusPrev
+                | Action::OpenSop => return, // live-screen keys
+                _ => {}
+            }
         }
         match a {
             // movements the focused pane did not take
@@ -112,6 +172,22 @@ impl App {
                 _ => {}
             },
             Action::Mark => self.table.toggle_mark(),
+            Action::Acknowledge => self.open_ack_prompt(),
+            Action::Drift => {
+                self.close_past_run();
+                self.open_drift(fx);
+            }
+            Action::Runs => {
+                self.close_past_run();
+                self.open_runs(fx);
+            }
+            Action::OpenSop => match self.table.selected_record() {
+                Some(rec) => match self.sops.markdown(&rec) {
+                    Ok(md) => fx.push(Effect::Pager(md)),
+                    Err(why) => self.status = why,
+                },
+                None => self.status = "no row selected".into(),
+            },
             Action::Recheck => self.recheck(fx),
             Action::Rerun => self.rerun(fx),
             Action::FailuresOnly => {
@@ -240,6 +316,32 @@ impl App {
             Command::Recheck => self.on_action(Action::Recheck, fx),
             Command::Failures => self.on_action(Action::FailuresOnly, fx),
             Command::Theme(name) => fx.push(Effect::LoadTheme(name)),
+            Command::Drift(by) => {
+                if let Some(by) = by {
+                    match Grouping::parse(&by) {
+                        Some(g) => self.drift.grouping = g,
+                        None => {
+                            self.status =
+                                format!(":drift groups by host, check or category, not {by:?}");
+                            return;
+                        }
+                    }
+                }
+                self.close_past_run();
+                self.open_drift(fx);
+            }
+            Command::History => {
+                self.close_past_run();
+                self.open_runs(fx);
+            }
+            Command::Diff(a, b) => {
+                self.close_past_run();
+                self.open_diff(&a, &b, fx);
+            }
+            Command::Compare(other) => {
+                self.close_past_run();
+                self.open_compare(&other, fx);
+            }
             Command::Quit => self.do_quit(fx),
         }
     }

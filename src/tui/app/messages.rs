@@ -38,6 +38,8 @@ pub enum Msg {
     /// A run's results are committed to the history (its session finished): time to
     /// re-read the stored state.
     RunStored,
+    /// The worker stored an acknowledgement (or says why it could not).
+    Acked(Result<crate::model::Acknowledgement, String>),
 }
 
 /// What the event loop must do after an update.
@@ -47,6 +49,10 @@ pub enum Effect {
     StartRun(RunRequest),
     CancelRun,
     LoadTheme(String),
+    /// Hand the terminal to `$PAGER` (else `less`) showing this text, then take it back.
+    Pager(String),
     /// Ask the history (answered by a [`Msg::History`]).
     Query(crate::tui::queries::HistoryQuery),
+    /// Store an acknowledgement (answered by a [`Msg::Acked`]).
+    Acknowledge(crate::store::AckRequest),
 }

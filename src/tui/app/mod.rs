@@ -9,12 +9,17 @@
 //! - [`input`]: keys → actions → component or app changes; `:` commands.
 //! - [`run`]: executor events and run requests (re-check, re-run).
 //! - [`view`]: settling the table before a frame, and drawing the screen.
-//! - [`history`]: the history's answers (the stored state under the live rows).
+//! - [`history`]: the history's answers (the stored state under the live rows, timeline,
+//!   drift report).
+//! - [`screens`]: the Runs screen, a past run, the run-vs-run diff and `:compare`.
+//! - [`ack`]: the acknowledgement prompt (`a`) and the worker's answer.
 
+mod ack;
 mod history;
 mod input;
 mod messages;
 mod run;
+mod screens;
 mod view;
 
 pub use super::components::Tally;
@@ -23,12 +28,17 @@ pub use super::components::hosts::{EnvEntry, TreeItem};
 pub use history::STALE_AFTER;
 pub use messages::{Effect, Msg, RunRequest};
 
+use super::components::ack::AckPrompt;
 use super::components::categories::CategoriesPane;
+use super::components::compare::CompareScreen;
 use super::components::detail::DetailPane;
+use super::components::diff::DiffScreen;
+use super::components::drift::DriftScreen;
 use super::components::footer::CommandPrompt;
 use super::components::header::RunHeader;
 use super::components::help::HelpOverlay;
 use super::components::hosts::HostsPane;
+use super::components::runs::RunsScreen;
 use super::components::table::{ResultsTable, TableScope};
 use super::keymap::{InputMode, Keymap};
 use super::rows::RowId;
@@ -36,6 +46,24 @@ use super::theme::Theme;
 use crate::config::Selection;
 use std::collections::BTreeSet;
 use std::time::Instant;
+
+/// Which screen is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Screen {
+    /// Hosts, categories, results and detail (live, over the stored state).
+    #[default]
+    Live,
+    /// Readiness, new since the previous run, failing with streaks, flapping (`D`).
+    Drift,
+    /// Stored runs of the environment (`H`, `:history`).
+    Runs,
+    /// A past run, read-only, in the results table's layout.
+    PastRun,
+    /// Run-vs-run transitions.
+    Diff,
+    /// `:compare ENV`.
+    Compare,
+}
 
 /// Which pane has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +85,16 @@ pub struct App {
     pub categories: CategoriesPane,
     pub table: ResultsTable,
     pub detail: DetailPane,
+    pub drift: DriftScreen,
+    pub runs: RunsScreen,
+    pub diff: DiffScreen,
+    pub compare: CompareScreen,
+    /// A past run shown read-only (the live table parked inside).
+    pub past: Option<screens::PastRun>,
+    pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
+    pub ack: AckPrompt,
     pub focus: Focus,
     pub mode: InputMode,
     pub status: String,
@@ -67,6 +103,8 @@ pub struct App {
     pub quit: bool,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
+    /// The SOPs and what fills them (loaded with the configuration).
+    pub sops: std::sync::Arc<super::sops::SopBook>,
 }
 
 impl App {
@@ -95,8 +133,15 @@ impl App {
             categories: CategoriesPane::new(categories),
             table: ResultsTable::new(),
             detail: DetailPane::default(),
+            drift: DriftScreen::default(),
+            runs: RunsScreen::default(),
+            diff: DiffScreen::default(),
+            compare: CompareScreen::default(),
+            past: None,
+            screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
+            ack: AckPrompt::default(),
             focus: Focus::Table,
             mode: InputMode::Normal,
             status: String::new(),
@@ -104,6 +149,7 @@ impl App {
             size: (120, 40),
             quit: false,
             dirty: true,
+            sops: Default::default(),
         };
         if let Some(env) = app.initial.environment.clone() {
             app.hosts.focus_env(&env);
@@ -192,7 +238,7 @@ impl App {
             Msg::Exec(ev) => self.on_exec(ev),
             Msg::Planned(targets) => {
                 for (host, key, t) in targets {
-                    self.detail.probes.insert((host, key), t);
+                    self.detail.probes.insert(&host, key.as_str(), t);
                 }
                 return fx;
             }
@@ -211,7 +257,17 @@ impl App {
             }
             Msg::Opened => self.ask_latest(&mut fx),
             Msg::History(answer) => self.on_history(answer, &mut fx),
-            Msg::RunStored => self.ask_latest(&mut fx),
+            Msg::RunStored => {
+                // the stored state, the timeline and the drift report now include the run
+                self.detail.timeline = None;
+                self.ask_latest(&mut fx);
+                match self.screen {
+                    Screen::Drift => self.open_drift(&mut fx),
+                    Screen::Runs => self.open_runs(&mut fx),
+                    _ => {}
+                }
+            }
+            Msg::Acked(result) => self.on_acked(result, &mut fx),
         }
         if self.current_env() != env_before.as_deref() {
             self.ask_latest(&mut fx);
@@ -224,5 +280,10 @@ impl App {
     fn resized(&mut self) {
         self.table.height =
             super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
+        let body = super::layout::body_rows(self.size.0, self.size.1).max(1);
+        self.drift.height = body;
+        self.runs.height = body;
+        self.diff.height = body;
+        self.compare.height = body;
     }
 }

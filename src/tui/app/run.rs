@@ -4,7 +4,7 @@
 use super::{App, Effect, RunRequest, RunStatus};
 use crate::config::Selection;
 use crate::exec::Event;
-use crate::model::OutcomeCounts;
+use crate::model::{ExecKey, OutcomeCounts};
 use crate::tui::rows::RowId;
 use std::collections::BTreeSet;
 
@@ -40,25 +40,25 @@ impl App {
             ids.extend(self.selected());
         }
         ids.sort_unstable();
-        let rows = &self.table.results.rows;
-        let Some(first) = ids.first().and_then(|i| rows.get(*i as usize)) else {
+        let rows = &self.table.results;
+        let Some(first) = ids.first().and_then(|i| rows.row(*i)) else {
             self.status = "nothing to re-check".into();
             return;
         };
-        let env = first.rec.environment.clone();
+        let env = first.environment.to_string();
         let mut hosts = BTreeSet::new();
         let mut checks = BTreeSet::new();
         let mut only = Vec::new();
         for id in &ids {
-            let Some(row) = rows.get(*id as usize) else {
+            let Some(row) = rows.row(*id) else {
                 continue;
             };
-            if row.rec.environment != env {
+            if row.environment != env {
                 continue;
             }
-            hosts.insert(row.rec.host.clone());
-            checks.insert(row.rec.check_id.clone());
-            only.push((row.rec.host.clone(), row.rec.key.clone()));
+            hosts.insert(row.host.to_string());
+            checks.insert(row.check_id.to_string());
+            only.push((row.host.to_string(), ExecKey(row.key.to_string())));
         }
         let selection = Selection {
             environment: Some(env),
@@ -137,7 +137,7 @@ impl App {
                     rec.host.clone(),
                     rec.category.clone(),
                 );
-                let old = self.table.upsert(rec);
+                let old = self.live_table().upsert(rec);
                 if let (Some(run), Some(was)) = (&mut self.header.run, old)
                     && was != outcome
                 {

@@ -1,11 +1,13 @@
 //! Detail pane: the full check (id, title, module and probe subject), expected vs actual as
-//! a readable diff, the reason for non-pass outcomes, and a region for the host × check
-//! history and the SOP. Owns whether it is open, its scroll and the probe targets of the
-//! executions planned in this session.
+//! a readable diff, the reason for non-pass outcomes, the host × check timeline
+//! ([`super::timeline`]) and the check's SOP rendered from markdown with its placeholders
+//! filled. Owns whether it is open, its scroll, the probe targets of the executions planned
+//! in this session, and the timeline and SOP of the row it shows.
 
 use super::scroll_by;
 use super::styled;
-use crate::model::{ExecKey, Outcome, ProbeTarget, ResultRecord, describe_matcher};
+use super::timeline::{self, TimelineView};
+use crate::model::{Outcome, ResultRecord, describe_matcher};
 use crate::tui::keymap::Action;
 use crate::tui::rows::{attribute_verdicts, short_value};
 use crate::tui::theme::Theme;
@@ -14,15 +16,30 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use std::collections::HashMap;
+
+/// Which row the pane's history and SOP belong to: (environment, host, key).
+pub type RowKey = (String, String, String);
+
+/// The row key of a record.
+pub fn row_key(r: &ResultRecord) -> RowKey {
+    (
+        r.environment.clone(),
+        r.host.clone(),
+        r.key.as_str().to_string(),
+    )
+}
 
 /// The detail pane's state.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct DetailPane {
     pub open: bool,
     pub scroll: u16,
     /// Probe targets of the executions planned in this session, by (host, key).
-    pub probes: HashMap<(String, ExecKey), ProbeTarget>,
+    pub probes: crate::tui::rows::probes::ProbeIndex,
+    /// The timeline of the row shown (asked for when the row changes).
+    pub timeline: Option<(RowKey, TimelineView)>,
+    /// The SOP of the row shown, filled (markdown), or why there is none.
+    pub sop: Option<(RowKey, Result<String, String>)>,
 }
 
 impl DetailPane {
@@ -32,7 +49,13 @@ impl DetailPane {
     }
 
     /// The detail text of `rec` (pure; used by draw and tests).
-    pub fn lines(&self, rec: Option<&ResultRecord>, t: &Theme) -> Vec<Line<'static>> {
+    /// `stored_age`: the row shows a stored result this old (seconds), not a live one.
+    pub fn lines(
+        &self,
+        rec: Option<&ResultRecord>,
+        stored_age: Option<i64>,
+        t: &Theme,
+    ) -> Vec<Line<'static>> {
         let Some(r) = rec else {
             return vec![Line::from(styled("no row selected", t.muted))];
         };
@@ -54,16 +77,19 @@ impl DetailPane {
                 Span::raw(r.host.clone()),
                 styled(
                     format!(
-                        "  env {}  category {}  took {}",
+                        "  env {}  category {}{}",
                         r.environment,
                         r.category,
-                        crate::model::human_duration(r.duration)
+                        match stored_age {
+                            Some(_) => String::new(),
+                            None => format!("  took {}", crate::model::human_duration(r.duration)),
+                        }
                     ),
                     t.muted,
                 ),
             ]),
         ];
-        let probe = match self.probes.get(&(r.host.clone(), r.key.clone())) {
+        let probe = match self.probes.get(&r.host, r.key.as_str()) {
             Some(p) => vec![
                 label("probe", t),
                 Span::raw(format!("{} ", p.module)),
@@ -125,18 +151,26 @@ impl DetailPane {
             }
         }
         out.push(Line::default());
-        out.push(Line::from(styled("── history & SOP ──", t.border)));
-        let sop = r
-            .sop
-            .as_deref()
-            .map(|s| format!("SOP {s:?}"))
-            .unwrap_or_else(|| "no SOP".into());
-        out.push(Line::from(styled(
-            format!(
-                "  history of this host × check and the {sop} appear here with the history view"
-            ),
-            t.muted,
-        )));
+        let key = row_key(r);
+        match &self.timeline {
+            Some((k, view)) if *k == key => out.extend(timeline::lines(view, t)),
+            _ => out.extend(timeline::lines(&TimelineView::Loading, t)),
+        }
+        out.push(Line::default());
+        match &self.sop {
+            Some((k, Ok(md))) if *k == key => {
+                out.push(Line::from(vec![
+                    styled("── SOP ──", t.border),
+                    styled("  o opens it in $PAGER", t.muted),
+                ]));
+                out.extend(crate::tui::markdown::render(md, t));
+            }
+            Some((k, Err(why))) if *k == key => {
+                out.push(Line::from(styled("── SOP ──", t.border)));
+                out.push(Line::from(styled(format!("  {why}"), t.muted)));
+            }
+            _ => {}
+        }
         out
     }
 
@@ -155,7 +189,7 @@ impl DetailPane {
                 if focused { t.accent } else { t.muted },
             ))
             .border_style(if focused { t.accent } else { t.border });
-        let mut lines = self.lines(rec, t);
+        let mut lines = self.lines(rec, stored_age, t);
         if let (Some(age), true) = (stored_age, lines.len() > 1) {
             lines.insert(
                 1,

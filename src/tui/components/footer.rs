@@ -108,7 +108,7 @@ impl CommandPrompt {
                 }
                 Line::from(v)
             }
-            InputMode::Normal | InputMode::Help => {
+            InputMode::Normal | InputMode::Help | InputMode::Ack => {
                 let mut v = vec![Span::raw(format!(" {}", info.status))];
                 if !info.filter.is_empty() {
                     v.push(styled("  │ filter ", t.border));

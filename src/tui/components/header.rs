@@ -85,6 +85,8 @@ pub struct HeaderInfo<'a> {
     pub env: Option<&'a str>,
     pub help_key: &'a str,
     pub now: Instant,
+    /// Rows whose failure is acknowledged (left out of the verdict).
+    pub acknowledged: usize,
 }
 
 impl RunHeader {
@@ -189,6 +191,10 @@ impl RunHeader {
         let stored = self.stored_spans(info.env, t, info.now);
         if !stored.is_empty() {
             spans.extend(stored);
+            spans.push(sep());
+        }
+        if info.acknowledged > 0 {
+            spans.push(styled(format!("{} acked", info.acknowledged), t.muted));
             spans.push(sep());
         }
         spans.extend(self.run_spans(t, info.now));

@@ -25,7 +25,12 @@ impl HelpOverlay {
     /// The help text (pure).
     pub fn lines(keymap: &Keymap, t: &Theme) -> Vec<Line<'static>> {
         let mut out = Vec::new();
-        for mode in [InputMode::Normal, InputMode::Filter, InputMode::Command] {
+        for mode in [
+            InputMode::Normal,
+            InputMode::Filter,
+            InputMode::Command,
+            InputMode::Ack,
+        ] {
             if !out.is_empty() {
                 out.push(Line::default());
             }

@@ -4,7 +4,7 @@
 //! so 50k results cost the same as 50.
 
 use super::{step, styled};
-use crate::model::{ResultRecord, age_text, human_duration};
+use crate::model::{AckBook, Acknowledgement, ResultRecord, age_text, human_duration};
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
 use crate::tui::rows::{ResultSet, RowId, SortOrder, ViewFilter, is_failure};
@@ -47,6 +47,12 @@ pub struct ResultsTable {
     /// Rows showing a stored result (from the history) not re-probed in this session: the
     /// result's age when loaded, and when it was loaded.
     stored: HashMap<RowId, (i64, Instant)>,
+    /// Active acknowledgements (from the stored state and the `a` prompt).
+    acks: AckBook,
+    /// Rows whose failure an acknowledgement covers: dimmed, showing who, why, until when.
+    acked: HashMap<RowId, Acknowledgement>,
+    /// Put the cursor on this row at the next settle (opened from another screen).
+    reveal: Option<RowId>,
 }
 
 impl ResultsTable {
@@ -58,16 +64,19 @@ impl ResultsTable {
         }
     }
 
+    /// Put the cursor on `id` once the view is settled (when the view holds it).
+    pub fn reveal(&mut self, id: RowId) {
+        self.reveal = Some(id);
+    }
+
     /// The row under the cursor.
     pub fn selected(&self) -> Option<RowId> {
         self.view.get(self.cursor).copied()
     }
 
-    /// The record under the cursor.
-    pub fn selected_record(&self) -> Option<&ResultRecord> {
-        self.selected()
-            .and_then(|id| self.results.rows.get(id as usize))
-            .map(|r| &r.rec)
+    /// The record under the cursor (built from the compact row: one per frame at most).
+    pub fn selected_record(&self) -> Option<ResultRecord> {
+        self.selected().and_then(|id| self.results.record(id))
     }
 
     pub fn page(&self) -> usize {
@@ -108,13 +117,71 @@ impl ResultsTable {
             .map(|(age, at)| age + now.saturating_duration_since(*at).as_secs() as i64)
     }
 
+    /// Apply an acknowledgement (stored, or just made with `a`): the row it covers is dimmed
+    /// from now on, and so is every later result with the same value.
+    pub fn acknowledge(&mut self, ack: Acknowledgement) {
+        let row = self
+            .results
+            .find(&ack.environment, &ack.host, &ack.key)
+            .and_then(|id| self.results.record(id).map(|r| (id, r)));
+        if let Some((id, r)) = row
+            && ack.covers(&r, chrono::Utc::now())
+        {
+            self.acked.insert(id, ack.clone());
+            if !self.view_dirty {
+                self.touched.push(id);
+            }
+        }
+        self.acks.insert(ack);
+    }
+
+    /// The stored state of `env` was (re-)read: its active acknowledgements replace the ones
+    /// this table knew for `env` (one removed or lapsed elsewhere stops dimming its row).
+    pub fn replace_acks(&mut self, env: &str, acks: Vec<Acknowledgement>) {
+        for (e, h, k) in self.acks.keys_of(env) {
+            self.acks.remove(&e, &h, &k);
+        }
+        let rows = &self.results;
+        let gone: Vec<RowId> = self
+            .acked
+            .keys()
+            .copied()
+            .filter(|id| rows.row(*id).is_some_and(|r| r.environment == env))
+            .collect();
+        for id in gone {
+            self.acked.remove(&id);
+            if !self.view_dirty {
+                self.touched.push(id);
+            }
+        }
+        for a in acks {
+            self.acknowledge(a);
+        }
+    }
+
+    /// The acknowledgement covering a row, if any.
+    pub fn acknowledgement(&self, id: RowId) -> Option<&Acknowledgement> {
+        self.acked.get(&id)
+    }
+
+    /// How many rows an acknowledgement covers.
+    pub fn acked_count(&self) -> usize {
+        self.acked.len()
+    }
+
     /// How many rows still show a stored result.
     pub fn stored_count(&self) -> usize {
         self.stored.len()
     }
 
     fn upsert_row(&mut self, rec: ResultRecord) -> (RowId, Option<crate::model::Outcome>) {
+        // A new value of an acknowledged check is another drift: the row is no longer covered.
+        let ack = self.acks.covering(&rec).cloned();
         let (id, old) = self.results.upsert(rec);
+        match ack {
+            Some(a) => self.acked.insert(id, a),
+            None => self.acked.remove(&id),
+        };
         if !self.view_dirty {
             match old {
                 None => self.fresh.push(id),
@@ -177,10 +244,7 @@ impl ResultsTable {
 
     /// Whether the result in a row counts as a failure (for the failures-only toggle).
     pub fn row_is_failure(&self, id: RowId) -> bool {
-        self.results
-            .rows
-            .get(id as usize)
-            .is_some_and(|r| is_failure(r.rec.outcome))
+        self.results.outcome(id).is_some_and(is_failure)
     }
 
     fn view_filter(&self, scope: &TableScope) -> ViewFilter {
@@ -198,7 +262,9 @@ impl ResultsTable {
     pub fn settle(&mut self, scope: &TableScope) {
         /// Above this many replaced rows a full rebuild is cheaper than moving each one.
         const MAX_MOVES: usize = 64;
-        let keep = if self.cursor == 0 {
+        let keep = if let Some(id) = self.reveal.take() {
+            Some(id)
+        } else if self.cursor == 0 {
             None
         } else {
             self.selected()
@@ -228,6 +294,9 @@ impl ResultsTable {
         self.fresh.clear();
         self.touched.clear();
         self.view_dirty = false;
+        // Keep the name orders current a frame's worth at a time, so the next full rebuild
+        // (a keystroke, a toggle) never sorts a backlog.
+        self.results.fold_orders();
         if changed
             && let Some(id) = keep
             && let Some(pos) = self.view.iter().position(|r| *r == id)
@@ -299,7 +368,8 @@ impl ResultsTable {
             .collect();
         let host_w = visible
             .iter()
-            .map(|id| self.results.rows[*id as usize].rec.host.chars().count())
+            .filter_map(|id| self.results.row(*id))
+            .map(|r| r.host.chars().count())
             .max()
             .unwrap_or(4)
             .clamp(4, 20) as u16;
@@ -308,8 +378,9 @@ impl ResultsTable {
         let key_w = self.key_column_width(inner.width, host_w, show_cat, show_sev, show_dur);
         let mut rows = Vec::with_capacity(visible.len());
         for (i, id) in visible.iter().enumerate() {
-            let row = &self.results.rows[*id as usize];
-            let r = &row.rec;
+            let Some(r) = self.results.row(*id) else {
+                continue;
+            };
             let hits = if filtering {
                 self.results.match_indices(*id)
             } else {
@@ -317,7 +388,7 @@ impl ResultsTable {
             };
             let host_len = r.host.chars().count();
             let key_start = host_len + 1;
-            let key_len = r.key.as_str().chars().count();
+            let key_len = r.key.chars().count();
             let cat_start = key_start + key_len + 1 + r.title.chars().count() + 1;
             let mark = if self.marks.contains(id) {
                 styled("●", t.accent)
@@ -326,9 +397,9 @@ impl ResultsTable {
             };
             let mut cells = vec![
                 Cell::from(mark),
-                Cell::from(highlighted(&r.host, 0, &hits, Style::default(), hl)),
+                Cell::from(highlighted(r.host, 0, &hits, Style::default(), hl)),
                 {
-                    let (key, key_hits) = elide_middle(r.key.as_str(), key_w, key_start, &hits);
+                    let (key, key_hits) = elide_middle(r.key, key_w, key_start, &hits);
                     Cell::from(highlighted(
                         &key,
                         key_start,
@@ -340,11 +411,7 @@ impl ResultsTable {
             ];
             if show_cat {
                 cells.push(Cell::from(highlighted(
-                    &r.category,
-                    cat_start,
-                    &hits,
-                    t.muted,
-                    hl,
+                    r.category, cat_start, &hits, t.muted, hl,
                 )));
             }
             if show_sev {
@@ -356,8 +423,26 @@ impl ResultsTable {
                 Some(_) => t.outcome(r.outcome).add_modifier(Modifier::DIM),
                 None => t.outcome(r.outcome),
             };
-            cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
-            cells.push(Cell::from(row.summary.clone()));
+            let ack = self.acked.get(id);
+            match ack {
+                // its own bucket: neither pass nor fail, who/why/until in place of the value
+                Some(a) => {
+                    cells.push(Cell::from(styled("acked", t.muted)));
+                    cells.push(Cell::from(styled(
+                        format!(
+                            "{} ({}, until {})",
+                            a.reason,
+                            a.user,
+                            a.expires_at.format("%Y-%m-%d")
+                        ),
+                        t.muted,
+                    )));
+                }
+                None => {
+                    cells.push(Cell::from(styled(r.outcome.as_str(), outcome_style)));
+                    cells.push(Cell::from(r.summary()));
+                }
+            }
             if show_dur {
                 cells.push(Cell::from(match stored {
                     Some(age) => styled(age_text(age), t.muted.add_modifier(Modifier::ITALIC)),
@@ -365,6 +450,9 @@ impl ResultsTable {
                 }));
             }
             let mut tr = Row::new(cells);
+            if ack.is_some() {
+                tr = tr.style(Style::default().add_modifier(Modifier::DIM));
+            }
             if self.offset + i == self.cursor {
                 tr = tr.style(if focused {
                     t.selection
