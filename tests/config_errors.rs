@@ -389,3 +389,26 @@ fn timeout_is_for_command_checks_and_positive() {
         Some(std::time::Duration::from_millis(2500))
     );
 }
+
+#[test]
+fn os_family_names_os_release_ids() {
+    let check = |families: &str| {
+        format!(
+            "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = {{ sysctl = \"a.b\" }}\nos_family = {families}\n"
+        )
+    };
+    let e = err(&check("[\"RHEL\"]"));
+    assert_eq!(
+        e,
+        "$DIR/checks/c.toml:6:13: check `a`: os_family: expected os-release IDs (lowercase letters, digits, `._-`) like \"debian\" or \"rhel\", found \"RHEL\""
+    );
+    let e = err(&check("[]"));
+    assert!(e.contains("os_family is empty"), "{e}");
+    let e = err(&check("\"debian\""));
+    assert!(
+        e.starts_with("$DIR/checks/c.toml:6:13: invalid type"),
+        "{e}"
+    );
+    let loaded = load(INVENTORY, &[("c.toml", &check("[\"debian\", \"rhel\"]"))]).unwrap();
+    assert_eq!(loaded.checks[0].os_family, ["debian", "rhel"]);
+}
