@@ -352,6 +352,15 @@ fn main() {
     let mut term = Terminal::new(TestBackend::new(W, H)).expect("terminal");
     serve(&mut app, &q, &mut rx, Msg::Opened);
     app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.settle();
+    for e in app.history_requests() {
+        // the first row shown is asked for at once
+        if let driftscope::tui::app::Effect::Query(query) = e {
+            q.ask(query);
+            let a = next_answer(&mut rx);
+            app.update(Msg::History(a));
+        }
+    }
     draw(&mut app, &mut term);
     let mut raw_tl = Vec::new();
     let timeline = repeat(reps * 5, || {

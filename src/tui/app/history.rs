@@ -164,8 +164,15 @@ impl App {
     fn apply_latest(&mut self, state: LatestState) {
         let (status, why, oldest) = state.readiness(STALE_AFTER.as_secs() as i64);
         let mut shown = 0;
-        for e in &state.entries {
-            let rec = stored_record(&state.environment, e);
+        let total = state.entries.len();
+        let acks = state
+            .entries
+            .iter()
+            .filter_map(|e| e.acknowledged.clone())
+            .collect();
+        for e in state.entries {
+            let age_secs = e.age_secs;
+            let rec = stored_record_of(&state.environment, e);
             let (env, host, cat, outcome) = (
                 rec.environment.clone(),
                 rec.host.clone(),
@@ -173,7 +180,7 @@ impl App {
                 rec.outcome,
             );
             let now = self.now;
-            let Some(old) = self.live_table().upsert_stored(rec, e.age_secs, now) else {
+            let Some(old) = self.live_table().upsert_stored(rec, age_secs, now) else {
                 continue; // probed live in this session: the live result stays
             };
             shown += 1;
@@ -183,13 +190,8 @@ impl App {
         tracing::info!(
             "stored state of {}: {} results, {shown} shown as stored",
             state.environment,
-            state.entries.len()
+            total
         );
-        let acks = state
-            .entries
-            .iter()
-            .filter_map(|e| e.acknowledged.clone())
-            .collect();
         self.table.replace_acks(&state.environment, acks);
         self.header.history_note = None;
         self.header.stored = Some(StoredState {
@@ -202,21 +204,21 @@ impl App {
     }
 }
 
-/// A stored result as a table row.
-pub(super) fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
+/// A stored result as a table row (moved, not copied: the stored state can be 50k rows).
+pub(super) fn stored_record_of(env: &str, e: LatestEntry) -> ResultRecord {
     ResultRecord {
         environment: env.to_string(),
-        host: e.host.clone(),
-        key: ExecKey(e.key.clone()),
-        check_id: e.check_id.clone(),
-        title: e.title.clone(),
-        category: e.category.clone(),
+        host: e.host,
+        key: ExecKey(e.key),
+        check_id: e.check_id,
+        title: e.title,
+        category: e.category,
         severity: e.severity,
         outcome: e.outcome,
-        expected: e.expected.clone(),
-        actual: e.actual.clone(),
-        reason: e.reason.clone(),
+        expected: e.expected,
+        actual: e.actual,
+        reason: e.reason,
         duration: Duration::ZERO,
-        sop: e.sop.clone(),
+        sop: e.sop,
     }
 }
