@@ -66,6 +66,7 @@ fn exec(module: &str, subject: &str, expect: Value) -> Execution {
         sop: None,
         timeout: None,
         secret: None,
+        os_family: Vec::new(),
     }
 }
 

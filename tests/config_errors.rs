@@ -391,18 +391,24 @@ fn timeout_is_for_command_checks_and_positive() {
 }
 
 #[test]
-fn os_family_tag_is_this_machines_family_and_only_for_local_hosts() {
-    const CHECK: &str =
-        "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = { sysctl = \"a.b\" }\n";
-    let local = "[environment]\nname = \"e\"\n[[host]]\nname = \"here\"\ntransport = \"local\"\ntags = [\"linux\", \"{os_family}\"]\n";
-    let l = load(local, &[("c.toml", CHECK)]).unwrap();
-    let tags = &l.environments[0].hosts[0].tags;
-    assert!(!tags.iter().any(|t| t.contains('{')), "{tags:?}");
-    assert_eq!(tags.len(), 2, "linux and this machine's family: {tags:?}");
-    let ssh = "[environment]\nname = \"e\"\n[[host]]\nname = \"web\"\ntags = [\"{os_family}\"]\n";
-    let e = load(ssh, &[("c.toml", CHECK)]).unwrap_err();
+fn os_family_names_os_release_ids() {
+    let check = |families: &str| {
+        format!(
+            "category = \"x\"\n[[check]]\nid = \"a\"\ntitle = \"t\"\nprobe = {{ sysctl = \"a.b\" }}\nos_family = {families}\n"
+        )
+    };
+    let e = err(&check("[\"RHEL\"]"));
+    assert_eq!(
+        e,
+        "$DIR/checks/c.toml:6:13: check `a`: os_family: expected os-release IDs (lowercase letters, digits, `._-`) like \"debian\" or \"rhel\", found \"RHEL\""
+    );
+    let e = err(&check("[]"));
+    assert!(e.contains("os_family is empty"), "{e}");
+    let e = err(&check("\"debian\""));
     assert!(
-        e.ends_with("/inv.toml:3:1: host `web`: the tag {os_family} is this machine's OS family and only means something for transport = \"local\": expected a family tag such as \"debian\" or \"rhel\" for this host"),
+        e.starts_with("$DIR/checks/c.toml:6:13: invalid type"),
         "{e}"
     );
+    let loaded = load(INVENTORY, &[("c.toml", &check("[\"debian\", \"rhel\"]"))]).unwrap();
+    assert_eq!(loaded.checks[0].os_family, ["debian", "rhel"]);
 }

@@ -431,10 +431,10 @@ fn sigint() -> Row {
     row
 }
 
-/// The remote probe of the killed run sleeps this long: with driftscope gone, nothing on
-/// the host ends it earlier (see the closing note of issue 14), and its master lives until
-/// that session ends plus ControlPersist.
-const KILLED_PROBE_SECS: u64 = 6;
+/// The remote probe of the killed run sleeps far longer than its deadline: with driftscope
+/// gone, only the host's own `timeout` (the deadline + the transport's grace) ends it.
+const KILLED_PROBE_SECS: u64 = 60;
+const REMOTE_GRACE_SECS: u64 = driftscope::transport::ssh::REMOTE_GRACE.as_secs();
 
 fn sigkill_then_next_run() -> Row {
     let s = Scene::new("", Some(&format!("sleep {KILLED_PROBE_SECS}")));
@@ -446,11 +446,30 @@ fn sigkill_then_next_run() -> Row {
     let _ = child.wait();
     let secs = started.elapsed().as_secs_f64();
     let mut problems = Vec::new();
-    // No master outlives its ControlPersist: 4 s after its last session ended (the killed
-    // run's remote probe ends on its own), plus 3 s of slack.
-    let masters = s
-        .fleet
-        .ssh_clients_after(Duration::from_secs(KILLED_PROBE_SECS + 4 + 3));
+    // Nothing the killed run started on the host outlives its deadline + the grace (+ 3 s of
+    // slack): the remote `timeout` kills the probe's process group.
+    let bound = started + Duration::from_secs(s.deadline + REMOTE_GRACE_SECS + 3);
+    let remote = loop {
+        let left: Vec<_> = s
+            .fleet
+            .leftovers()
+            .into_iter()
+            .filter(|(_, comm, _)| comm != "ssh" && comm != "sshd")
+            .collect();
+        if left.is_empty() || Instant::now() > bound {
+            break left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if !remote.is_empty() {
+        problems.push(format!(
+            "the killed run's remote probe outlived deadline + grace: {remote:?}"
+        ));
+    }
+    // No master outlives its ControlPersist: 4 s after its last session ended, plus 3 s.
+    let masters = s.fleet.ssh_clients_after(
+        bound.saturating_duration_since(Instant::now()) + Duration::from_secs(4 + 3),
+    );
     if !masters.is_empty() {
         problems.push(format!("ssh masters outlived ControlPersist: {masters:?}"));
     }
@@ -486,7 +505,7 @@ fn sigkill_then_next_run() -> Row {
     Row {
         fault: "SIGKILL mid-run, then the next run",
         outcome: format!(
-            "run marked incomplete; masters gone after the remote probe ({KILLED_PROBE_SECS} s) + ControlPersist"
+            "run marked incomplete; remote probe ({KILLED_PROBE_SECS} s) killed at deadline + {REMOTE_GRACE_SECS} s; masters gone after ControlPersist"
         ),
         secs,
         stored: stored_note,

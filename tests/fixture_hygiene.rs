@@ -1,7 +1,9 @@
 //! Fixtures that capture a machine hold only what their test needs: no process of the
 //! machine they were captured on (other programs' command lines, their environment), no
-//! environment blobs anywhere. Re-capture the process fixtures with
-//! `scripts/capture-process-fixtures.sh` (a fresh PID namespace) when this fails.
+//! environment blobs anywhere, no account, group or mount of that machine. Re-capture the
+//! process fixtures with `scripts/capture-process-fixtures.sh` (a fresh PID namespace) and the
+//! user, group and mount fixtures with `scripts/capture-account-mount-fixtures.sh` (a chroot
+//! in a fresh mount namespace) when this fails.
 
 use std::path::{Path, PathBuf};
 
@@ -107,4 +109,47 @@ fn process_captures_list_only_the_tests_own_processes() {
         }
         assert!(processes >= 8, "{name}: only {processes} processes parsed");
     }
+}
+
+/// The accounts and groups `scripts/capture-account-mount-fixtures.sh` writes into its chroot.
+const OWN_ACCOUNTS: [&str; 6] = ["root", "daemon", "sshd", "nobody", "shadow", "ssl-cert"];
+const OWN_GROUPS_ONLY: [&str; 2] = ["postgres", "nogroup"];
+/// The mounts of that chroot: its tmpfs root, /proc and the tmpfs with a space in its path.
+const OWN_MOUNTS: [&str; 3] = ["/", "/proc", "/mnt/with\\040space"];
+
+/// The account, group and mount captures hold only the capture's own chroot: no account,
+/// group or mount of the machine they were captured on.
+#[test]
+fn account_and_mount_captures_hold_only_the_captures_own_chroot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/probe/testdata");
+    let mut entries = 0;
+    for name in ["user/getent.out", "group/getent.out"] {
+        let path = dir.join(name);
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+        for (n, line) in text.lines().enumerate() {
+            if line.starts_with("@@") {
+                continue;
+            }
+            let account = line.split(':').next().unwrap_or("");
+            entries += 1;
+            assert!(
+                OWN_ACCOUNTS.contains(&account) || OWN_GROUPS_ONLY.contains(&account),
+                "{}:{}: {account:?} is not an account or group of the capture's chroot: {line:.120}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    assert!(
+        entries >= 10,
+        "only {entries} account and group lines parsed"
+    );
+    let path = dir.join("mount/mounts.out");
+    let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+    let mounts: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("/proc/self/mounts\0"))
+        .filter_map(|l| l.split(' ').nth(1))
+        .collect();
+    assert_eq!(mounts, OWN_MOUNTS, "{}", path.display());
 }

@@ -5,6 +5,7 @@
 //! each logging its argv (NUL-separated, byte-exact) and exiting. Asserted per case:
 //! - only programs on the allow-list of the script's modules (`Module::programs`) and of the
 //!   script itself (`batch::PROGRAMS`) ran;
+//! - every module's fragment ran (each module has a check here, the six of issue 11 included);
 //! - every subject arrived as one argument, byte for byte, where its module passes it on;
 //! - the canary the strings try to create (`>canary`, `$(touch canary)`, …) does not exist.
 
@@ -101,15 +102,24 @@ fn hostile() -> impl Strategy<Value = String> {
 /// still goes to the script): greedily keep each character the module's own validation
 /// accepts after what was kept.
 fn shaped(m: ModuleKind, s: &str) -> String {
-    let mut out = String::from("x");
+    shaped_around(m, "x", "", s)
+}
+
+/// `shaped` for subjects with a fixed frame: `prefix` + kept characters + `suffix` (a URL's
+/// scheme, an address's `:port`), each character kept when the whole still validates.
+fn shaped_around(m: ModuleKind, prefix: &str, suffix: &str, s: &str) -> String {
+    let mut out = String::from(prefix);
     // Without the spaces `hostile` puts inside braces, `{name}` would be a placeholder.
     for c in s.chars().filter(|c| !"{}".contains(*c)) {
         out.push(c);
-        if module(m).validate_subject(&out).is_err() {
+        if module(m)
+            .validate_subject(&format!("{out}{suffix}"))
+            .is_err()
+        {
             out.pop();
         }
     }
-    out
+    out + suffix
 }
 
 struct Case {
@@ -217,6 +227,36 @@ id = "kmod"
 title = "kmod"
 probe = {{ kernel_module = {km} }}
 [[check]]
+id = "http"
+title = "http"
+probe = {{ http = {url} }}
+expect = {{ status = 200, body = {m}, headers = {{ contains = [{m}] }} }}
+[[check]]
+id = "dns"
+title = "dns"
+probe = {{ dns = {dns} }}
+expect = {{ addresses = {{ contains = [{m}] }} }}
+[[check]]
+id = "addr"
+title = "addr"
+probe = {{ addr = {addr} }}
+[[check]]
+id = "iface"
+title = "interface"
+probe = {{ interface = {iface} }}
+expect = {{ mtu = {m}, addresses = {{ contains = [{m}] }} }}
+[[check]]
+id = "os"
+title = "os"
+probe = {{ os = "release" }}
+expect = {{ id = {m}, version = {m} }}
+[[check]]
+id = "x509"
+title = "x509"
+for_each = {{ p = [{v}] }}
+probe = {{ x509 = "/tmp/ds-inj/{{p}}.pem" }}
+expect = {{ subject = {m}, sans = {{ contains = [{m}] }} }}
+[[check]]
 id = "cmd"
 title = "a command's matchers never reach the script"
 probe = {{ command = "id -u" }}
@@ -229,6 +269,10 @@ expect = {{ stdout = {m}, stderr = {m} }}
         a = subject(ModuleKind::User),
         pk = subject(ModuleKind::Package),
         km = subject(ModuleKind::KernelModule),
+        url = toml_str(&shaped_around(ModuleKind::Http, "http://h/", "", &value)),
+        dns = subject(ModuleKind::Dns),
+        addr = toml_str(&shaped_around(ModuleKind::Addr, "x", ":22", &value)),
+        iface = subject(ModuleKind::Interface),
     );
     std::fs::create_dir_all(d.join("checks")).unwrap();
     std::fs::write(d.join("checks/inj.toml"), checks).unwrap();
@@ -378,7 +422,17 @@ fn run_case(host: &str, var: &str, value: &str, matcher: &str) {
         let s = e.target.subject.as_bytes();
         let expect: Option<(&str, Vec<u8>)> = match e.target.module {
             ModuleKind::File | ModuleKind::Directory => Some(("stat", s.to_vec())),
-            ModuleKind::User | ModuleKind::Group => Some(("getent", s.to_vec())),
+            ModuleKind::User | ModuleKind::Group | ModuleKind::Dns => Some(("getent", s.to_vec())),
+            ModuleKind::Http => Some(("curl", s.to_vec())),
+            ModuleKind::Addr => Some((
+                "timeout",
+                // The check's subject is `<host>:22`; the host goes on as one argument.
+                e.target
+                    .subject
+                    .strip_suffix(":22")
+                    .unwrap_or_default()
+                    .into(),
+            )),
             ModuleKind::Service => Some(("systemctl", s.to_vec())),
             ModuleKind::Package => Some((
                 "grep",
@@ -397,6 +451,14 @@ fn run_case(host: &str, var: &str, value: &str, matcher: &str) {
                 ran_with(program, &arg),
                 "{program} never got {:?} as one argument",
                 String::from_utf8_lossy(&arg)
+            );
+        }
+        if e.target.module == ModuleKind::X509 {
+            // The PEM is read through the shared read, parsed in driftscope.
+            assert!(
+                ran_with("grep", s),
+                "the shared read never got the PEM path {:?}",
+                e.target.subject
             );
         }
         if e.target.module == ModuleKind::File {
@@ -427,10 +489,20 @@ fn run_case(host: &str, var: &str, value: &str, matcher: &str) {
             .map(|e| &e.target.subject)
             .collect::<Vec<_>>()
     );
+    // Every module's fragment was reached: each of these runs for its check whatever the
+    // hostile text was (curl for http, getent ahosts for dns, timeout for addr, ip for the
+    // interface's addresses).
+    for program in ["stat", "getent", "curl", "timeout", "ip"] {
+        assert!(
+            ran(program),
+            "{program} always runs:\n{output}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert!(
-        ran("stat") && ran("getent"),
-        "stat and getent always run:\n{output}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        runs.iter()
+            .any(|argv| argv[0] == b"getent" && argv.get(1).is_some_and(|a| a == b"ahosts")),
+        "the dns fragment never ran getent ahosts"
     );
 }
 

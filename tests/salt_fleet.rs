@@ -49,6 +49,7 @@ fn command_ok(cmd: &str) -> Execution {
         expect: vec![("exit_status".into(), Matcher::Equals(Value::from(0)))],
         sop: None,
         secret: None,
+        os_family: Vec::new(),
         timeout: None,
     }
 }

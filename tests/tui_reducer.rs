@@ -466,7 +466,11 @@ fn unknown_command_and_unknown_names_explain(mut done: App) {
 
 #[rstest]
 fn tab_completes_commands_and_hosts(mut done: App) {
-    send(&mut done, [key(':'), key('h'), code(KeyCode::Tab)]);
+    // (`:h` alone is ambiguous now: host, history)
+    send(
+        &mut done,
+        [key(':'), key('h'), key('o'), code(KeyCode::Tab)],
+    );
     assert_eq!(done.prompt.line, "host ");
     send(&mut done, typed("loc"));
     send(&mut done, [code(KeyCode::Tab)]);

@@ -224,6 +224,33 @@ pub(super) fn build_check(
         }
         None => (Vec::new(), None),
     };
+    let os_family = match rc.os_family {
+        None => Vec::new(),
+        Some(list) => {
+            let span = list.span();
+            let list = list.into_inner();
+            let valid = |f: &String| {
+                !f.is_empty()
+                    && f.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+            };
+            if let Some(bad) = list.iter().find(|f| !valid(f)) {
+                return Err(file.error(
+                    span,
+                    format!(
+                        "check `{id}`: os_family: expected os-release IDs (lowercase letters, digits, `._-`) like \"debian\" or \"rhel\", found {bad:?}"
+                    ),
+                ));
+            }
+            if list.is_empty() {
+                return Err(file.error(
+                    span,
+                    format!("check `{id}`: os_family is empty: expected at least one os-release ID, or leave it out"),
+                ));
+            }
+            list
+        }
+    };
     let check = Check {
         id,
         title: rc.title.get_ref().clone(),
@@ -238,6 +265,7 @@ pub(super) fn build_check(
         sop: rc.sop,
         timeout,
         secret: rc.secret,
+        os_family,
         origin: file.location(whole.clone()),
     };
     let spans = CheckSpans {

@@ -137,6 +137,7 @@ pub fn expand(check: &Check, env: &str, host: &Host) -> Result<Vec<Execution>, E
             sop: check.sop.clone(),
             timeout: check.timeout,
             secret: check.secret,
+            os_family: check.os_family.clone(),
         });
     }
     Ok(out)

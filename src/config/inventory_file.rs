@@ -7,50 +7,6 @@ fn this_hostname() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-/// The tag that stands for this machine's OS family in a local host's `tags`.
-const OS_FAMILY_TAG: &str = "{os_family}";
-
-/// This machine's OS family from os-release: `rhel` (RHEL, CentOS, Rocky, Alma, Fedora,
-/// Amazon Linux), `debian` (Debian, Ubuntu …), `suse`, else the plain `ID`; `None` when
-/// os-release cannot be read.
-fn this_os_family() -> Option<String> {
-    let text = std::fs::read_to_string("/etc/os-release")
-        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
-        .ok()?;
-    os_family(&text)
-}
-
-fn os_family(os_release: &str) -> Option<String> {
-    let field = |name: &str| {
-        os_release.lines().find_map(|l| {
-            let v = l.strip_prefix(name)?.strip_prefix('=')?;
-            Some(
-                v.trim()
-                    .trim_matches(|c| c == '"' || c == '\'')
-                    .to_ascii_lowercase(),
-            )
-        })
-    };
-    let id = field("ID")?;
-    let like = field("ID_LIKE").unwrap_or_default();
-    let words: Vec<&str> = std::iter::once(id.as_str())
-        .chain(like.split_whitespace())
-        .collect();
-    let family = if words
-        .iter()
-        .any(|w| matches!(*w, "rhel" | "fedora" | "centos" | "amzn"))
-    {
-        "rhel"
-    } else if words.iter().any(|w| matches!(*w, "debian" | "ubuntu")) {
-        "debian"
-    } else if words.iter().any(|w| w.contains("suse")) {
-        "suse"
-    } else {
-        id.as_str()
-    };
-    Some(family.to_string())
-}
-
 pub(super) fn load_inventory(file: &SourceFile) -> Result<(Environment, String), ConfigError> {
     let raw: RawInventory = file.parse()?;
     let env_name = raw.environment.name.get_ref().trim().to_string();
@@ -88,21 +44,6 @@ pub(super) fn load_inventory(file: &SourceFile) -> Result<(Environment, String),
         let mut vars = d.vars.clone();
         vars.extend(h.vars);
         let transport = h.transport.or(d.transport).unwrap_or(TransportKind::Ssh);
-        if tags.iter().any(|t| t == OS_FAMILY_TAG) {
-            if transport != TransportKind::Local {
-                return Err(file.error(
-                    span,
-                    format!("host `{name}`: the tag {OS_FAMILY_TAG} is this machine's OS family and only means something for transport = \"local\": expected a family tag such as \"debian\" or \"rhel\" for this host"),
-                ));
-            }
-            let family = this_os_family();
-            tags.retain(|t| t != OS_FAMILY_TAG);
-            if let Some(f) = family
-                && !tags.contains(&f)
-            {
-                tags.push(f);
-            }
-        }
         let address = match h.address {
             Some(a) if a == "{hostname}" => this_hostname(),
             Some(a) if !a.trim().is_empty() => a,
@@ -221,28 +162,4 @@ fn salt_master(
         master.bin = bin.clone();
     }
     Ok(master)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::os_family;
-
-    #[test]
-    fn families_from_os_release() {
-        let fam = |t: &str| os_family(t).unwrap_or_default();
-        assert_eq!(fam("ID=debian\nVERSION_ID=\"12\"\n"), "debian");
-        assert_eq!(fam("ID=ubuntu\nID_LIKE=debian\n"), "debian");
-        assert_eq!(
-            fam("ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n"),
-            "rhel"
-        );
-        assert_eq!(fam("ID=fedora\n"), "rhel");
-        assert_eq!(fam("ID=\"amzn\"\nID_LIKE=\"centos rhel fedora\"\n"), "rhel");
-        assert_eq!(
-            fam("ID=\"opensuse-leap\"\nID_LIKE=\"suse opensuse\"\n"),
-            "suse"
-        );
-        assert_eq!(fam("ID=alpine\n"), "alpine");
-        assert_eq!(os_family("NAME=x\n"), None);
-    }
 }

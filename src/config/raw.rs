@@ -111,6 +111,9 @@ pub struct RawCheck {
     /// `secret = true`: content-derived values are stored and shown only redacted;
     /// `secret = false`: not secret even on a sensitive path (see [`crate::model::Check::secret`]).
     pub secret: Option<bool>,
+    /// `os_family = ["rhel", "fedora"]`: the check applies only to hosts whose /etc/os-release
+    /// `ID` or `ID_LIKE` names one of these (see [`crate::model::Check::os_family`]).
+    pub os_family: Option<Spanned<Vec<String>>>,
     /// Documentation only; accepted so files can describe themselves.
     #[serde(default)]
     #[allow(dead_code)]

@@ -282,6 +282,12 @@ pub struct Check {
     /// hash; `Some(false)` lifts the sensitive-path guard on nearest lines; `None` = neither.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<bool>,
+    /// `os_family = [..]`: the check applies only where the host's /etc/os-release `ID` or one
+    /// of its `ID_LIKE` words is in this list (InSpec's `only_if { os.family … }`, decided on
+    /// the host from the same probe, no tagging); elsewhere it is `not_applicable`. Empty: every
+    /// host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub os_family: Vec<String>,
     /// Where the check is defined, for messages: `checks/ssh.toml:12:1`.
     pub origin: String,
 }
@@ -328,6 +334,8 @@ pub struct Execution {
     pub timeout: Option<Duration>,
     /// The check's `secret` declaration ([`Check::secret`]).
     pub secret: Option<bool>,
+    /// The check's `os_family` ([`Check::os_family`]); empty: every host.
+    pub os_family: Vec<String>,
 }
 
 /// All executions planned for one host.

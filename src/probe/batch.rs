@@ -18,6 +18,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// the lanes' forwarding `cat`, the shared read's `grep` and `head`.
 pub const PROGRAMS: [&str; 3] = ["cat", "grep", "head"];
 
+/// How a transport bounds the probe on the host (`<this> <seconds> sh -s`, coreutils or
+/// busybox `timeout`): the process group is killed when the seconds pass, whoever is left to
+/// notice. The process module does not count it as a host's process.
+pub const REMOTE_TIMEOUT: &str = "timeout -s KILL";
+
 /// Script prologue: a predictable environment, nothing written anywhere. It first prints the
 /// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
 /// whose deadline passes can end what the probe started on the host.
@@ -160,6 +165,23 @@ impl ProbeScript {
                 p.wants.extend(e.expect.iter().map(|(a, _)| a.clone()));
             }
         }
+        // A check limited to an OS family needs the host's os-release: one `os` probe (no
+        // process, the shared read's files), answered like an `os` check's.
+        if executions.iter().any(|e| !e.os_family.is_empty()) {
+            let probes = by_module.entry(ModuleKind::Os).or_default();
+            if !probes
+                .iter()
+                .any(|p| p.subject == OS_SUBJECT && p.timeout.is_none())
+            {
+                probes.push(Probe::new(OS_SUBJECT, &[]));
+            }
+            if let Some(p) = probes
+                .iter_mut()
+                .find(|p| p.subject == OS_SUBJECT && p.timeout.is_none())
+            {
+                p.wants.extend(["id".to_string(), "id_like".to_string()]);
+            }
+        }
         let mut sections = Vec::new();
         let mut reads: Vec<Read> = Vec::new();
         let mut parts = Vec::new();
@@ -266,9 +288,13 @@ impl ProbeScript {
                 observed.insert((section.module, probe.subject.as_str(), probe.timeout), o);
             }
         }
+        let os = observed.get(&(ModuleKind::Os, OS_SUBJECT, None));
         executions
             .iter()
             .map(|e| {
+                if let Some(why) = other_os_family(e, os) {
+                    return evaluate(e, &Observation::NotApplicable(why));
+                }
                 // By reference: a file's observation may hold its content.
                 let key = (
                     module(e.target.module).section(),
@@ -282,6 +308,43 @@ impl ProbeScript {
             })
             .collect()
     }
+}
+
+/// The `os` module's one subject.
+const OS_SUBJECT: &str = "release";
+
+/// Why `e` does not apply to this host: its `os_family` names neither the host's os-release
+/// `ID` nor any `ID_LIKE` word. `None` when it applies, and when the host's OS is unknown
+/// (no os-release, output cut short): then the check runs and says what it finds.
+fn other_os_family(e: &Execution, os: Option<&Observation>) -> Option<String> {
+    if e.os_family.is_empty() {
+        return None;
+    }
+    let Some(Observation::Observed(attrs)) = os else {
+        return None;
+    };
+    let id = attrs.get("id").and_then(Value::as_str).unwrap_or("");
+    let like: Vec<&str> = attrs
+        .get("id_like")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if id.is_empty()
+        || e.os_family
+            .iter()
+            .any(|f| f == id || like.contains(&f.as_str()))
+    {
+        return None;
+    }
+    let host = if like.is_empty() {
+        id.to_string()
+    } else {
+        format!("{id} (like {})", like.join(" "))
+    };
+    Some(format!(
+        "only for os_family {}: this host is {host}",
+        e.os_family.join(", ")
+    ))
 }
 
 /// The declared expectations of an execution as a JSON object.
@@ -389,7 +452,55 @@ mod tests {
             sop: None,
             timeout: None,
             secret: None,
+            os_family: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_check_for_another_os_family_is_not_applicable_decided_on_the_host() {
+        let only = |key: &str, families: &[&str]| {
+            let mut e = sysctl_exec(key, "1");
+            e.os_family = families.iter().map(|f| f.to_string()).collect();
+            e
+        };
+        let execs = vec![
+            only("a.b", &["rhel", "fedora"]),
+            only("c.d", &["debian"]),
+            sysctl_exec("e.f", "1"),
+        ];
+        let script = ProbeScript::build_with_nonce(&execs, "N".into());
+        assert!(script.text.contains("'/etc/os-release'"), "{}", script.text);
+        let frames = |os_release: &str| {
+            format!(
+                "\n@@DS:N:B:0\n@@END\n\n@@DS:N:E:0:0\n\n@@DS:N:B:1\n@@END\n\n@@DS:N:E:1:0\n\
+                 \n@@DS:N:B:R\n/proc/sys/a/b\x001:1\n/proc/sys/c/d\x001:1\n/proc/sys/e/f\x001:1\n\
+                 {os_release}/proc/sys/kernel/osrelease\x001:6.1.0\n\n@@READEND\n\n@@DS:N:E:R:0\n"
+            )
+        };
+        // Ubuntu: ID=ubuntu, ID_LIKE=debian.
+        let ubuntu =
+            frames("/etc/os-release\x001:ID=ubuntu\n/etc/os-release\x002:ID_LIKE=debian\n");
+        let v = script.interpret(ubuntu.as_bytes(), &execs);
+        assert_eq!(v[0].outcome, Outcome::NotApplicable, "{v:?}");
+        assert_eq!(
+            v[0].reason.as_deref(),
+            Some("only for os_family rhel, fedora: this host is ubuntu (like debian)")
+        );
+        assert_eq!(v[1].outcome, Outcome::Pass, "ID_LIKE matches: {v:?}");
+        assert_eq!(v[2].outcome, Outcome::Pass, "{v:?}");
+        // Rocky: ID=rocky, ID_LIKE="rhel centos fedora".
+        let rocky = frames(
+            "/etc/os-release\x001:ID=\"rocky\"\n/etc/os-release\x002:ID_LIKE=\"rhel centos fedora\"\n",
+        );
+        let v = script.interpret(rocky.as_bytes(), &execs);
+        assert_eq!(v[0].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[1].outcome, Outcome::NotApplicable, "{v:?}");
+        // No os-release at all: the OS is unknown, every check runs.
+        let v = script.interpret(frames("").as_bytes(), &execs);
+        assert!(v.iter().all(|v| v.outcome == Outcome::Pass), "{v:?}");
+        // Without an os_family anywhere, no os probe is added.
+        let plain = ProbeScript::build_with_nonce(&execs[2..], "N".into());
+        assert!(!plain.text.contains("os-release"), "{}", plain.text);
     }
 
     #[test]

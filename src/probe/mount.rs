@@ -134,8 +134,8 @@ mod tests {
 
     #[test]
     fn real_mounts_with_an_escaped_space() {
-        // Captured on the build box while `mount -t tmpfs none '/mnt/with space'` was mounted
-        // (the kernel prints the space as `\040`).
+        // Captured in the chroot of scripts/capture-account-mount-fixtures.sh: its tmpfs root,
+        // /proc and a tmpfs at '/mnt/with space' (the kernel prints the space as `\040`).
         let out = include_bytes!("testdata/mount/mounts.out");
         let p: Vec<Probe> = ["/proc", "/", "/nope", "/proc/", "/mnt/with space"]
             .iter()

@@ -9,6 +9,7 @@
 //! full command line with a Rust regex (evaluated here, so the regex never reaches the host
 //! and cannot match the probe itself).
 
+use super::batch::REMOTE_TIMEOUT;
 use super::reads::{OWN_GREP_ARGS, OWN_HEAD_ARGS};
 use super::{Module, Observation, Probe, Programs, Read, Reads, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
@@ -26,6 +27,13 @@ const PASSWD: &str = "/etc/passwd";
 /// How the probe's own `ps` and `Uid:` grep show up in a listing.
 const OWN_PS_ARGS: &str = "ps -e -ww -o pid= -o user:32= -o comm:16= -o args=";
 const OWN_UID_GREP_ARGS: &str = "grep -H -s -m 1 ^Uid: /proc/";
+
+/// The `timeout -s KILL <seconds> sh -s` the ssh transport runs the probe under.
+fn is_remote_timeout(args: &str) -> bool {
+    args.strip_prefix(REMOTE_TIMEOUT)
+        .and_then(|rest| rest.strip_suffix(" sh -s"))
+        .is_some_and(|secs| secs.trim().parse::<u64>().is_ok() && secs.starts_with(' '))
+}
 
 /// One process.
 #[derive(Debug, Clone, PartialEq)]
@@ -289,6 +297,7 @@ impl Module for Process {
                     && ![OWN_PS_ARGS, OWN_UID_GREP_ARGS, OWN_GREP_ARGS, OWN_HEAD_ARGS]
                         .iter()
                         .any(|own| r.args.starts_with(own))
+                    && !is_remote_timeout(&r.args)
             })
             .collect();
         probes
@@ -482,5 +491,21 @@ mod tests {
                 .unwrap_err()
                 .contains("args:")
         );
+    }
+
+    #[test]
+    fn the_transports_remote_timeout_is_not_a_host_process() {
+        assert!(is_remote_timeout("timeout -s KILL 9 sh -s"));
+        assert!(is_remote_timeout("timeout -s KILL 3600 sh -s"));
+        for other in [
+            "timeout -s KILL 9 sh -s -x",
+            "timeout -s KILL sh -s",
+            "timeout -s KILL 9x sh -s",
+            "timeout 9 sh -s",
+            "timeout -s KILL9 sh -s",
+            "sh -s",
+        ] {
+            assert!(!is_remote_timeout(other), "{other}");
+        }
     }
 }

@@ -232,6 +232,7 @@ mod tests {
             sop: Some("ssh".into()),
             timeout: None,
             secret: None,
+            os_family: Vec::new(),
             origin: "checks/ssh.toml:1:1".into(),
         };
         let host = Host {

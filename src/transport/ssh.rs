@@ -1,6 +1,7 @@
 //! SSH transport over the user's own OpenSSH (openssh crate, native mux): one ControlMaster
-//! per host, the host's whole probe script sent once on stdin of `sh -s` (`sudo -n sh -s`
-//! with `become`). The user's ssh_config, agent, ProxyJump, certificates and KEX apply
+//! per host, the host's whole probe script sent once on stdin of `sh -s` (`sudo -n` with
+//! `become`), which runs under the host's own `timeout -s KILL <time left + REMOTE_GRACE>` so
+//! nothing outlives the deadline on the host even when driftscope dies. The user's ssh_config, agent, ProxyJump, certificates and KEX apply
 //! unchanged; we only add a known-hosts policy, a connect timeout and our control socket.
 //!
 //! Masters are pooled per destination (address, user, port) so re-checks reuse them; a
@@ -27,6 +28,7 @@ pub use master::HostKeyPolicy;
 
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
+use crate::probe::batch::REMOTE_TIMEOUT;
 use futures::future::BoxFuture;
 use keep::{KeepKey, KeptRoot};
 use master::{Master, MasterSpec, SocketPlace};
@@ -370,12 +372,29 @@ async fn kept_master(
     Ok((master::open(spec, place, deadline).await?, false))
 }
 
-/// The remote command: `sh -s`, under `sudo -n` when the host asks for root.
-fn remote_command(host: &Host) -> &'static str {
-    if host.become_root && host.user.as_deref() != Some("root") {
-        "sudo -n sh -s"
+/// How long the host's side may outlive the deadline before its own `timeout` kills it. The
+/// client kills a late probe at the deadline itself (over the master); this bound is for a
+/// client that can no longer do so (SIGKILL, a lost connection), so it comes a little later.
+pub const REMOTE_GRACE: Duration = Duration::from_secs(3);
+
+/// Whether the probe runs through `sudo -n` (`become` for a user other than root).
+fn uses_sudo(host: &Host) -> bool {
+    host.become_root && host.user.as_deref() != Some("root")
+}
+
+/// The remote command: `sh -s` under the host's own `timeout -s KILL <left + grace>` (so
+/// nothing the probe started outlives the deadline on the host, even when driftscope dies),
+/// plain `sh -s` where the host has no `timeout`; under `sudo -n` when the host asks for
+/// root. One `sh -c` word, so any login shell passes it on.
+fn remote_command(host: &Host, left: Duration) -> String {
+    let secs = (left + REMOTE_GRACE).as_secs_f64().ceil().max(1.0) as u64;
+    let sh = format!(
+        "sh -c 'if command -v timeout >/dev/null 2>&1; then exec {REMOTE_TIMEOUT} {secs} sh -s; else exec sh -s; fi'"
+    );
+    if uses_sudo(host) {
+        format!("sudo -n {sh}")
     } else {
-        "sh -s"
+        sh
     }
 }
 
@@ -416,8 +435,11 @@ async fn run_on(
     pending: &PendingKills,
 ) -> Result<ScriptOutput, RunError> {
     let deadline: tokio::time::Instant = limits.deadline.into();
-    let cmd = remote_command(host);
-    let mut command = pooled.session.raw_command(cmd);
+    let cmd = remote_command(
+        host,
+        limits.deadline.saturating_duration_since(Instant::now()),
+    );
+    let mut command = pooled.session.raw_command(&cmd);
     command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -479,7 +501,8 @@ async fn run_on(
         Ok(Err(openssh::Error::Remote(e))) if e.kind() == std::io::ErrorKind::NotFound => {
             // Exit 127: the remote could not find `sh` (or `sudo`).
             return Err(RunError::Transport(TransportError::Failed(format!(
-                "remote `{cmd}` not found (exit 127): {}",
+                "remote `{}` not found (exit 127): {}",
+                if uses_sudo(host) { "sudo -n sh" } else { "sh" },
                 String::from_utf8_lossy(&stderr).trim()
             ))));
         }
@@ -551,10 +574,67 @@ mod tests {
 
     #[test]
     fn sudo_only_when_become_and_not_already_root() {
-        assert_eq!(remote_command(&host(None, false)), "sh -s");
-        assert_eq!(remote_command(&host(None, true)), "sudo -n sh -s");
-        assert_eq!(remote_command(&host(Some("deploy"), true)), "sudo -n sh -s");
-        assert_eq!(remote_command(&host(Some("root"), true)), "sh -s");
+        let left = Duration::from_secs(30);
+        let plain = "sh -c 'if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL 33 sh -s; else exec sh -s; fi'";
+        assert_eq!(remote_command(&host(None, false), left), plain);
+        assert_eq!(
+            remote_command(&host(None, true), left),
+            format!("sudo -n {plain}")
+        );
+        assert_eq!(
+            remote_command(&host(Some("deploy"), true), left),
+            format!("sudo -n {plain}")
+        );
+        assert_eq!(remote_command(&host(Some("root"), true), left), plain);
+    }
+
+    #[test]
+    fn the_remote_bound_is_the_time_left_plus_the_grace_rounded_up() {
+        let h = host(None, false);
+        let bound = |left| {
+            let c = remote_command(&h, left);
+            let n = c.split("KILL ").nth(1).and_then(|r| r.split(' ').next());
+            n.and_then(|n| n.parse::<u64>().ok())
+        };
+        assert_eq!(bound(Duration::from_millis(5_200)), Some(9));
+        assert_eq!(bound(Duration::from_secs(6)), Some(9));
+        assert_eq!(
+            bound(Duration::ZERO),
+            Some(3),
+            "a passed deadline still gets the grace"
+        );
+    }
+
+    /// The remote command is what a POSIX login shell runs: with `timeout` on PATH the probe
+    /// runs under it and reads the script from stdin; without, plain `sh -s` does.
+    #[test]
+    fn the_remote_command_runs_the_script_with_and_without_timeout() {
+        let cmd = remote_command(&host(None, false), Duration::from_secs(5));
+        // A PATH with `sh` and nothing else: no `timeout` there.
+        let only_sh = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/bin/sh", only_sh.path().join("sh")).unwrap();
+        let only_sh = only_sh.path().display().to_string();
+        for path in ["/usr/local/bin:/usr/bin:/bin", &only_sh] {
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(&cmd)
+                .env("PATH", path)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut c| {
+                    use std::io::Write;
+                    c.stdin.take().unwrap().write_all(b"echo ran: $0\n")?;
+                    c.wait_with_output()
+                })
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                "ran: sh",
+                "{path}"
+            );
+            assert!(out.status.success(), "{path}");
+        }
     }
 
     #[tokio::test]

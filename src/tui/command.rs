@@ -16,11 +16,17 @@ pub enum Command {
     Theme(String),
     /// `:drift [host|check|category]`
     Drift(Option<String>),
+    /// `:history`: the Runs screen.
+    History,
+    /// `:diff A B`: transitions from run A to run B (ids or unique prefixes).
+    Diff(String, String),
+    /// `:compare ENV`
+    Compare(String),
     Quit,
 }
 
 /// Command names offered by completion, with whether they take an argument.
-pub const COMMANDS: [(&str, bool); 9] = [
+pub const COMMANDS: [(&str, bool); 12] = [
     ("env", true),
     ("host", true),
     ("cat", true),
@@ -29,11 +35,15 @@ pub const COMMANDS: [(&str, bool); 9] = [
     ("failures", false),
     ("theme", true),
     ("drift", true),
+    ("history", false),
+    ("diff", true),
+    ("compare", true),
     ("q", false),
 ];
 
 const USAGE: &str = "commands: :env NAME, :host NAME, :cat NAME, :run, :recheck, :failures, \
-                     :theme NAME, :drift [host|check|category], :q";
+                     :theme NAME, :drift [host|check|category], :history, :diff A B, \
+                     :compare ENV, :q";
 
 /// Parse `env prod` (without the leading `:`).
 pub fn parse(line: &str) -> Result<Command, String> {
@@ -57,6 +67,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "failures" => Ok(Command::Failures),
         "theme" => need("a theme name or path").map(Command::Theme),
         "drift" => Ok(Command::Drift(arg_opt)),
+        "history" => Ok(Command::History),
+        "compare" => need("an environment name").map(Command::Compare),
+        "diff" => match arg.split_whitespace().collect::<Vec<_>>().as_slice() {
+            [a, b] => Ok(Command::Diff(a.to_string(), b.to_string())),
+            _ => Err(":diff needs two run ids (older first), e.g. :diff 2026 3f2a".to_string()),
+        },
         "q" | "quit" => Ok(Command::Quit),
         "" => Err(USAGE.to_string()),
         other => Err(format!("unknown command :{other} ({USAGE})")),

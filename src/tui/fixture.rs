@@ -94,6 +94,7 @@ pub fn demo_loaded(hosts: usize) -> Loaded {
             sop: Some(format!("{cat}-tuning")),
             timeout: None,
             secret: None,
+            os_family: Vec::new(),
             origin: format!("demo:{id}"),
         })
         .collect();

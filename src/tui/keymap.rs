@@ -41,10 +41,11 @@ pub enum Action {
     Acknowledge,
     OpenSop,
     Drift,
+    Runs,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Down,
         Action::Up,
         Action::PageDown,
@@ -72,6 +73,7 @@ impl Action {
         Action::Acknowledge,
         Action::OpenSop,
         Action::Drift,
+        Action::Runs,
     ];
 
     /// The name used in keymap files.
@@ -104,6 +106,7 @@ impl Action {
             Action::Acknowledge => "acknowledge",
             Action::OpenSop => "open_sop",
             Action::Drift => "drift",
+            Action::Runs => "runs",
         }
     }
 
@@ -147,7 +150,7 @@ impl Action {
             Action::CycleSort => "cycle sort order (drift: group by host / check / category)",
             Action::Filter => "fuzzy filter over host, check, title, category",
             Action::Command => {
-                "command mode (:env :host :cat :run :recheck :failures :theme :drift :q)"
+                "commands (:env :host :cat :run :recheck :drift :history :diff :compare …)"
             }
             Action::Help => "this help",
             Action::Interrupt => "cancel the running check run; again to quit",
@@ -161,6 +164,7 @@ impl Action {
             }
             Action::OpenSop => "open the row's SOP in $PAGER (else less)",
             Action::Drift => "drift screen: readiness, new failures, streaks, flapping",
+            Action::Runs => "runs screen: past runs, open one, mark + enter diffs two",
         }
     }
 }

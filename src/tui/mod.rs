@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod layout;
 pub mod markdown;
 pub mod queries;
+pub mod reports;
 pub mod rows;
 mod runtime;
 pub mod sops;

@@ -10,11 +10,10 @@
 //! live run creates later is picked up. A missing file is "no history yet", not an error.
 
 use super::app::Msg;
+pub use super::reports::{CompareReport, CompareRow, DriftReport, FLAP_RUNS, FLAP_SWITCHES};
+use super::reports::{compare_report, drift_report};
 use super::worker::{LatestWins, Reply};
-use crate::store::{
-    FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError, Timeline,
-    Transition, TransitionKind,
-};
+use crate::store::{LatestEntry, LatestState, RunDiff, RunSummary, Store, StoreError, Timeline};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +31,14 @@ pub enum HistoryQuery {
     Latest { env: String },
     /// The Drift screen's report of an environment.
     Drift { env: String },
+    /// The Runs screen: runs of an environment, newest first.
+    Runs { env: String },
+    /// Every result of one past run (opened read-only).
+    RunResults { run: String },
+    /// Run-vs-run transitions from `a` (older) to `b`.
+    Diff { a: String, b: String },
+    /// The latest state of `env` beside that of `other`, per check key.
+    Compare { env: String, other: String },
     /// One host×check over its last runs (the detail pane).
     Timeline {
         env: String,
@@ -46,6 +53,10 @@ pub enum QueryKind {
     Latest,
     Timeline,
     Drift,
+    Runs,
+    RunResults,
+    Diff,
+    Compare,
 }
 
 impl HistoryQuery {
@@ -54,6 +65,10 @@ impl HistoryQuery {
             HistoryQuery::Latest { .. } => QueryKind::Latest,
             HistoryQuery::Timeline { .. } => QueryKind::Timeline,
             HistoryQuery::Drift { .. } => QueryKind::Drift,
+            HistoryQuery::Runs { .. } => QueryKind::Runs,
+            HistoryQuery::RunResults { .. } => QueryKind::RunResults,
+            HistoryQuery::Diff { .. } => QueryKind::Diff,
+            HistoryQuery::Compare { .. } => QueryKind::Compare,
         }
     }
 }
@@ -76,29 +91,14 @@ pub enum HistoryData {
     /// A timeline and when it was read (its ages are relative to that).
     Timeline(Box<Timeline>, DateTime<Utc>),
     Drift(Box<DriftReport>),
+    Runs(Vec<RunSummary>),
+    RunResults(Box<RunSummary>, Vec<LatestEntry>),
+    Diff(Box<RunDiff>),
+    Compare(Box<CompareReport>),
 }
 
-/// Window and threshold of the Drift screen's flapping list.
-pub const FLAP_RUNS: usize = 10;
-pub const FLAP_SWITCHES: u32 = 2;
-const FLAP_MAX: usize = 50;
-
-/// What the Drift screen shows of an environment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DriftReport {
-    /// The verdict by the rules of `driftscope status`.
-    pub readiness: Readiness,
-    /// Failing host×checks with first-failed run and streak, longest first.
-    pub failing: Vec<FailingStreak>,
-    /// The newest run and the one before it, when there are two.
-    pub runs: Option<(RunSummary, RunSummary)>,
-    /// New failures and newly unreachable between those two runs.
-    pub new: Vec<Transition>,
-    /// Host×checks switching outcome over the last [`FLAP_RUNS`] runs, most switches first.
-    pub flapping: Vec<Flapper>,
-    /// When it was read (ages are relative to that).
-    pub asked: DateTime<Utc>,
-}
+/// How many runs the Runs screen lists.
+pub const RUNS_LISTED: usize = 10_000;
 
 /// A query and its answer.
 #[derive(Debug, Clone)]
@@ -193,6 +193,14 @@ impl Reader {
         let result = match query {
             HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
             HistoryQuery::Drift { env } => drift_report(store, env).map(HistoryData::Drift),
+            HistoryQuery::Runs { env } => store.runs(Some(env), RUNS_LISTED).map(HistoryData::Runs),
+            HistoryQuery::RunResults { run } => store
+                .run_results(run)
+                .map(|(r, e)| HistoryData::RunResults(Box::new(r), e)),
+            HistoryQuery::Diff { a, b } => store.diff(a, b).map(|d| HistoryData::Diff(Box::new(d))),
+            HistoryQuery::Compare { env, other } => {
+                compare_report(store, env, other).map(HistoryData::Compare)
+            }
             HistoryQuery::Timeline { env, host, key } => store
                 .timeline(Some(env), host, key, TIMELINE_RUNS)
                 .map(|tl| HistoryData::Timeline(Box::new(tl), Utc::now())),
@@ -204,38 +212,6 @@ impl Reader {
         }
         result.map_err(problem)
     }
-}
-
-fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>, StoreError> {
-    let readiness = store.readiness(env, super::app::STALE_AFTER)?;
-    let failing = store.failing_streaks(env)?;
-    let runs = match store.latest_run(Some(env))? {
-        Some(newest) => store.previous_run(&newest)?.map(|prev| (prev, newest)),
-        None => None,
-    };
-    let new = match &runs {
-        Some((prev, newest)) => store
-            .diff_runs(prev.clone(), newest.clone())?
-            .transitions
-            .into_iter()
-            .filter(|t| {
-                matches!(
-                    t.kind,
-                    TransitionKind::NewFailure | TransitionKind::NewlyUnreachable
-                )
-            })
-            .collect(),
-        None => Vec::new(),
-    };
-    let flapping = store.flapping(env, FLAP_RUNS, FLAP_SWITCHES, FLAP_MAX)?;
-    Ok(Box::new(DriftReport {
-        readiness,
-        failing,
-        runs,
-        new,
-        flapping,
-        asked: Utc::now(),
-    }))
 }
 
 fn problem(e: StoreError) -> HistoryProblem {

@@ -301,7 +301,7 @@ async fn event_loop(
                 now.saturating_duration_since(last_draw),
                 app.running(),
             );
-            app.dirty = false;
+            app.dirty = std::mem::take(&mut app.frame_again);
             last_draw = now;
         }
         let frame_due = tokio::time::Instant::from_std(last_draw + FRAME);

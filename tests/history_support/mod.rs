@@ -65,8 +65,35 @@ pub fn seed(db: &Path) {
             cancelled: false,
         });
     }
+    // staging (one host) 3 hours ago: vm.swappiness is right there, kernel.panic is not
+    let started = Utc::now() - ChronoDuration::hours(3);
+    let mut meta = fixture::meta("staging", 1, 6);
+    meta.id = STAGING_RUN.to_string();
+    meta.started_at = started;
+    writer.send(&Event::RunStarted(Arc::new(meta)));
+    let mut counts = OutcomeCounts::default();
+    for mut r in fixture::demo_results(1) {
+        r.environment = "staging".into();
+        r.host = "stage-1".into();
+        if r.key.as_str() == "vm.swappiness" {
+            r.outcome = Outcome::Pass;
+            r.actual = json!({ "value": "10" });
+            r.reason = None;
+        }
+        counts.add(r.outcome);
+        writer.send(&Event::CheckResult(Box::new(r)));
+    }
+    writer.send(&Event::RunFinished {
+        run_id: STAGING_RUN.to_string(),
+        finished_at: started + ChronoDuration::seconds(2),
+        counts,
+        cancelled: false,
+    });
     writer.finish().expect("finish writer");
 }
+
+/// The one run of the `staging` environment.
+pub const STAGING_RUN: &str = "20261130T210000.000Z-dddd04";
 
 /// The real query thread over a history file.
 pub struct Asker {

@@ -31,6 +31,7 @@ pub fn sysctl_equals(key: &str, value: &str) -> Execution {
         sop: None,
         timeout: None,
         secret: None,
+        os_family: Vec::new(),
     }
 }
 
@@ -51,6 +52,7 @@ pub fn sysctl_exists(key: &str) -> Execution {
         sop: None,
         timeout: None,
         secret: None,
+        os_family: Vec::new(),
     }
 }
 

@@ -35,6 +35,7 @@ pub fn exec(module: &str, subject: &str, expect: Value) -> Execution {
         sop: None,
         timeout: None,
         secret: None,
+        os_family: Vec::new(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! Stored runs: the list `driftscope history` and the Runs screen show, one run by id or id
-//! prefix, and the run before another.
+//! prefix, the run before another, and every result of one run (a past run opened in the
+//! TUI).
 
-use super::Store;
+use super::{LatestEntry, Store};
 use crate::model::{OutcomeCounts, Scope};
 use crate::store::StoreError;
-use crate::store::codec::{from_ms, to_ms};
+use crate::store::codec::{FastMap as HashMap, FastSet as HashSet, from_ms, outcome_from, to_ms};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
@@ -135,6 +136,67 @@ impl Store {
                     .join(", ")
             ))),
         }
+    }
+
+    /// Every result stored for one run (id or unique prefix), by host then check key, as
+    /// latest-state entries of that run (`age_secs` is the run's age).
+    pub fn run_results(&self, id: &str) -> Result<(RunSummary, Vec<LatestEntry>), StoreError> {
+        let run = self.run(id)?;
+        let entries = self.run_entries(&run).map_err(|e| self.err(e))?;
+        Ok((run, entries))
+    }
+
+    fn run_entries(&self, run: &RunSummary) -> rusqlite::Result<Vec<LatestEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT host, chk, outcome, val FROM results WHERE run = ?1")?;
+        let rows: Vec<(i64, i64, i64, i64)> = stmt
+            .query_map([run.db_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut hosts: HashMap<i64, String> = HashMap::default();
+        {
+            let mut name = self
+                .conn
+                .prepare_cached("SELECT name FROM hosts WHERE id = ?1")?;
+            for (h, ..) in &rows {
+                if !hosts.contains_key(h) {
+                    hosts.insert(*h, name.query_row([h], |r| r.get(0))?);
+                }
+            }
+        }
+        let chk_ids: HashSet<i64> = rows.iter().map(|r| r.1).collect();
+        let checks = self.checks(&chk_ids)?;
+        let age_secs = (Utc::now() - run.started_at).num_seconds();
+        let mut vals = HashMap::default();
+        let mut out = Vec::with_capacity(rows.len());
+        for (h, c, code, val) in rows {
+            let (Some(host), Some(check)) = (hosts.get(&h), checks.get(&c)) else {
+                continue;
+            };
+            let (expected, actual, reason) = self.val(&mut vals, val)?;
+            out.push(LatestEntry {
+                host: host.clone(),
+                key: check.key.clone(),
+                check_id: check.check_id.clone(),
+                title: check.title.clone(),
+                category: check.category.clone(),
+                severity: check.severity,
+                outcome: outcome_from(code),
+                expected,
+                actual,
+                reason,
+                sop: check.sop.clone(),
+                run_id: run.id.clone(),
+                checked_at: run.started_at,
+                age_secs,
+                // a past run shows what was observed then, not today's acknowledgements
+                acknowledged: None,
+            });
+        }
+        out.sort_by(|a, b| (&a.host, &a.key).cmp(&(&b.host, &b.key)));
+        Ok(out)
     }
 
     /// The newest run (of `env`, when given).

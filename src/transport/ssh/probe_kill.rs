@@ -3,7 +3,7 @@
 //! start of its output, and [`kill_remote`] runs `kill -KILL -<pgid>` over the still-open
 //! master (through `sudo -n` when the probe ran as root).
 
-use super::{Pooled, remote_command};
+use super::{Pooled, uses_sudo};
 use crate::model::Host;
 use openssh::Stdio;
 use std::pin::Pin;
@@ -56,7 +56,7 @@ fn probe_pids(head: &[u8]) -> Option<(u32, u32)> {
 fn kill_command(host: &Host, pid: u32, pgid: u32) -> String {
     // `kill -KILL -N` (no `--`: dash's kill does not take it) signals process group N.
     let kill = format!("sh -c 'kill -KILL -{pgid} 2>/dev/null || kill -KILL {pid}'");
-    if remote_command(host).starts_with("sudo") {
+    if uses_sudo(host) {
         format!("sudo -n {kill}")
     } else {
         kill

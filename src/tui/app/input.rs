@@ -19,6 +19,7 @@ impl App {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         if let (KeyCode::Char(c), true) = (key.code, plain) {
             match self.mode {
+                InputMode::Filter if self.screen == Screen::Runs => self.runs.push_filter(c),
                 InputMode::Filter => self.table.push_filter(c),
                 InputMode::Command => self.prompt.push(c),
                 InputMode::Ack => self.ack.push(c),
@@ -33,8 +34,13 @@ impl App {
         if self.mode == InputMode::Help {
             return self.help.handle(a, page);
         }
-        if self.screen == Screen::Drift {
-            return self.mode == InputMode::Normal && self.drift.handle(a, &self.theme);
+        let normal = self.mode == InputMode::Normal;
+        match self.screen {
+            Screen::Drift => return normal && self.drift.handle(a, &self.theme),
+            Screen::Runs => return self.mode != InputMode::Command && self.runs.handle(a),
+            Screen::Diff => return normal && self.diff.handle(a, &self.theme),
+            Screen::Compare => return normal && self.compare.handle(a),
+            Screen::Live | Screen::PastRun => {}
         }
         match self.focus {
             Focus::Hosts => {
@@ -79,6 +85,23 @@ impl App {
         }
         if self.move_focused(a) {
             return;
+        }
+        if self.on_screen_action(a, fx) {
+            return;
+        }
+        if self.screen == Screen::Runs && self.mode == InputMode::Filter {
+            match a {
+                Action::Accept => self.mode = InputMode::Normal,
+                Action::Cancel => {
+                    self.runs.filter.clear();
+                    self.mode = InputMode::Normal;
+                }
+                Action::DeleteChar => self.runs.pop_filter(),
+                _ => {}
+            }
+            if a != Action::Interrupt {
+                return;
+            }
         }
         if self.screen == Screen::Drift && self.mode == InputMode::Normal {
             match a {
@@ -150,7 +173,14 @@ impl App {
             },
             Action::Mark => self.table.toggle_mark(),
             Action::Acknowledge => self.open_ack_prompt(),
-            Action::Drift => self.open_drift(fx),
+            Action::Drift => {
+                self.close_past_run();
+                self.open_drift(fx);
+            }
+            Action::Runs => {
+                self.close_past_run();
+                self.open_runs(fx);
+            }
             Action::OpenSop => match self.table.selected_record() {
                 Some(rec) => match self.sops.markdown(&rec) {
                     Ok(md) => fx.push(Effect::Pager(md)),
@@ -297,7 +327,20 @@ impl App {
                         }
                     }
                 }
+                self.close_past_run();
                 self.open_drift(fx);
+            }
+            Command::History => {
+                self.close_past_run();
+                self.open_runs(fx);
+            }
+            Command::Diff(a, b) => {
+                self.close_past_run();
+                self.open_diff(&a, &b, fx);
+            }
+            Command::Compare(other) => {
+                self.close_past_run();
+                self.open_compare(&other, fx);
             }
             Command::Quit => self.do_quit(fx),
         }

@@ -9,7 +9,9 @@
 //! - [`input`]: keys → actions → component or app changes; `:` commands.
 //! - [`run`]: executor events and run requests (re-check, re-run).
 //! - [`view`]: settling the table before a frame, and drawing the screen.
-//! - [`history`]: the history's answers (the stored state under the live rows).
+//! - [`history`]: the history's answers (the stored state under the live rows, timeline,
+//!   drift report).
+//! - [`screens`]: the Runs screen, a past run, the run-vs-run diff and `:compare`.
 //! - [`ack`]: the acknowledgement prompt (`a`) and the worker's answer.
 
 mod ack;
@@ -17,6 +19,7 @@ mod history;
 mod input;
 mod messages;
 mod run;
+mod screens;
 mod view;
 
 pub use super::components::Tally;
@@ -27,12 +30,15 @@ pub use messages::{Effect, Msg, RunRequest};
 
 use super::components::ack::AckPrompt;
 use super::components::categories::CategoriesPane;
+use super::components::compare::CompareScreen;
 use super::components::detail::DetailPane;
+use super::components::diff::DiffScreen;
 use super::components::drift::DriftScreen;
 use super::components::footer::CommandPrompt;
 use super::components::header::RunHeader;
 use super::components::help::HelpOverlay;
 use super::components::hosts::HostsPane;
+use super::components::runs::RunsScreen;
 use super::components::table::{ResultsTable, TableScope};
 use super::keymap::{InputMode, Keymap};
 use super::rows::RowId;
@@ -49,6 +55,14 @@ pub enum Screen {
     Live,
     /// Readiness, new since the previous run, failing with streaks, flapping (`D`).
     Drift,
+    /// Stored runs of the environment (`H`, `:history`).
+    Runs,
+    /// A past run, read-only, in the results table's layout.
+    PastRun,
+    /// Run-vs-run transitions.
+    Diff,
+    /// `:compare ENV`.
+    Compare,
 }
 
 /// Which pane has the keyboard.
@@ -72,6 +86,11 @@ pub struct App {
     pub table: ResultsTable,
     pub detail: DetailPane,
     pub drift: DriftScreen,
+    pub runs: RunsScreen,
+    pub diff: DiffScreen,
+    pub compare: CompareScreen,
+    /// A past run shown read-only (the live table parked inside).
+    pub past: Option<screens::PastRun>,
     pub screen: Screen,
     pub help: HelpOverlay,
     pub prompt: CommandPrompt,
@@ -84,6 +103,9 @@ pub struct App {
     pub quit: bool,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
+    /// Draw one more frame after this one even if nothing changes (the detail pane waits
+    /// for the cursor to rest before asking for a timeline).
+    pub frame_again: bool,
     /// The SOPs and what fills them (loaded with the configuration).
     pub sops: std::sync::Arc<super::sops::SopBook>,
 }
@@ -115,6 +137,10 @@ impl App {
             table: ResultsTable::new(),
             detail: DetailPane::default(),
             drift: DriftScreen::default(),
+            runs: RunsScreen::default(),
+            diff: DiffScreen::default(),
+            compare: CompareScreen::default(),
+            past: None,
             screen: Screen::Live,
             help: HelpOverlay::default(),
             prompt: CommandPrompt::default(),
@@ -126,6 +152,7 @@ impl App {
             size: (120, 40),
             quit: false,
             dirty: true,
+            frame_again: false,
             sops: Default::default(),
         };
         if let Some(env) = app.initial.environment.clone() {
@@ -238,8 +265,10 @@ impl App {
                 // the stored state, the timeline and the drift report now include the run
                 self.detail.timeline = None;
                 self.ask_latest(&mut fx);
-                if self.screen == Screen::Drift {
-                    self.open_drift(&mut fx);
+                match self.screen {
+                    Screen::Drift => self.open_drift(&mut fx),
+                    Screen::Runs => self.open_runs(&mut fx),
+                    _ => {}
                 }
             }
             Msg::Acked(result) => self.on_acked(result, &mut fx),
@@ -255,6 +284,10 @@ impl App {
     fn resized(&mut self) {
         self.table.height =
             super::layout::table_rows(self.size.0, self.size.1, self.detail.open).max(1);
-        self.drift.height = super::layout::body_rows(self.size.0, self.size.1).max(1);
+        let body = super::layout::body_rows(self.size.0, self.size.1).max(1);
+        self.drift.height = body;
+        self.runs.height = body;
+        self.diff.height = body;
+        self.compare.height = body;
     }
 }

@@ -137,7 +137,7 @@ impl App {
                     rec.host.clone(),
                     rec.category.clone(),
                 );
-                let old = self.table.upsert(rec);
+                let old = self.live_table().upsert(rec);
                 if let (Some(run), Some(was)) = (&mut self.header.run, old)
                     && was != outcome
                 {

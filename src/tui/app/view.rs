@@ -3,20 +3,30 @@
 //! region from its own state plus what the app passes in. Never does IO, never mutates.
 
 use super::{App, Focus, Screen};
+use crate::tui::components::BodyScreen;
 use crate::tui::components::footer::FooterInfo;
 use crate::tui::components::header::HeaderInfo;
 use crate::tui::keymap::{Action, InputMode};
 use crate::tui::layout;
 use ratatui::Frame;
-use ratatui::text::Line;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 impl App {
     /// Rebuild the table's view if needed and keep its cursor on its row and on screen. The
     /// event loop calls this once per burst of messages, before drawing.
     pub fn settle(&mut self) {
-        let scope = self.table_scope();
+        let scope = match self.screen {
+            // a past run: all of its rows, whatever the live panes point at
+            Screen::PastRun => Default::default(),
+            _ => self.table_scope(),
+        };
         self.table.settle(&scope);
+        if let Some(p) = &mut self.past {
+            p.live.settle(&scope);
+        }
     }
 
     /// Draw the whole screen.
@@ -53,8 +63,23 @@ impl App {
                 acknowledged: self.table.acked_count(),
             },
         );
-        if self.screen == Screen::Drift {
-            self.drift.draw(f, a.body, t);
+        let full_body = match self.screen {
+            Screen::Drift => Some(&self.drift as &dyn BodyScreen),
+            Screen::Runs => Some(&self.runs as &dyn BodyScreen),
+            Screen::Diff => Some(&self.diff as &dyn BodyScreen),
+            Screen::Compare => Some(&self.compare as &dyn BodyScreen),
+            Screen::Live | Screen::PastRun => None,
+        };
+        if let Some(screen) = full_body {
+            screen.draw_body(f, a.body, t);
+            self.draw_footer(f, a.footer);
+            if self.mode == InputMode::Help {
+                self.help.draw(f, area, t, &self.keymap);
+            }
+            return;
+        }
+        if let Some(p) = &self.past {
+            self.draw_past_run(f, a.body, p);
             self.draw_footer(f, a.footer);
             if self.mode == InputMode::Help {
                 self.help.draw(f, area, t, &self.keymap);
@@ -96,6 +121,54 @@ impl App {
         }
         if self.mode == InputMode::Ack {
             self.ack.draw(f, a.table, t, chrono::Utc::now());
+        }
+    }
+
+    /// A past run: a label with its time, then the table and detail over the whole body.
+    fn draw_past_run(&self, f: &mut Frame, body: Rect, p: &super::screens::PastRun) {
+        let t = &self.theme;
+        let [label, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        f.render_widget(
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        " ◷ past run of {} UTC (read-only) ",
+                        p.run.started_at.format("%Y-%m-%d %H:%M")
+                    ),
+                    t.accent.add_modifier(Modifier::REVERSED),
+                ),
+                Span::styled(
+                    format!(
+                        "  {} · {} · {} · esc back to the runs",
+                        p.run.id,
+                        crate::tui::components::runs::scope(&p.run),
+                        p.run.status
+                    ),
+                    t.muted,
+                ),
+            ]),
+            label,
+        );
+        let (table, detail) = if self.detail.open {
+            let [a, b] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(rest);
+            (a, Some(b))
+        } else {
+            (rest, None)
+        };
+        self.table
+            .draw(f, table, t, self.focus == Focus::Table, false, self.now);
+        if let Some(d) = detail {
+            self.detail.draw(
+                f,
+                d,
+                t,
+                self.focus == Focus::Detail,
+                self.table.selected_record().as_ref(),
+                self.selected()
+                    .and_then(|id| self.table.stored_age(id, self.now)),
+            );
         }
     }
 

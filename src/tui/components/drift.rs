@@ -15,7 +15,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use std::collections::BTreeMap;
 
 /// How the failing list is grouped (`s` cycles).
@@ -91,12 +90,8 @@ impl DriftScreen {
 
     /// Move the cursor over the selectable rows; `true` when it was a movement.
     pub fn handle(&mut self, action: Action, t: &Theme) -> bool {
-        let Some(delta) = super::hosts::movement(action, self.height.max(2) - 1) else {
-            return false;
-        };
         let n = self.items(t).iter().filter(|(_, k)| k.is_some()).count();
-        self.cursor = super::step(self.cursor, delta, n);
-        true
+        super::move_in_list(&mut self.cursor, action, self.height, n)
     }
 
     /// Every line of the screen (pure).
@@ -104,12 +99,7 @@ impl DriftScreen {
         let mut out: Vec<Item> = Vec::new();
         let mut text = |l: Line<'static>| out.push((l, None));
         let Some(r) = &self.report else {
-            text(Line::from(styled(
-                self.missing
-                    .clone()
-                    .unwrap_or_else(|| "reading the history…".into()),
-                t.muted,
-            )));
+            text(super::waiting_line(&self.missing, t));
             return out;
         };
         let rd = &r.readiness;
@@ -274,28 +264,12 @@ impl DriftScreen {
         let block = pane_block(&title, true, t);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let items = self.items(t);
-        let mut sel = 0;
-        let mut cursor_line = 0;
-        let lines: Vec<Line<'static>> = items
+        let items = self
+            .items(t)
             .into_iter()
-            .enumerate()
-            .map(|(i, (l, k))| match k {
-                Some(_) => {
-                    let at = sel == self.cursor;
-                    sel += 1;
-                    if at {
-                        cursor_line = i;
-                    }
-                    super::cursor_style(l, at, true, t)
-                }
-                None => l,
-            })
+            .map(|(l, k)| (l, k.is_some()))
             .collect();
-        let h = inner.height as usize;
-        let top = super::window(cursor_line, lines.len(), h);
-        let shown: Vec<Line<'static>> = lines.into_iter().skip(top).take(h).collect();
-        f.render_widget(Paragraph::new(shown), inner);
+        super::draw_list(f, inner, items, self.cursor, t);
     }
 }
 

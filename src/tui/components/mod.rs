@@ -6,15 +6,19 @@
 
 pub mod ack;
 pub mod categories;
+pub mod compare;
 pub mod detail;
+pub mod diff;
 pub mod drift;
 pub mod footer;
 pub mod header;
 pub mod help;
 pub mod hosts;
+pub mod runs;
 pub mod table;
 pub mod timeline;
 
+use super::keymap::Action;
 use super::theme::Theme;
 use crate::model::Outcome;
 use ratatui::style::Style;
@@ -162,4 +166,85 @@ pub fn justify(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize
     spans.push(Span::raw(" ".repeat(width.saturating_sub(used + rw))));
     spans.extend(right);
     Line::from(spans)
+}
+
+/// Move a cursor over `selectable` rows of a list `height` lines tall; `false` when
+/// `action` is not a movement.
+pub fn move_in_list(cursor: &mut usize, action: Action, height: usize, selectable: usize) -> bool {
+    let Some(delta) = hosts::movement(action, height.max(2) - 1) else {
+        return false;
+    };
+    *cursor = step(*cursor, delta, selectable);
+    true
+}
+
+/// The line a full-body screen shows until its answer arrives (or why none will).
+pub fn waiting_line(missing: &Option<String>, t: &Theme) -> Line<'static> {
+    Line::from(styled(
+        missing
+            .clone()
+            .unwrap_or_else(|| "reading the history…".into()),
+        t.muted,
+    ))
+}
+
+/// Draw a list of lines into `area`, some selectable: the `cursor`-th selectable line gets
+/// the cursor style and is kept on screen (full-body screens: Drift, Runs, diff, compare).
+pub fn draw_list(
+    f: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    items: Vec<(Line<'static>, bool)>,
+    cursor: usize,
+    t: &Theme,
+) {
+    let mut sel = 0;
+    let mut cursor_line = 0;
+    let lines: Vec<Line<'static>> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, (l, selectable))| {
+            if !selectable {
+                return l;
+            }
+            let at = sel == cursor;
+            sel += 1;
+            if at {
+                cursor_line = i;
+            }
+            cursor_style(l, at, true, t)
+        })
+        .collect();
+    let h = area.height as usize;
+    let top = window(cursor_line, lines.len(), h);
+    let shown: Vec<Line<'static>> = lines.into_iter().skip(top).take(h).collect();
+    f.render_widget(ratatui::widgets::Paragraph::new(shown), area);
+}
+
+/// A screen that takes the whole body (between header and footer).
+pub trait BodyScreen {
+    fn draw_body(&self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, t: &Theme);
+}
+
+impl BodyScreen for drift::DriftScreen {
+    fn draw_body(&self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, t: &Theme) {
+        self.draw(f, area, t)
+    }
+}
+
+impl BodyScreen for runs::RunsScreen {
+    fn draw_body(&self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, t: &Theme) {
+        self.draw(f, area, t)
+    }
+}
+
+impl BodyScreen for diff::DiffScreen {
+    fn draw_body(&self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, t: &Theme) {
+        self.draw(f, area, t)
+    }
+}
+
+impl BodyScreen for compare::CompareScreen {
+    fn draw_body(&self, f: &mut ratatui::Frame, area: ratatui::layout::Rect, t: &Theme) {
+        self.draw(f, area, t)
+    }
 }
