@@ -17,7 +17,6 @@ use super::{
     AttrVerdict, Attributes, EvalContext, Module, Observation, Probe, Programs, Read, Reads, secret,
 };
 use crate::model::{Matcher, ModuleKind, Value};
-use regex::Regex;
 
 pub struct File;
 
@@ -422,7 +421,7 @@ fn validate_regexes(declared: &Value) -> Result<(), String> {
                 "expected a regex string or a list of them, found {v}"
             ));
         };
-        Regex::new(s).map_err(|e| format!("invalid regex {s:?}: {e}"))?;
+        crate::model::regex_cache::compiled(s).map_err(|e| format!("invalid regex {s:?}: {e}"))?;
     }
     Ok(())
 }
@@ -483,7 +482,7 @@ fn evaluate_content(
     let mut ok = true;
     let mut actual = Vec::new();
     for src in regexes {
-        let re = match Regex::new(&src) {
+        let re = match crate::model::regex_cache::compiled(&src) {
             Ok(r) => r,
             Err(e) => {
                 ok = false;
