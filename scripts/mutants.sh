@@ -34,14 +34,14 @@ EOF2
 [ -n "$files" ] || { echo "no file of the scope matched: $*" >&2; exit 2; }
 mkdir -p target/mutants
 # shellcheck disable=SC2086 # word splitting of the lists is intended
-if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--copy-target true"; fi
+if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--jobs 1 --copy-target true"; fi
 # shellcheck disable=SC2086
-nice -n 10 cargo mutants --jobs 1 $where --no-shuffle --timeout 180 --output target/mutants \
+nice -n 10 cargo mutants $where --no-shuffle --timeout 180 --output target/mutants \
     --exclude-re 'FastHasher' $files -- --lib -- $filters || true
 out=target/mutants/mutants.out
 echo "file caught missed timeout unviable score"
 for f in $(printf '%s\n' $files | grep -v '^-f$'); do
-    n() { grep -c "^$f:" "$out/$1.txt" 2>/dev/null || true; }
+    n() { if [ -f "$out/$1.txt" ]; then grep -c "^$f:" "$out/$1.txt" || true; else echo 0; fi; }
     c=$(n caught); m=$(n missed); t=$(n timeout); u=$(n unviable)
     total=$((c + m + t))
     if [ "$total" -gt 0 ]; then score=$(((c + t) * 100 / total))%; else score=-; fi
