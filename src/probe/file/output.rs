@@ -266,7 +266,10 @@ fn observe(p: &Parsed, i: usize, probe: &Probe) -> Observation {
     });
     let set_error = |a: &mut Attributes, attrs: &[&str], why: String| {
         for attr in attrs {
-            a.insert(super::super::attr_error_key(attr), Value::String(why.clone()));
+            a.insert(
+                super::super::attr_error_key(attr),
+                Value::String(why.clone()),
+            );
         }
     };
     if wants_content(probe) {
