@@ -222,7 +222,7 @@ fn the_sop_scrolls_and_o_hands_it_to_the_pager_with_the_host_filled() {
 }
 
 #[test]
-fn holding_j_over_1000_rows_asks_for_one_timeline_per_frame_and_the_thread_runs_few() {
+fn holding_j_over_1000_rows_asks_for_one_timeline_once_the_cursor_rests() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("history.db");
     seed(&db);
@@ -237,45 +237,47 @@ fn holding_j_over_1000_rows_asks_for_one_timeline_per_frame_and_the_thread_runs_
     app.update(enter());
     app.settle();
     let fx = app_requests(&mut app);
+    assert_eq!(
+        fx.len(),
+        1,
+        "the first row shown is asked for at once: {fx:?}"
+    );
     q.serve(&mut app, fx);
     let before = q.thread.executed();
-    // One burst of 1000 `j` between two frames: one request, for the row it ends on.
-    for _ in 0..1000 {
-        app.update(key('j'));
-    }
-    app.settle();
-    let fx = app_requests(&mut app);
-    assert_eq!(fx.len(), 1, "{fx:?}");
-    // Held at a key repeat faster than frames: 1000 keys over 100 frames ask 100 times at
-    // most; the thread keeps only the newest waiting request, and the last answer is the
-    // row under the cursor.
-    let mut asked = 0;
+    // `j` held over 1000 rows, the event loop drawing a frame every 10 keys: the cursor
+    // never rests, nothing is asked.
+    let mut requests = Vec::new();
     for _ in 0..100 {
         for _ in 0..10 {
-            app.update(key('k'));
+            app.update(key('j'));
         }
         app.settle();
-        for e in app_requests(&mut app) {
-            if let Effect::Query(query) = e {
-                q.thread.ask(query);
-                asked += 1;
-            }
-        }
+        requests.extend(app_requests(&mut app));
+        assert!(
+            app.frame_again,
+            "one more frame is wanted while the cursor moves"
+        );
     }
-    assert_eq!(asked, 100);
+    assert_eq!(requests, [], "no request while the cursor moves");
+    // The key is released: the next frame finds the cursor where it was and asks once.
+    app.frame_again = false;
+    app.settle();
+    let fx = app_requests(&mut app);
     let want = app
         .table
         .selected_record()
         .map(|r| r.key.as_str().to_string());
-    loop {
-        let a = q.next();
-        let last_asked = matches!(&a.query,
-            HistoryQuery::Timeline { key, .. } if Some(key) == want.as_ref());
-        app.update(Msg::History(a));
-        if last_asked {
-            break; // the row under the cursor got its timeline
-        }
-    }
+    let [Effect::Query(HistoryQuery::Timeline { key, .. })] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(Some(key), want.as_ref(), "for the row under the cursor");
+    assert!(!app.frame_again);
+    q.serve(&mut app, fx);
+    assert_eq!(
+        q.thread.executed() - before,
+        1,
+        "one timeline query for 1000 rows"
+    );
     assert!(matches!(
         &app.detail.timeline,
         Some((
@@ -283,9 +285,6 @@ fn holding_j_over_1000_rows_asks_for_one_timeline_per_frame_and_the_thread_runs_
             driftscope::tui::components::timeline::TimelineView::Missing(_)
         ))
     ));
-    let ran = q.thread.executed() - before;
-    assert!(ran <= 100, "{ran} queries for 100 requests");
-    eprintln!("holding j: 1100 key presses, 101 requests, {ran} timeline queries run");
 }
 
 fn app_requests(app: &mut App) -> Vec<Effect> {

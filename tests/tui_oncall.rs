@@ -5,7 +5,7 @@
 
 mod tui_support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use tui_support::{Tmux, sh_quote};
@@ -75,6 +75,27 @@ Page app-oncall.
     .unwrap();
 }
 
+/// A temp dir with app.conf at `mode`, its check and SOP, and one `driftscope run` of it
+/// stored in `history.db`; returns (dir, app.conf, checks dir, db, run's exit code).
+fn stored_run(mode: u32) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf, Option<i32>) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("app.conf");
+    std::fs::write(&target, "x=1\n").unwrap();
+    chmod(&target, mode);
+    write_file_check(dir.path(), &target);
+    let checks = dir.path().join("checks");
+    let db = dir.path().join("history.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_driftscope"))
+        .args(["run", "-c"])
+        .arg(&checks)
+        .arg("--db")
+        .arg(&db)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    (dir, target, checks, db, out.status.code())
+}
+
 fn chmod(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -83,22 +104,8 @@ fn chmod(path: &Path, mode: u32) {
 #[test]
 fn no_run_opens_on_the_stored_state() {
     let bin = env!("CARGO_BIN_EXE_driftscope");
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("app.conf");
-    std::fs::write(&target, "x=1\n").unwrap();
-    chmod(&target, 0o600);
-    write_file_check(dir.path(), &target);
-    let checks = dir.path().join("checks");
-    let db = dir.path().join("history.db");
-    let out = Command::new(bin)
-        .args(["run", "-c"])
-        .arg(&checks)
-        .arg("--db")
-        .arg(&db)
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let (dir, _target, checks, db, code) = stored_run(0o600);
+    assert_eq!(code, Some(1), "the stored run found the drift");
     let cmd = format!(
         "XDG_CONFIG_HOME={cfg} {bin} --no-run -c {checks} --db {db}; echo DRIFTSCOPE-EXITED $?; sleep 600",
         cfg = sh_quote(&dir.path().display().to_string()),
@@ -124,28 +131,14 @@ fn hostname() -> String {
 
 /// The on-call loop: a stored run where app.conf was 0644, the drift injected (0600), the
 /// TUI opens on the stored state and streams the new run over it; `D` lists the new failure
-/// with its first failed time; `enter` opens its detail with timeline and SOP; `o` opens the SOP in the pager with the host filled in and
-/// gives the terminal back; the fix and a re-check turn it green in the timeline; quitting
+/// with its first failed time; `enter` opens its detail with timeline and SOP; `o` opens
+/// the SOP in the pager with the host filled in and gives the terminal back; the fix and a re-check turn it green in the timeline; quitting
 /// restores the terminal.
 #[test]
 fn on_call_loop_from_drift_to_green() {
     let bin = env!("CARGO_BIN_EXE_driftscope");
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("app.conf");
-    std::fs::write(&target, "x=1\n").unwrap();
-    chmod(&target, 0o644);
-    write_file_check(dir.path(), &target);
-    let checks = dir.path().join("checks");
-    let db = dir.path().join("history.db");
-    let out = Command::new(bin)
-        .args(["run", "-c"])
-        .arg(&checks)
-        .arg("--db")
-        .arg(&db)
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "first run passes: {out:?}");
+    let (dir, target, checks, db, code) = stored_run(0o644);
+    assert_eq!(code, Some(0), "the first run passes");
     chmod(&target, 0o600); // the drift
     let log = dir.path().join("tui.log");
     let cmd = format!(

@@ -282,7 +282,7 @@ async fn event_loop(
             }
             terminal.draw(|f| app.draw(f))?;
             drop(frame);
-            app.dirty = false;
+            app.dirty = std::mem::take(&mut app.frame_again);
             last_draw = now;
         }
         let frame_due = tokio::time::Instant::from_std(last_draw + FRAME);

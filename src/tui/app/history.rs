@@ -127,12 +127,15 @@ impl App {
     }
 
     /// What the screen needs from the history now that the view is settled: the timeline
-    /// and SOP of the row the detail pane shows, when that row changed. Called once per
-    /// burst of messages (after [`App::settle`]), so a held `j` asks once per frame at
-    /// most, and the query thread keeps only the newest of those.
+    /// and SOP of the row the detail pane shows. Called once per frame (after
+    /// [`App::settle`]). The timeline is asked for once the cursor rests: a row that is
+    /// still the one of the previous frame (or the first one shown). While the cursor
+    /// moves (a held `j`), nothing is asked; one more frame is drawn after the last move,
+    /// which asks for the row it stopped on — at most a frame (16 ms) after it stopped.
     pub fn history_requests(&mut self) -> Vec<Effect> {
         let mut fx = Vec::new();
         if !self.detail.open {
+            self.detail.last_seen = None;
             return fx;
         }
         let Some(rec) = self.table.selected_record() else {
@@ -142,6 +145,12 @@ impl App {
         if self.detail.sop.as_ref().is_none_or(|(k, _)| *k != key) {
             let md = self.sops.markdown(&rec);
             self.detail.sop = Some((key.clone(), md));
+        }
+        let moving = self.detail.last_seen.as_ref().is_some_and(|k| *k != key);
+        self.detail.last_seen = Some(key.clone());
+        if moving {
+            self.frame_again = true; // one more frame: the cursor may rest there
+            return fx;
         }
         if self.detail.timeline.as_ref().is_none_or(|(k, _)| *k != key) {
             self.detail.timeline = Some((key.clone(), TimelineView::Loading));
@@ -155,8 +164,15 @@ impl App {
     fn apply_latest(&mut self, state: LatestState) {
         let (status, why, oldest) = state.readiness(STALE_AFTER.as_secs() as i64);
         let mut shown = 0;
-        for e in &state.entries {
-            let rec = stored_record(&state.environment, e);
+        let total = state.entries.len();
+        let acks = state
+            .entries
+            .iter()
+            .filter_map(|e| e.acknowledged.clone())
+            .collect();
+        for e in state.entries {
+            let age_secs = e.age_secs;
+            let rec = stored_record_of(&state.environment, e);
             let (env, host, cat, outcome) = (
                 rec.environment.clone(),
                 rec.host.clone(),
@@ -164,7 +180,7 @@ impl App {
                 rec.outcome,
             );
             let now = self.now;
-            let Some(old) = self.live_table().upsert_stored(rec, e.age_secs, now) else {
+            let Some(old) = self.live_table().upsert_stored(rec, age_secs, now) else {
                 continue; // probed live in this session: the live result stays
             };
             shown += 1;
@@ -174,13 +190,8 @@ impl App {
         tracing::info!(
             "stored state of {}: {} results, {shown} shown as stored",
             state.environment,
-            state.entries.len()
+            total
         );
-        let acks = state
-            .entries
-            .iter()
-            .filter_map(|e| e.acknowledged.clone())
-            .collect();
         self.table.replace_acks(&state.environment, acks);
         self.header.history_note = None;
         self.header.stored = Some(StoredState {
@@ -193,21 +204,21 @@ impl App {
     }
 }
 
-/// A stored result as a table row.
-pub(super) fn stored_record(env: &str, e: &LatestEntry) -> ResultRecord {
+/// A stored result as a table row (moved, not copied: the stored state can be 50k rows).
+pub(super) fn stored_record_of(env: &str, e: LatestEntry) -> ResultRecord {
     ResultRecord {
         environment: env.to_string(),
-        host: e.host.clone(),
-        key: ExecKey(e.key.clone()),
-        check_id: e.check_id.clone(),
-        title: e.title.clone(),
-        category: e.category.clone(),
+        host: e.host,
+        key: ExecKey(e.key),
+        check_id: e.check_id,
+        title: e.title,
+        category: e.category,
         severity: e.severity,
         outcome: e.outcome,
-        expected: e.expected.clone(),
-        actual: e.actual.clone(),
-        reason: e.reason.clone(),
+        expected: e.expected,
+        actual: e.actual,
+        reason: e.reason,
         duration: Duration::ZERO,
-        sop: e.sop.clone(),
+        sop: e.sop,
     }
 }

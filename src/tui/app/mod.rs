@@ -103,6 +103,9 @@ pub struct App {
     pub quit: bool,
     /// Set when something visible changed since the last draw.
     pub dirty: bool,
+    /// Draw one more frame after this one even if nothing changes (the detail pane waits
+    /// for the cursor to rest before asking for a timeline).
+    pub frame_again: bool,
     /// The SOPs and what fills them (loaded with the configuration).
     pub sops: std::sync::Arc<super::sops::SopBook>,
 }
@@ -149,6 +152,7 @@ impl App {
             size: (120, 40),
             quit: false,
             dirty: true,
+            frame_again: false,
             sops: Default::default(),
         };
         if let Some(env) = app.initial.environment.clone() {

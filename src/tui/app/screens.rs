@@ -214,16 +214,18 @@ impl App {
         self.close_past_run();
         let mut table = ResultsTable::new();
         table.height = self.table.height;
-        for e in &entries {
-            let rec = super::history::stored_record(&run.environment, e);
-            table.upsert_stored(rec, e.age_secs, self.now);
+        let count = entries.len();
+        for e in entries {
+            let age = e.age_secs;
+            let rec = super::history::stored_record_of(&run.environment, e);
+            table.upsert_stored(rec, age, self.now);
         }
         let live = std::mem::replace(&mut self.table, table);
         self.status = format!(
             "run {} of {} UTC: {} results (read-only)",
             run.id,
             run.started_at.format("%Y-%m-%d %H:%M"),
-            entries.len()
+            count
         );
         self.past = Some(PastRun { run, live });
         self.screen = Screen::PastRun;

@@ -30,12 +30,8 @@ impl CompareScreen {
     }
 
     pub fn handle(&mut self, action: Action) -> bool {
-        let Some(delta) = super::hosts::movement(action, self.height.max(2) - 1) else {
-            return false;
-        };
         let n = self.report.as_ref().map_or(0, |r| r.rows.len());
-        self.cursor = super::step(self.cursor, delta, n);
-        true
+        super::move_in_list(&mut self.cursor, action, self.height, n)
     }
 
     pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme) {
@@ -52,11 +48,7 @@ impl CompareScreen {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let Some(r) = &self.report else {
-            let why = self
-                .missing
-                .clone()
-                .unwrap_or_else(|| "reading the history…".into());
-            f.render_widget(Line::from(styled(why, t.muted)), inner);
+            f.render_widget(super::waiting_line(&self.missing, t), inner);
             return;
         };
         let key_w = r

@@ -40,6 +40,8 @@ pub struct DetailPane {
     pub timeline: Option<(RowKey, TimelineView)>,
     /// The SOP of the row shown, filled (markdown), or why there is none.
     pub sop: Option<(RowKey, Result<String, String>)>,
+    /// The row shown at the previous frame (the timeline is asked for once it rests).
+    pub last_seen: Option<RowKey>,
 }
 
 impl DetailPane {

@@ -59,11 +59,7 @@ impl DiffScreen {
     /// Every line, with what it is when selectable.
     pub fn items(&self, t: &Theme) -> Vec<(Line<'static>, Option<DiffItem>)> {
         let Some(d) = &self.diff else {
-            let why = self
-                .missing
-                .clone()
-                .unwrap_or_else(|| "reading the history…".into());
-            return vec![(Line::from(styled(why, t.muted)), None)];
+            return vec![(super::waiting_line(&self.missing, t), None)];
         };
         let mut out = vec![(
             Line::from(vec![
@@ -162,12 +158,8 @@ impl DiffScreen {
     }
 
     pub fn handle(&mut self, action: Action, t: &Theme) -> bool {
-        let Some(delta) = super::hosts::movement(action, self.height.max(2) - 1) else {
-            return false;
-        };
         let n = self.items(t).iter().filter(|(_, i)| i.is_some()).count();
-        self.cursor = super::step(self.cursor, delta, n);
-        true
+        super::move_in_list(&mut self.cursor, action, self.height, n)
     }
 
     /// Collapse or expand a group.

@@ -90,12 +90,8 @@ impl DriftScreen {
 
     /// Move the cursor over the selectable rows; `true` when it was a movement.
     pub fn handle(&mut self, action: Action, t: &Theme) -> bool {
-        let Some(delta) = super::hosts::movement(action, self.height.max(2) - 1) else {
-            return false;
-        };
         let n = self.items(t).iter().filter(|(_, k)| k.is_some()).count();
-        self.cursor = super::step(self.cursor, delta, n);
-        true
+        super::move_in_list(&mut self.cursor, action, self.height, n)
     }
 
     /// Every line of the screen (pure).
@@ -103,12 +99,7 @@ impl DriftScreen {
         let mut out: Vec<Item> = Vec::new();
         let mut text = |l: Line<'static>| out.push((l, None));
         let Some(r) = &self.report else {
-            text(Line::from(styled(
-                self.missing
-                    .clone()
-                    .unwrap_or_else(|| "reading the history…".into()),
-                t.muted,
-            )));
+            text(super::waiting_line(&self.missing, t));
             return out;
         };
         let rd = &r.readiness;

@@ -18,6 +18,7 @@ pub mod runs;
 pub mod table;
 pub mod timeline;
 
+use super::keymap::Action;
 use super::theme::Theme;
 use crate::model::Outcome;
 use ratatui::style::Style;
@@ -165,6 +166,26 @@ pub fn justify(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize
     spans.push(Span::raw(" ".repeat(width.saturating_sub(used + rw))));
     spans.extend(right);
     Line::from(spans)
+}
+
+/// Move a cursor over `selectable` rows of a list `height` lines tall; `false` when
+/// `action` is not a movement.
+pub fn move_in_list(cursor: &mut usize, action: Action, height: usize, selectable: usize) -> bool {
+    let Some(delta) = hosts::movement(action, height.max(2) - 1) else {
+        return false;
+    };
+    *cursor = step(*cursor, delta, selectable);
+    true
+}
+
+/// The line a full-body screen shows until its answer arrives (or why none will).
+pub fn waiting_line(missing: &Option<String>, t: &Theme) -> Line<'static> {
+    Line::from(styled(
+        missing
+            .clone()
+            .unwrap_or_else(|| "reading the history…".into()),
+        t.muted,
+    ))
 }
 
 /// Draw a list of lines into `area`, some selectable: the `cursor`-th selectable line gets

@@ -60,11 +60,8 @@ impl RunsScreen {
     }
 
     pub fn handle(&mut self, action: Action) -> bool {
-        let Some(delta) = super::hosts::movement(action, self.height.max(2) - 1) else {
-            return false;
-        };
-        self.cursor = super::step(self.cursor, delta, self.visible().len());
-        true
+        let n = self.visible().len();
+        super::move_in_list(&mut self.cursor, action, self.height, n)
     }
 
     pub fn push_filter(&mut self, c: char) {
@@ -111,11 +108,7 @@ impl RunsScreen {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let Some((_, at)) = &self.runs else {
-            let why = self
-                .missing
-                .clone()
-                .unwrap_or_else(|| "reading the history…".into());
-            f.render_widget(Line::from(styled(why, t.muted)), inner);
+            f.render_widget(super::waiting_line(&self.missing, t), inner);
             return;
         };
         let mut items = vec![(
