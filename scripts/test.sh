@@ -9,6 +9,8 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)
 command -v tmux >/dev/null || need+=(tmux)
+# tui_oncall: `o` hands the SOP to the default pager.
+command -v less >/dev/null || need+=(less)
 command -v groff >/dev/null || need+=(groff-base)
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)

@@ -341,7 +341,8 @@ async fn a_missing_salt_cli_makes_every_salt_host_unreachable(fleet: &SaltFleet)
 }
 
 /// `driftscope run` interrupted while its salt job is out: exit 130, and the salt CLI it
-/// started (with everything in its process group) is gone.
+/// started (with everything in its process group) is gone; the probe on the minions, which
+/// Salt cannot signal, ends at the run's deadline (`timeout -s KILL` there), not at its own.
 fn ctrl_c_kills_the_salt_cli(fleet: &SaltFleet) {
     let dir = tempfile::tempdir().unwrap();
     let master = fleet.master();
@@ -359,11 +360,11 @@ fn ctrl_c_kills_the_salt_cli(fleet: &SaltFleet) {
     std::fs::write(
         dir.path().join("slow.toml"),
         "category = \"slow\"\n[[check]]\nid = \"slow.sleep\"\ntitle = \"sleeps\"\n\
-         probe = { command = \"sleep 40\" }\nexpect = { exit_status = 0 }\n",
+         probe = { command = \"sleep 41\" }\nexpect = { exit_status = 0 }\n",
     )
     .unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_driftscope"))
-        .args(["run", "--no-store", "--inventory"])
+        .args(["run", "--no-store", "--timeout", "8", "--inventory"])
         .arg(dir.path().join("inv.toml"))
         .arg("--checks")
         .arg(dir.path().join("slow.toml"))
@@ -410,6 +411,16 @@ fn ctrl_c_kills_the_salt_cli(fleet: &SaltFleet) {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert_eq!(alive(p), None, "salt CLI {p} still running");
+    }
+    // The minions' probes (`sleep 41`) end at the 8 s deadline + 1 s, long before their own end.
+    let until = std::time::Instant::now() + Duration::from_secs(15);
+    while !sshd_fleet::processes_mentioning("sleep 41").is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the probe outlived the deadline on a minion after Ctrl-C: {:?}",
+            sshd_fleet::processes_mentioning("sleep 41")
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -597,7 +597,10 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
         &mut app,
         [Msg::Exec(Event::RunFinished {
             run_id: "r".into(),
-            finished_at: chrono::Utc::now(),
+            // The run's own clock: 2.5 s after the fixture's `started_at`, while the frames
+            // saw 2 s. The run's duration is the run's, not the gap between two frames.
+            finished_at: chrono::DateTime::from_timestamp(1_764_590_402, 500_000_000)
+                .unwrap_or_default(),
             counts,
             cancelled: false,
         })],
@@ -605,7 +608,7 @@ fn run_progress_counts_hosts_results_and_rate(t0: Instant) {
     assert!(!app.running());
     assert!(
         app.status
-            .starts_with("run finished in 2.0s: 3 pass, 1 error, 2 fail"),
+            .starts_with("run finished in 2.5s: 3 pass, 1 error, 2 fail"),
         "{}",
         app.status
     );

@@ -126,7 +126,7 @@ impl Matcher {
                 let s = arg
                     .as_str()
                     .ok_or_else(|| MatcherError("`matches` takes a regex string".into()))?;
-                Regex::new(s)
+                super::regex_cache::compiled(s)
                     .map(Matcher::Matches)
                     .map_err(|e| MatcherError(format!("invalid regex {s:?}: {e}")))
             }

@@ -9,6 +9,7 @@ mod age;
 mod duration;
 mod matcher;
 mod outcome;
+pub mod regex_cache;
 mod version;
 
 pub use ack::{

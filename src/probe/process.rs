@@ -159,7 +159,7 @@ enum Selector {
 
 fn selector(subject: &str) -> Result<Selector, String> {
     match subject.strip_prefix("args:") {
-        Some(re) => Regex::new(re)
+        Some(re) => crate::model::regex_cache::compiled(re)
             .map(Selector::Args)
             .map_err(|e| format!("invalid regex in process subject {subject:?}: {e}")),
         None if subject.is_empty() || subject.contains('/') => Err(format!(

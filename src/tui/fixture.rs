@@ -183,7 +183,9 @@ pub fn many_records(env: &str, hosts: usize, n: usize) -> Vec<ResultRecord> {
 pub fn meta(env: &str, hosts: usize, executions: usize) -> crate::model::RunMeta {
     crate::model::RunMeta {
         id: "20260101T000000.000Z-000001".into(),
-        started_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        // 2025-12-01 12:00 UTC, the finish time the fixtures' runs use (so "finished in"
+        // measures 0ms by the run's own clock); a finish before it falls back to the frames.
+        started_at: chrono::DateTime::from_timestamp(1_764_590_400, 0).unwrap_or_default(),
         scope: crate::model::Scope {
             environment: env.into(),
             ..Default::default()

@@ -4,7 +4,6 @@
 
 use super::super::{AttrVerdict, Attributes, secret};
 use crate::model::{Matcher, Value};
-use regex::Regex;
 
 /// The regexes a `contains`/`not_contains` matcher declares: a string or a list of strings.
 fn declared_regexes(m: &Matcher) -> Result<Vec<String>, String> {
@@ -37,7 +36,7 @@ pub(super) fn validate_regexes(declared: &Value) -> Result<(), String> {
                 "expected a regex string or a list of them, found {v}"
             ));
         };
-        Regex::new(s).map_err(|e| format!("invalid regex {s:?}: {e}"))?;
+        crate::model::regex_cache::compiled(s).map_err(|e| format!("invalid regex {s:?}: {e}"))?;
     }
     Ok(())
 }
@@ -98,7 +97,7 @@ pub(super) fn evaluate_content(
     let mut ok = true;
     let mut actual = Vec::new();
     for src in regexes {
-        let re = match Regex::new(&src) {
+        let re = match crate::model::regex_cache::compiled(&src) {
             Ok(r) => r,
             Err(e) => {
                 ok = false;

@@ -104,6 +104,8 @@ impl App {
                     run_id: meta.id.clone(),
                     scope: meta.scope.clone(),
                     started: self.now,
+                    started_at: meta.started_at,
+                    took: None,
                     ended: None,
                     hosts_total: meta.host_count,
                     hosts_done: 0,
@@ -155,6 +157,7 @@ impl App {
                 self.header.pending = false;
                 if let Some(run) = &mut self.header.run {
                     run.ended = Some(self.now);
+                    run.took = (finished_at - run.started_at).to_std().ok();
                     run.counts = counts;
                     run.cancelled = cancelled;
                     let took = crate::model::human_duration(run.elapsed(self.now));

@@ -31,6 +31,11 @@ pub struct RunStatus {
     pub changed: u64,
     /// How many runs this TUI started, this one included.
     pub number: u64,
+    /// When the run started by its own clock (`RunStarted`), and its duration by that clock
+    /// once finished: the loop's `now` moves only with frames, so a run that starts and ends
+    /// between two frames would otherwise measure as the gap between them.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub took: Option<Duration>,
 }
 
 impl RunStatus {
@@ -38,9 +43,11 @@ impl RunStatus {
         self.ended.is_none()
     }
     pub fn elapsed(&self, now: Instant) -> Duration {
-        self.ended
-            .unwrap_or(now)
-            .saturating_duration_since(self.started)
+        self.took.unwrap_or_else(|| {
+            self.ended
+                .unwrap_or(now)
+                .saturating_duration_since(self.started)
+        })
     }
 }
 
