@@ -185,4 +185,82 @@ mod tests {
         let err = s.render("{vars.missing}").unwrap_err();
         assert!(err.contains("found vars db, port"), "{err}");
     }
+
+    #[test]
+    fn a_value_that_is_exactly_one_placeholder_keeps_its_type_anything_else_is_text() {
+        let matrix = BTreeMap::from([("n".to_string(), json!(3))]);
+        let vars = BTreeMap::from([
+            ("port".to_string(), json!(5432)),
+            ("on".to_string(), json!(true)),
+            ("list".to_string(), json!(["a", "b"])),
+        ]);
+        let s = Scope {
+            matrix: &matrix,
+            vars: &vars,
+            host: "h1",
+            env: "prod",
+        };
+        assert_eq!(s.render_value(&json!("{n}")).unwrap(), json!(3));
+        assert_eq!(s.render_value(&json!("{vars.on}")).unwrap(), json!(true));
+        assert_eq!(
+            s.render_value(&json!("{vars.list}")).unwrap(),
+            json!(["a", "b"])
+        );
+        // Text around the placeholder, on either side: a string.
+        assert_eq!(
+            s.render_value(&json!(" {vars.port}")).unwrap(),
+            json!(" 5432")
+        );
+        assert_eq!(
+            s.render_value(&json!("{vars.port} ")).unwrap(),
+            json!("5432 ")
+        );
+        assert_eq!(s.render_value(&json!("{n}{n}")).unwrap(), json!("33"));
+        assert_eq!(
+            s.render_value(&json!("{vars.list}")).unwrap(),
+            json!(["a", "b"])
+        );
+        assert_eq!(s.render("{vars.list}").unwrap(), r#"["a","b"]"#);
+        // Lists and tables render item by item; other values stay as they are.
+        assert_eq!(
+            s.render_value(&json!(["{host}", {"in": ["{env}", 1]}, null, 2.5]))
+                .unwrap(),
+            json!(["h1", {"in": ["prod", 1]}, null, 2.5])
+        );
+        assert_eq!(s.render_value(&json!(7)).unwrap(), json!(7));
+        assert_eq!(s.render("plain text").unwrap(), "plain text");
+        assert_eq!(s.render("").unwrap(), "");
+        assert!(s.render_value(&json!(["{nope}"])).is_err());
+        assert!(s.render_value(&json!({"a": "{nope}"})).is_err());
+    }
+
+    #[test]
+    fn builtins_text_and_placeholder_lists() {
+        let empty = BTreeMap::new();
+        let s = Scope {
+            matrix: &empty,
+            vars: &empty,
+            host: "web-1",
+            env: "stage",
+        };
+        assert_eq!(s.lookup("host").unwrap(), json!("web-1"));
+        assert_eq!(s.lookup("env").unwrap(), json!("stage"));
+        let err = s.lookup("nope").unwrap_err();
+        assert!(err.contains("(this check has no for_each)"), "{err}");
+        let err = s.lookup("vars.x").unwrap_err();
+        assert!(
+            err.contains("found no vars") && err.contains("web-1"),
+            "{err}"
+        );
+        assert_eq!(value_text(&json!("s")), "s");
+        assert_eq!(value_text(&json!(5)), "5");
+        assert_eq!(value_text(&json!(false)), "false");
+        assert_eq!(
+            placeholders("{a} x {vars.b.c} {{d}} {host}"),
+            vec!["a".to_string(), "vars.b.c".into(), "host".into()]
+        );
+        assert!(placeholders("no braces {2,3}").is_empty());
+        assert!(!is_template("plain") && !is_template("{ spaced }"));
+        assert!(is_template("{{"));
+    }
 }

@@ -35,5 +35,35 @@ mod tests {
         assert_eq!(sh_quote("it's"), r"'it'\''s'");
         assert_eq!(sh_quote(""), "''");
         assert_eq!(sh_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(
+            sh_quote("a\0b"),
+            "'ab'",
+            "NUL cannot be in a shell word: dropped"
+        );
+    }
+
+    /// Every item arrives as its own argument, byte for byte, in order (what `stat -- …`
+    /// and `getent passwd -- …` receive).
+    #[test]
+    fn quote_all_gives_one_word_per_item() {
+        let items = ["a b", "it's", "", "$(x) `y` \"z\"", "new\nline"];
+        let words = sh_quote_all(items);
+        assert_eq!(
+            words,
+            r#"'a b' 'it'\''s' '' '$(x) `y` "z"' 'new"#.to_string() + "\nline'"
+        );
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\0' {words}"))
+            .output()
+            .unwrap();
+        let got: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        let want: Vec<&[u8]> = items
+            .iter()
+            .map(|s| s.as_bytes())
+            .chain([&b""[..]])
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(sh_quote_all([]), "");
     }
 }

@@ -12,8 +12,11 @@
 //! `default_db_path()`, `StoreWriter::spawn(path)`, `writer.send(&event)`, `writer.finish()`,
 //! `Store::open(path)` / `Store::open_readonly(path)` and its query methods.
 
-mod codec;
-mod packed;
+// Public (hidden) only for the fuzz targets in `fuzz/`, which decode packed results.
+#[doc(hidden)]
+pub mod codec;
+#[doc(hidden)]
+pub mod packed;
 mod queries;
 mod schema;
 mod writer;

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Mutation testing (cargo-mutants, `cargo install cargo-mutants`) of the files where a wrong
+# answer hides best, each mutant tested by the unit tests of the scoped modules only (the
+# whole suite per mutant is far too slow on 2 cores). Not part of CI.
+#
+#   scripts/mutants.sh [FILE...]      # default: every file of the scope below
+#
+# Builds in a copy of the tree (with a copy of target/, so the first build is warm), one job,
+# niced; MUTANTS_IN_PLACE=1 mutates this tree itself instead (for a dedicated worktree: do not
+# edit it meanwhile). Results: target/mutants/mutants.out/{caught,missed,timeout,unviable}.txt
+# and a per-file summary printed at the end. Expect ~25-60 s per mutant on a shared 2-core box.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# file → the module path of its unit tests
+scope='src/model/matcher.rs model::matcher
+src/probe/quote.rs probe::quote
+src/config/template.rs config::template
+src/config/expand.rs config::expand
+src/store/codec.rs store::codec
+src/store/packed.rs store::packed
+src/store/queries/readiness.rs store::queries::readiness'
+files=""
+filters=""
+want=" $* "
+while read -r file module; do
+    if [ $# -eq 0 ] || [ "${want#* "$file" }" != "$want" ]; then
+        files="$files -f $file"
+        filters="$filters $module"
+    fi
+done <<EOF2
+$scope
+EOF2
+[ -n "$files" ] || { echo "no file of the scope matched: $*" >&2; exit 2; }
+mkdir -p target/mutants
+# shellcheck disable=SC2086 # word splitting of the lists is intended
+if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--jobs 1 --copy-target true"; fi
+# shellcheck disable=SC2086
+nice -n 10 cargo mutants $where --no-shuffle --timeout 180 --output target/mutants \
+    --exclude-re 'FastHasher' $files -- --lib -- $filters || true
+out=target/mutants/mutants.out
+echo "file caught missed timeout unviable score"
+for f in $(printf '%s\n' $files | grep -v '^-f$'); do
+    n() { if [ -f "$out/$1.txt" ]; then grep -c "^$f:" "$out/$1.txt" || true; else echo 0; fi; }
+    c=$(n caught); m=$(n missed); t=$(n timeout); u=$(n unviable)
+    total=$((c + m + t))
+    if [ "$total" -gt 0 ]; then score=$(((c + t) * 100 / total))%; else score=-; fi
+    echo "$f $c $m $t $u $score"
+done

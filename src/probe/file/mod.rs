@@ -1,0 +1,325 @@
+//! file: existence, type, mode, owner, group (names; the number when there is none), uid,
+//! gid (numbers), size, sha256, symlink target and content regexes for all paths of a host with few forks:
+//!
+//! - shell builtins (`[ -e ]`, `[ -L ]`, `[ -r ]`) classify every path (exists, broken link,
+//!   missing, permission denied) — no fork;
+//! - ONE `stat` (lstat) for all paths, plus ONE `stat -L` when some path is a symlink;
+//! - the host's shared read ([`super::reads`], one capped `grep` for all modules) reads the
+//!   paths whose checks name `contains` or `not_contains`; ONE `sha256sum -z` for those
+//!   naming `sha256` — only when wanted.
+//!
+//! Records are NUL-separated and begin with the path exactly as given, so paths with spaces,
+//! quotes or newlines parse unambiguously. Attributes describe the file a path resolves to
+//! (like `test -f` and `cat`); `type` and `link_target` describe the path itself.
+
+use super::{
+    AttrVerdict, Attributes, EvalContext, Module, Observation, Probe, Programs, Read, Reads, secret,
+};
+use crate::model::{Matcher, ModuleKind, Value};
+
+mod content;
+mod fragment;
+mod output;
+
+use content::{evaluate_content, validate_regexes};
+pub(crate) use fragment::stat_fragment;
+use output::content_reads;
+pub(crate) use output::parse_all;
+
+pub struct File;
+
+pub(super) const CONTENT_ATTRS: [&str; 2] = ["contains", "not_contains"];
+
+pub(super) fn wants_content(p: &Probe) -> bool {
+    CONTENT_ATTRS.iter().any(|a| p.wants(a))
+}
+
+/// `mode` compares as an octal number: "0644", "644" and 644 all mean rw-r--r--.
+fn mode_value(v: &Value) -> Option<u32> {
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    u32::from_str_radix(s.trim().trim_start_matches("0o"), 8).ok()
+}
+
+/// The canonical text of a mode (`"0644"`) when the value reads as one, else the value.
+fn canonical_mode(v: &Value) -> Value {
+    match mode_value(v) {
+        Some(m) => Value::String(format!("{m:04o}")),
+        None => v.clone(),
+    }
+}
+
+pub(crate) fn evaluate_mode(observed: &Attributes, matcher: &Matcher) -> AttrVerdict {
+    let actual = observed.get("mode").cloned().unwrap_or(Value::Null);
+    let ok = matcher
+        .map_values(&canonical_mode)
+        .matches(&canonical_mode(&actual));
+    AttrVerdict { ok, actual }
+}
+
+impl Module for File {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::File
+    }
+    fn programs(&self) -> Programs {
+        Programs::Only(&["stat", "sha256sum"])
+    }
+    fn content_attributes(&self) -> &'static [&'static str] {
+        &["contains", "not_contains", "sha256"]
+    }
+    fn attributes(&self) -> &'static [&'static str] {
+        &[
+            "exists",
+            "type",
+            "mode",
+            "owner",
+            "group",
+            "uid",
+            "gid",
+            "size",
+            "sha256",
+            "link_target",
+            "contains",
+            "not_contains",
+        ]
+    }
+    fn default_expect(&self) -> (&'static str, Value) {
+        ("exists", Value::Bool(true))
+    }
+    fn validate_subject(&self, subject: &str) -> Result<(), String> {
+        validate_path(subject)
+    }
+    fn validate_expect(&self, attribute: &str, declared: &Value) -> Result<(), String> {
+        match attribute {
+            "contains" | "not_contains" => validate_regexes(declared),
+            _ => Ok(()),
+        }
+    }
+    fn cost(&self, probes: &[Probe]) -> u32 {
+        1 + u32::from(probes.iter().any(|p| p.wants("sha256")))
+    }
+    fn fragment(&self, probes: &[Probe]) -> String {
+        stat_fragment(probes)
+    }
+    fn reads(&self, probes: &[Probe]) -> Vec<Read> {
+        content_reads(probes)
+    }
+    fn parse_reads(&self, output: &[u8], probes: &[Probe], reads: &Reads) -> Vec<Observation> {
+        parse_all(output, probes, reads)
+    }
+    fn evaluate_in(
+        &self,
+        context: &EvalContext,
+        observed: &Attributes,
+        attribute: &str,
+        matcher: &Matcher,
+    ) -> AttrVerdict {
+        match attribute {
+            // Nearest lines: never from a secret, nor from a sensitive path unless the
+            // check says `secret = false`.
+            "contains" | "not_contains" => {
+                let nearest = match context.secret {
+                    Some(secret) => !secret,
+                    None => !secret::sensitive_path(context.subject),
+                };
+                evaluate_content(observed, attribute, matcher, nearest)
+            }
+            _ => self.evaluate(observed, attribute, matcher),
+        }
+    }
+    fn evaluate(&self, observed: &Attributes, attribute: &str, matcher: &Matcher) -> AttrVerdict {
+        match attribute {
+            "contains" | "not_contains" => evaluate_content(observed, attribute, matcher, true),
+            "mode" => evaluate_mode(observed, matcher),
+            _ => {
+                let actual = observed.get(attribute).cloned().unwrap_or(Value::Null);
+                AttrVerdict {
+                    ok: matcher.matches(&actual),
+                    actual,
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn validate_path(subject: &str) -> Result<(), String> {
+    if !subject.starts_with('/') || subject.contains('\0') {
+        return Err(format!(
+            "not an absolute path: {subject:?} (expected a path starting with `/`)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content::content_lines;
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(o: &Observation) -> &Attributes {
+        match o {
+            Observation::Observed(a) => a,
+            other => panic!("not observed: {other:?}"),
+        }
+    }
+
+    /// Subjects of the captured fixture (see testdata/README.md).
+    fn fixture_probes() -> Vec<Probe> {
+        let d = "/tmp/ds-fixture";
+        vec![
+            Probe::new(&format!("{d}/app.conf"), &["mode", "contains", "sha256"]),
+            Probe::new(&format!("{d}/sp ace 'quoted\".conf"), &["contains"]),
+            Probe::new(&format!("{d}/new\nline"), &["exists"]),
+            Probe::new(&format!("{d}/link"), &["link_target", "mode"]),
+            Probe::new(&format!("{d}/dangling"), &["exists"]),
+            Probe::new(&format!("{d}/missing"), &["exists", "contains"]),
+            Probe::new(&format!("{d}/secret/key"), &["exists"]),
+            Probe::new(&format!("{d}/secret.key"), &["contains"]),
+            Probe::new(&format!("{d}/dir"), &["mode"]),
+            Probe::new(&format!("{d}/bin\u{fffd}ary"), &["exists"]),
+            Probe::new(&format!("{d}/latin1link"), &["link_target"]),
+        ]
+    }
+
+    #[test]
+    fn real_output_as_nobody() {
+        let out = include_bytes!("../testdata/file/nobody.out");
+        let p = fixture_probes();
+        let obs = File.parse(out, &p);
+        let a = attrs(&obs[0]);
+        assert_eq!(a["type"], "file");
+        assert_eq!(a["mode"], "0644");
+        assert_eq!(a["owner"], "root");
+        assert_eq!(a["size"], 45);
+        assert_eq!(a["sha256"].as_str().unwrap().len(), 64);
+        let q = attrs(&obs[1]);
+        assert_eq!(q["exists"], true);
+        assert_eq!(content_lines(q)[0].1, "key = \"value with 'quotes'\"");
+        assert_eq!(attrs(&obs[2])["exists"], true, "newline in name");
+        let l = attrs(&obs[3]);
+        assert_eq!(l["type"], "symlink");
+        assert_eq!(l["link_target"], "app.conf");
+        assert_eq!(l["mode"], "0644", "mode of the link's target");
+        let d = attrs(&obs[4]);
+        assert_eq!(d["exists"], false);
+        assert_eq!(d["type"], "symlink");
+        assert_eq!(d["link_target"], "nowhere");
+        assert_eq!(attrs(&obs[5])["exists"], false);
+        assert!(
+            matches!(&obs[6], Observation::Error(e) if e.contains("not searchable")),
+            "{:?}",
+            obs[6]
+        );
+        let k = attrs(&obs[7]);
+        assert_eq!(
+            k["mode"], "0600",
+            "the mode of an unreadable file is still known"
+        );
+        assert!(
+            k["_error:contains"]
+                .as_str()
+                .unwrap()
+                .contains("permission denied reading")
+        );
+        assert_eq!(attrs(&obs[8])["type"], "directory");
+        assert_eq!(attrs(&obs[8])["mode"], "1750");
+        assert_eq!(attrs(&obs[9])["exists"], false);
+        assert!(
+            attrs(&obs[10])["link_target"]
+                .as_str()
+                .unwrap()
+                .contains('\u{fffd}'),
+            "non-UTF-8 target is shown lossily"
+        );
+    }
+
+    #[test]
+    fn real_output_as_root_reads_what_nobody_could_not() {
+        let out = include_bytes!("../testdata/file/root.out");
+        let obs = File.parse(out, &fixture_probes());
+        assert_eq!(attrs(&obs[6])["exists"], true, "secret/key");
+        let k = attrs(&obs[7]);
+        assert_eq!(k["mode"], "0600");
+        assert_eq!(content_lines(k), vec![(1, "s".to_string())]);
+    }
+
+    #[test]
+    fn contains_miss_shows_the_nearest_line() {
+        let out = include_bytes!("../testdata/file/nobody.out");
+        let obs = File.parse(out, &fixture_probes());
+        let a = attrs(&obs[0]);
+        let hit = File.evaluate(
+            a,
+            "contains",
+            &Matcher::parse(&json!(["^listen_port=8080$"])).unwrap(),
+        );
+        assert!(hit.ok, "{:?}", hit.actual);
+        assert_eq!(hit.actual, json!(["line 2: listen_port=8080"]));
+        let miss = File.evaluate(
+            a,
+            "contains",
+            &Matcher::parse(&json!(["^log_level=info$"])).unwrap(),
+        );
+        assert!(!miss.ok);
+        let text = miss.actual.to_string();
+        assert!(text.contains("nearest: line 1: log_level=debug"), "{text}");
+        let not = File.evaluate(
+            a,
+            "not_contains",
+            &Matcher::parse(&json!(["debug"])).unwrap(),
+        );
+        assert!(!not.ok);
+        assert_eq!(not.actual, json!(["line 1: log_level=debug"]));
+        let gone = File.evaluate(
+            attrs(&obs[5]),
+            "contains",
+            &Matcher::parse(&json!(["x"])).unwrap(),
+        );
+        assert_eq!(gone.actual, json!("file does not exist"));
+    }
+
+    #[test]
+    fn mode_compares_as_octal() {
+        let a = Attributes::from([("mode".to_string(), json!("0644"))]);
+        for ok in [json!("0644"), json!("644"), json!(644)] {
+            assert!(evaluate_mode(&a, &Matcher::parse(&ok).unwrap()).ok, "{ok}");
+        }
+        assert!(!evaluate_mode(&a, &Matcher::parse(&json!("0600")).unwrap()).ok);
+        assert!(
+            evaluate_mode(
+                &a,
+                &Matcher::parse(&json!({"in": ["0600", "0644"]})).unwrap()
+            )
+            .ok
+        );
+    }
+
+    #[test]
+    fn garbled_and_cut_output_is_error_not_panic() {
+        let p = fixture_probes();
+        let full = include_bytes!("../testdata/file/nobody.out");
+        for cut in [0, 10, 40, 200, full.len() / 2, full.len() - 3] {
+            let obs = File.parse(&full[..cut], &p);
+            assert_eq!(obs.len(), p.len());
+        }
+        let obs = File.parse(b"\xff\xfe@@STAT\n@S\0/x\0zz", &p);
+        assert!(obs.iter().all(|o| matches!(o, Observation::Error(_))));
+    }
+
+    #[test]
+    fn validation_messages() {
+        assert!(File.validate_subject("/etc/passwd").is_ok());
+        let e = File.validate_subject("etc/passwd").unwrap_err();
+        assert!(e.contains("absolute path"), "{e}");
+        assert!(
+            File.validate_expect("contains", &json!(["^a$", "b"]))
+                .is_ok()
+        );
+        let e = File.validate_expect("contains", &json!(["("])).unwrap_err();
+        assert!(e.contains("invalid regex"), "{e}");
+    }
+}
