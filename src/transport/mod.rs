@@ -7,6 +7,7 @@
 //! back. The executor uses it when [`Transport::batch`] returns one; ssh and local keep the
 //! per-host path.
 
+mod bounded;
 pub mod local;
 mod process_group;
 pub mod salt;

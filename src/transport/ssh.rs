@@ -28,7 +28,6 @@ pub use master::HostKeyPolicy;
 
 use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
 use crate::model::{Host, HostPhase};
-use crate::probe::batch::REMOTE_TIMEOUT;
 use futures::future::BoxFuture;
 use keep::{KeepKey, KeptRoot};
 use master::{Master, MasterSpec, SocketPlace};
@@ -387,10 +386,7 @@ fn uses_sudo(host: &Host) -> bool {
 /// plain `sh -s` where the host has no `timeout`; under `sudo -n` when the host asks for
 /// root. One `sh -c` word, so any login shell passes it on.
 fn remote_command(host: &Host, left: Duration) -> String {
-    let secs = (left + REMOTE_GRACE).as_secs_f64().ceil().max(1.0) as u64;
-    let sh = format!(
-        "sh -c 'if command -v timeout >/dev/null 2>&1; then exec {REMOTE_TIMEOUT} {secs} sh -s; else exec sh -s; fi'"
-    );
+    let sh = format!("sh -c '{}'", super::bounded::bounded_sh(left, REMOTE_GRACE));
     if uses_sudo(host) {
         format!("sudo -n {sh}")
     } else {

@@ -22,9 +22,9 @@ use tokio::sync::mpsc::UnboundedSender;
 /// here (Salt returns the probe's `@@PID` only with the whole output), and `timeout` kills
 /// the probe's whole process group. One second of grace over the deadline; at least 1 s.
 fn remote_command(limit: Duration) -> String {
-    let secs = limit.as_secs() + u64::from(limit.subsec_nanos() > 0) + 1;
     format!(
-        "base64 -d | if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL {secs} sh -s; else exec sh -s; fi"
+        "base64 -d | {}",
+        crate::transport::bounded::bounded_sh(limit, Duration::from_secs(1))
     )
 }
 
