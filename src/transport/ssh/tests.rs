@@ -1,0 +1,102 @@
+//! Unit tests of the ssh transport: remote command, pool keys, kill bookkeeping.
+
+use super::*;
+use crate::model::TransportKind;
+use std::collections::BTreeMap;
+
+/// An ssh host `h` (also for the tests of `ssh`'s submodules).
+pub(super) fn host(user: Option<&str>, become_root: bool) -> Host {
+    Host {
+        name: "h".into(),
+        address: "h".into(),
+        transport: TransportKind::Ssh,
+        user: user.map(str::to_string),
+        port: None,
+        become_root,
+        tags: vec![],
+        vars: BTreeMap::new(),
+        salt: None,
+    }
+}
+
+#[test]
+fn sudo_only_when_become_and_not_already_root() {
+    let left = Duration::from_secs(30);
+    let plain = "sh -c 'if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL 33 sh -s; else exec sh -s; fi'";
+    assert_eq!(remote_command(&host(None, false), left), plain);
+    assert_eq!(
+        remote_command(&host(None, true), left),
+        format!("sudo -n {plain}")
+    );
+    assert_eq!(
+        remote_command(&host(Some("deploy"), true), left),
+        format!("sudo -n {plain}")
+    );
+    assert_eq!(remote_command(&host(Some("root"), true), left), plain);
+}
+
+#[test]
+fn the_remote_bound_is_the_time_left_plus_the_grace_rounded_up() {
+    let h = host(None, false);
+    let bound = |left| {
+        let c = remote_command(&h, left);
+        let n = c.split("KILL ").nth(1).and_then(|r| r.split(' ').next());
+        n.and_then(|n| n.parse::<u64>().ok())
+    };
+    assert_eq!(bound(Duration::from_millis(5_200)), Some(9));
+    assert_eq!(bound(Duration::from_secs(6)), Some(9));
+    assert_eq!(
+        bound(Duration::ZERO),
+        Some(3),
+        "a passed deadline still gets the grace"
+    );
+}
+
+/// The remote command is what a POSIX login shell runs: with `timeout` on PATH the probe
+/// runs under it and reads the script from stdin; without, plain `sh -s` does.
+#[test]
+fn the_remote_command_runs_the_script_with_and_without_timeout() {
+    let cmd = remote_command(&host(None, false), Duration::from_secs(5));
+    // A PATH with `sh` and nothing else: no `timeout` there.
+    let only_sh = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink("/bin/sh", only_sh.path().join("sh")).unwrap();
+    let only_sh = only_sh.path().display().to_string();
+    for path in ["/usr/local/bin:/usr/bin:/bin", &only_sh] {
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&cmd)
+            .env("PATH", path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(b"echo ran: $0\n")?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "ran: sh",
+            "{path}"
+        );
+        assert!(out.status.success(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_destination_that_looks_like_an_option_never_reaches_ssh() {
+    let t = SshTransport::new(SshOptions::default());
+    let mut h = host(None, false);
+    h.address = "-oProxyCommand=touch /tmp/pwned".into();
+    let limits = Limits {
+        deadline: Instant::now() + Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(1),
+        output_cap: 1024,
+    };
+    let err = t.run_script(&h, "true", limits, &|_| {}).await.unwrap_err();
+    assert!(
+        matches!(&err, TransportError::Unreachable(r) if r.contains("starts with '-'")),
+        "{err:?}"
+    );
+}
