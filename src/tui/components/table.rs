@@ -7,7 +7,7 @@ use super::{step, styled};
 use crate::model::{AckBook, Acknowledgement, ResultRecord, age_text, human_duration};
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
-use crate::tui::rows::{ResultSet, RowId, SortOrder, ViewFilter, is_failure};
+use crate::tui::rows::{ResultSet, RowId, SortOrder, SortedView, ViewFilter, is_failure};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -30,7 +30,7 @@ pub struct TableScope {
 pub struct ResultsTable {
     pub results: ResultSet,
     /// Filtered, sorted row ids (rebuilt by [`ResultsTable::settle`]).
-    pub view: Vec<RowId>,
+    pub view: SortedView,
     view_dirty: bool,
     /// Rows added / replaced since the last settle (merged in without a full rebuild).
     fresh: Vec<RowId>,
@@ -278,7 +278,7 @@ impl ResultsTable {
             let f = self.view_filter(scope);
             if !self.touched.is_empty() {
                 let moved: HashSet<RowId> = self.touched.iter().copied().collect();
-                self.view.retain(|id| !moved.contains(id));
+                self.view.retain(|id| !moved.contains(&id));
             }
             let mut seen = HashSet::new();
             let mut add: Vec<RowId> = self
@@ -289,18 +289,18 @@ impl ResultsTable {
                 .collect();
             add.retain(|id| self.results.keeps(*id, &f));
             if !add.is_empty() {
-                self.view = self.results.merge_into(&self.view, add, self.sort);
+                self.results.merge_into(&mut self.view, add, self.sort);
             }
         }
         self.fresh.clear();
         self.touched.clear();
         self.view_dirty = false;
-        // Keep the name orders nearly current (merged in once a backlog of n/32 new rows
-        // built up), so the next full rebuild (a keystroke, a toggle) sorts few.
-        self.results.fold_orders_if_behind();
+        // Keep the name orders nearly current (a bounded share per frame), so the next full
+        // rebuild (a keystroke, a toggle) has few rows left to fold in.
+        self.results.fold_orders_some();
         if changed
             && let Some(id) = keep
-            && let Some(pos) = self.view.iter().position(|r| *r == id)
+            && let Some(pos) = self.view.position(id)
         {
             self.cursor = pos;
         }
@@ -362,8 +362,7 @@ impl ResultsTable {
         let show_dur = w >= 70;
         let visible: Vec<u32> = self
             .view
-            .iter()
-            .skip(self.offset)
+            .iter_from(self.offset)
             .take(height)
             .copied()
             .collect();

@@ -2,12 +2,15 @@
 //! each [`SortOrder`], and the filtered, sorted view built from the name orders (a full
 //! rebuild walks integers) or merged with newly streamed rows.
 
-use super::intern::Strings;
-use super::order::{self, SortOrder};
+use super::order::SortOrder;
 use super::row::CompactRow;
+use super::sorted_view::SortedView;
 use super::{ResultSet, RowId};
 use crate::model::{Outcome, Severity};
 use std::cmp::Ordering;
+
+/// Most pending rows taken into the name orders per settle (well under 1 ms of work).
+const FOLD_PER_SETTLE: usize = 2048;
 
 /// What the view keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,24 +82,15 @@ impl ResultSet {
     /// Bring the name ranks up to date (after names were added): call before comparing rows
     /// (the table does, once per settle).
     pub fn refresh_ranks(&mut self) {
-        let stale = |r: &Vec<u32>, s: &Strings| r.len() != s.len();
-        if stale(&self.ranks.env, &self.envs) {
-            self.ranks.env = ranks_of(&self.envs);
-        }
-        if stale(&self.ranks.host, &self.hosts) {
-            self.ranks.host = ranks_of(&self.hosts);
-        }
-        if stale(&self.ranks.key, &self.keys) {
-            self.ranks.key = ranks_of(&self.keys);
-        }
+        self.ranks.refresh(&self.envs, &self.hosts, &self.keys);
     }
 
     /// A row's (environment, host, key) ranks, when they are current.
     fn name_ranks(&self, r: &CompactRow) -> Option<(u32, u32, u32)> {
         Some((
-            *self.ranks.env.get(r.env as usize)?,
-            *self.ranks.host.get(r.host as usize)?,
-            *self.ranks.key.get(r.key as usize)?,
+            *self.ranks.env.rank.get(r.env as usize)?,
+            *self.ranks.host.rank.get(r.host as usize)?,
+            *self.ranks.key.rank.get(r.key as usize)?,
         ))
     }
 
@@ -149,65 +143,70 @@ impl ResultSet {
         }
     }
 
-    /// Merge `add` (rows not in `view`) into the sorted `view`: O(n) copying plus
-    /// O(k log n) comparisons, so a burst of streamed results does not re-sort everything.
-    pub fn merge_into(&self, view: &[RowId], mut add: Vec<RowId>, order: SortOrder) -> Vec<RowId> {
+    /// Insert `add` (rows not in `view`) into the sorted `view`, each into its chunk:
+    /// O(k · (log n + chunk)), so a burst of streamed results touches neither the whole
+    /// view nor its other chunks.
+    pub fn merge_into(&self, view: &mut SortedView, mut add: Vec<RowId>, order: SortOrder) {
         add.sort_by(|a, b| self.cmp_rows(*a, *b, order));
-        order::merge_sorted(view, &add, &|a, b| self.cmp_rows(a, b, order))
+        view.insert_sorted(&add, |a, b| self.cmp_rows(a, b, order));
     }
 
-    /// [`ResultSet::fold_orders`] once more than 1/256 of the rows (at least 1024) wait:
-    /// merging is O(n) copying, so at a million rows it is not done every frame, and a
-    /// rebuild sorts at most a few thousand.
-    pub fn fold_orders_if_behind(&mut self) {
-        if self.orders.pending_len() > (self.rows.len() / 256).max(1024) {
-            self.fold_orders();
-        }
+    /// Merge some of the rows added since the last fold into the name orders: at most
+    /// [`FOLD_PER_SETTLE`], so one frame's share stays small (the table calls this once
+    /// per settle; a full rebuild folds everything first).
+    pub fn fold_orders_some(&mut self) {
+        self.fold_orders_up_to(FOLD_PER_SETTLE);
     }
 
-    /// Merge rows added since the last call into the name orders.
+    /// Merge all rows added since the last fold into the name orders.
     pub fn fold_orders(&mut self) {
+        self.fold_orders_up_to(usize::MAX);
+    }
+
+    fn fold_orders_up_to(&mut self, limit: usize) {
         self.refresh_ranks();
         if !self.orders.has_pending() {
             return;
         }
-        let mut orders = std::mem::take(&mut self.orders);
-        orders.fold(|a, b| self.cmp_name(a, b), |a, b| self.cmp_check(a, b));
-        self.orders = orders;
+        let rows = &self.rows;
+        self.orders.fold(
+            limit,
+            |id| {
+                let r = &rows[id as usize];
+                (r.env, r.host, r.key)
+            },
+            &self.ranks,
+        );
     }
 
     /// The filtered, sorted row ids, rebuilt in O(n) over the name orders. While a pattern
     /// filters, better match tiers come first (a stable partition, so each tier keeps the
     /// order).
-    pub fn view(&mut self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
+    pub fn view(&mut self, f: &ViewFilter, order: SortOrder) -> SortedView {
         self.refresh_ranks();
         self.fold_orders();
         let ordered = self.view_in_order(f, order);
         if self.pattern.is_empty() || f.pattern.is_empty() {
-            return ordered;
+            return ordered.into();
         }
         let mut tiers: [Vec<RowId>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for id in ordered {
             let t = usize::from(self.rows[id as usize].tier).min(2);
             tiers[t].push(id);
         }
-        tiers.concat()
+        tiers.concat().into()
     }
 
     fn view_in_order(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
         let rf = self.resolve(f);
-        let kept = |ids: &[RowId]| -> Vec<RowId> {
-            ids.iter()
-                .copied()
-                .filter(|id| self.keeps_resolved(&self.rows[*id as usize], &rf))
-                .collect()
-        };
+        let keep = |id: &RowId| self.keeps_resolved(&self.rows[*id as usize], &rf);
+        let by_name = || -> Vec<RowId> { self.orders.by_name(&self.ranks).filter(keep).collect() };
         match order {
-            SortOrder::Host => kept(&self.orders.by_name),
-            SortOrder::Check => kept(&self.orders.by_check),
+            SortOrder::Host => by_name(),
+            SortOrder::Check => self.orders.by_check(&self.ranks).filter(keep).collect(),
             SortOrder::FailuresFirst | SortOrder::Severity => {
                 let mut buckets: Vec<Vec<RowId>> = vec![Vec::new(); 7 * 5];
-                for id in kept(&self.orders.by_name) {
+                for id in by_name() {
                     let r = &self.rows[id as usize];
                     let (o, s) = (outcome_rank(r.outcome), severity_rank(self.severity(r)));
                     let b = if order == SortOrder::FailuresFirst {
@@ -221,29 +220,10 @@ impl ResultSet {
             }
             SortOrder::Duration => {
                 // stable over name order: ties stay in (env, host, key) order
-                let mut v = kept(&self.orders.by_name);
+                let mut v = by_name();
                 v.sort_by_key(|id| std::cmp::Reverse(self.rows[*id as usize].duration_ms));
                 v
             }
         }
     }
-}
-
-/// Each id's position in the string order of `s`.
-fn ranks_of(s: &Strings) -> Vec<u32> {
-    let mut ids: Vec<u32> = (0..s.len() as u32).collect();
-    ids.sort_by(|a, b| s.str(*a).cmp(s.str(*b)));
-    let mut rank = vec![0; ids.len()];
-    for (r, id) in ids.iter().enumerate() {
-        rank[*id as usize] = r as u32;
-    }
-    rank
-}
-
-/// Sort ranks of the interned names, so comparing rows compares integers.
-#[derive(Debug, Default)]
-pub(super) struct Ranks {
-    env: Vec<u32>,
-    host: Vec<u32>,
-    key: Vec<u32>,
 }
