@@ -151,12 +151,12 @@ fn timed(
     app: &mut driftscope::tui::app::App,
     term: &mut Terminal<TestBackend>,
     msg: Msg,
-) -> Duration {
-    let t = Instant::now();
+) -> (Duration, Duration) {
+    let (t, c) = (Instant::now(), thread_cpu());
     app.update(msg);
     app.settle();
     term.draw(|f| app.draw(f)).expect("draw");
-    t.elapsed()
+    (t.elapsed(), thread_cpu() - c)
 }
 
 fn scale(total: usize) {
@@ -245,7 +245,7 @@ fn scale(total: usize) {
         rss1 - rss0,
         (rss1 - rss0) * 1048576.0 / total as f64
     );
-    let mut acts: Vec<(String, Duration)> = Vec::new();
+    let mut acts: Vec<(String, (Duration, Duration))> = Vec::new();
     acts.push((
         "/ (filter mode)".into(),
         timed(&mut app, &mut term, key(KeyCode::Char('/'))),
@@ -279,8 +279,12 @@ fn scale(total: usize) {
         "G (last row)".into(),
         timed(&mut app, &mut term, key(KeyCode::Char('G'))),
     ));
-    for (what, d) in &acts {
-        println!("  {what:<32} {:>9}", ms(*d));
+    println!(
+        "  {:<32} {:>9} {:>9}",
+        "action (reducer + settle + draw)", "wall", "CPU"
+    );
+    for (what, (wall, cpu)) in &acts {
+        println!("  {what:<32} {:>9} {:>9}", ms(*wall), ms(*cpu));
     }
     let t = Instant::now();
     drop(app);

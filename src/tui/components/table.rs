@@ -128,6 +128,7 @@ impl ResultsTable {
             && ack.covers(&r, chrono::Utc::now())
         {
             self.acked.insert(id, ack.clone());
+            self.results.set_acked(id, true);
             if !self.view_dirty {
                 self.touched.push(id);
             }
@@ -150,6 +151,7 @@ impl ResultsTable {
             .collect();
         for id in gone {
             self.acked.remove(&id);
+            self.results.set_acked(id, false);
             if !self.view_dirty {
                 self.touched.push(id);
             }
@@ -178,6 +180,7 @@ impl ResultsTable {
         // A new value of an acknowledged check is another drift: the row is no longer covered.
         let ack = self.acks.covering(&rec).cloned();
         let (id, old) = self.results.upsert(rec);
+        self.results.set_acked(id, ack.is_some());
         match ack {
             Some(a) => self.acked.insert(id, a),
             None => self.acked.remove(&id),
@@ -262,8 +265,9 @@ impl ResultsTable {
     pub fn settle(&mut self, scope: &TableScope) {
         /// Above this many replaced rows a full rebuild is cheaper than moving each one.
         const MAX_MOVES: usize = 64;
-        let keep = if let Some(id) = self.reveal.take() {
-            Some(id)
+        let revealed = self.reveal.take();
+        let keep = if revealed.is_some() {
+            revealed
         } else if self.cursor == 0 {
             None
         } else {
@@ -298,7 +302,7 @@ impl ResultsTable {
         // Keep the name orders nearly current (a bounded share per frame), so the next full
         // rebuild (a keystroke, a toggle) has few rows left to fold in.
         self.results.fold_orders_some();
-        if changed
+        if (changed || revealed.is_some())
             && let Some(id) = keep
             && let Some(pos) = self.view.position(id)
         {

@@ -145,6 +145,18 @@ impl ResultSet {
             .copied()
     }
 
+    /// Mark whether an acknowledgement covers a row (the table sorts acknowledged failures
+    /// after the open ones); `true` when that changed.
+    pub fn set_acked(&mut self, id: RowId, acked: bool) -> bool {
+        match self.rows.get_mut(id as usize) {
+            Some(r) if r.acked != acked => {
+                r.acked = acked;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// How many distinct values and check definitions are held (for benchmarks).
     pub fn interned(&self) -> (usize, usize) {
         (self.values.len(), self.checks.len())
@@ -205,6 +217,7 @@ impl ResultSet {
             hit: tier.is_some(),
             tier: tier.unwrap_or(MatchTier::SCATTERED),
             version: 0,
+            acked: false,
         };
         let keys = self.by_name.entry((env, host)).or_default();
         match keys.get(&key) {
