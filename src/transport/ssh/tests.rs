@@ -1,5 +1,6 @@
 //! Unit tests of the ssh transport: remote command, pool keys, kill bookkeeping.
 
+use super::channel::{remote_command, remote_input};
 use super::*;
 use crate::model::TransportKind;
 use std::collections::BTreeMap;
