@@ -1,6 +1,7 @@
 #!/bin/sh
 # Mutation testing (cargo-mutants, `cargo install cargo-mutants`) of the files where a wrong
-# answer hides best, each mutant tested by the unit tests of the scoped modules only (the
+# answer hides best, each mutant built as the lib test target only (`--cargo-arg=--lib`: no
+# integration test is built) and tested by the unit tests of the scoped modules only (the
 # whole suite per mutant is far too slow on 2 cores). Not part of CI.
 #
 #   scripts/mutants.sh [FILE...]      # default: every file of the scope below
@@ -61,7 +62,7 @@ mkdir -p target/mutants
 # shellcheck disable=SC2086 # word splitting of the lists is intended
 if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--jobs 1 --copy-target true"; fi
 # shellcheck disable=SC2086
-nice -n 10 cargo mutants $where --no-shuffle --timeout 60 --output target/mutants \
+nice -n 10 cargo mutants $where --no-shuffle --timeout 60 --output target/mutants --cargo-arg=--lib \
     --exclude-re 'FastHasher' $files -- --lib -- $filters || true
 out=target/mutants/mutants.out
 echo "file caught missed timeout unviable score"
