@@ -63,7 +63,7 @@ mkdir -p target/mutants
 if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--jobs 1 --copy-target true"; fi
 # shellcheck disable=SC2086
 nice -n 10 cargo mutants $where --no-shuffle --timeout 60 --output target/mutants --cargo-arg=--lib \
-    --exclude-re 'FastHasher' $files -- --lib -- $filters || true
+    --exclude-re 'FastHasher' $files -- -- $filters || true
 out=target/mutants/mutants.out
 echo "file caught missed timeout unviable score"
 for f in $(printf '%s\n' $files | grep -v '^-f$'); do
