@@ -45,7 +45,7 @@ src/probe/file/mod.rs probe::file
 src/probe/file/fragment.rs probe::file
 src/probe/file/output.rs probe::file
 src/probe/file/content.rs probe::file
-src/probe/batch.rs probe::batch'
+src/probe/batch/frames.rs probe::batch'
 files=""
 filters=""
 want=" $* "
