@@ -61,15 +61,42 @@ EOF2
 mkdir -p target/mutants
 # shellcheck disable=SC2086 # word splitting of the lists is intended
 if [ "${MUTANTS_IN_PLACE:-}" = 1 ]; then where=--in-place; else where="--jobs 1 --copy-target true"; fi
+# MUTANTS_BEFORE=<rev> (in place only): also score every mutant against the unit tests that
+# existed at <rev>, on the same build (scripts/mutants-before.sh), for a before/after table.
+cargo=$(command -v cargo)
+if [ -n "${MUTANTS_BEFORE:-}" ]; then
+    [ "${MUTANTS_IN_PLACE:-}" = 1 ] || { echo "MUTANTS_BEFORE needs MUTANTS_IN_PLACE=1" >&2; exit 2; }
+    : >target/mutants/before.log
+    # Every `#[test] fn` of src/ at <rev>, as its full test name, kept when a filter matches.
+    git ls-tree -r --name-only "$MUTANTS_BEFORE" -- src | grep '\.rs$' | while read -r f; do
+        m=$(printf '%s\n' "$f" | sed 's|^src/||; s|\.rs$||; s|/mod$||; s|^lib$||; s|/|::|g')
+        git show "$MUTANTS_BEFORE:$f" | awk -v m="$m" '
+            /^mod tests/ { p = "tests::" }
+            /#\[test\]/ { t = 1; next }
+            t && match($0, /fn [A-Za-z0-9_]+/) {
+                print m "::" p substr($0, RSTART + 3, RLENGTH - 3); t = 0 }'
+    done | while read -r name; do
+        for flt in $filters; do
+            case "$name" in *"$flt"*) echo "$name"; break ;; esac
+        done
+    done >target/mutants/before-tests.txt
+    export MUTANTS_REAL_CARGO="$cargo"
+    cargo="$root/scripts/mutants-before.sh"
+fi
 # shellcheck disable=SC2086
-nice -n 10 cargo mutants $where --no-shuffle --timeout 60 --output target/mutants --cargo-arg=--lib \
+CARGO="$cargo" nice -n 10 cargo-mutants mutants $where --no-shuffle --timeout 60 --output target/mutants --cargo-arg=--lib \
     --exclude-re 'FastHasher' $files -- -- $filters || true
 out=target/mutants/mutants.out
-echo "file caught missed timeout unviable score"
+echo "file caught missed timeout unviable score before"
 for f in $(printf '%s\n' $files | grep -v '^-f$'); do
     n() { if [ -f "$out/$1.txt" ]; then grep -c "^$f:" "$out/$1.txt" || true; else echo 0; fi; }
     c=$(n caught); m=$(n missed); t=$(n timeout); u=$(n unviable)
     total=$((c + m + t))
     if [ "$total" -gt 0 ]; then score=$(((c + t) * 100 / total))%; else score=-; fi
-    echo "$f $c $m $t $u $score"
+    before=-
+    if [ -n "${MUTANTS_BEFORE:-}" ] && [ "$total" -gt 0 ]; then
+        b=$(grep -c "^$f caught" target/mutants/before.log || true)
+        before="$b/$total=$((b * 100 / total))%"
+    fi
+    echo "$f $c $m $t $u $score $before"
 done
