@@ -56,3 +56,71 @@ pub(super) fn split<'a>(
     }
     done
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<u8> {
+        let out = std::process::Command::new("sh")
+            .args(["-c", script])
+            .output()
+            .expect("sh runs");
+        out.stdout
+    }
+
+    fn text(payload: &Option<Vec<&[u8]>>) -> Option<Vec<String>> {
+        payload.as_ref().map(|lines| {
+            lines
+                .iter()
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn framed_sections_run_by_sh_split_back_into_their_payloads() {
+        let script = [
+            frame("N1", "0", "echo a; echo b >&2; (exit 3)"),
+            frame("N1", "1", "echo c; echo"),
+            frame("N1", READ_SECTION, "echo r"),
+        ]
+        .concat();
+        let out = sh(&script);
+        let shown = String::from_utf8_lossy(&out);
+        assert!(
+            shown.contains("\n@@DS:N1:E:0:3\n"),
+            "the section's status: {shown}"
+        );
+        let parts = split("N1", 2, &out);
+        let parts: Vec<_> = parts.iter().map(text).collect();
+        assert_eq!(
+            parts,
+            [
+                Some(vec!["a".to_string(), "b".to_string()]),
+                // A payload's own last empty line stays; only the marker's goes.
+                Some(vec!["c".to_string(), String::new()]),
+                Some(vec!["r".to_string()]),
+            ],
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn only_whole_sections_of_this_nonce_and_known_ids_count() {
+        let out = b"\n@@DS:N:B:0\nzero\n\n@@DS:N:E:0:0\n\
+            \n@@DS:N:B:2\nno such section\n\n@@DS:N:E:2:0\n\
+            \n@@DS:N:B:x\nnot a number\n\n@@DS:N:E:x:0\n\
+            \n@@DS:N:B:1\none\n\n@@DS:N:E:0:0\n\
+            \n@@DS:M:B:R\nother nonce\n\n@@DS:M:E:R:0\n\
+            \n@@DS:N:B:R\nread, cut short\n";
+        let parts = split("N", 2, out);
+        let parts: Vec<_> = parts.iter().map(text).collect();
+        assert_eq!(
+            parts,
+            [Some(vec!["zero".to_string()]), None, None],
+            "section 1 ended with section 0's marker; the read never ended"
+        );
+        assert_eq!(split("N", 0, b"").len(), 1, "the shared read's slot");
+    }
+}
