@@ -2,7 +2,7 @@
 //! incremental merges), the filter by parts, summaries.
 
 use super::*;
-use crate::model::ExecKey;
+use crate::model::{ExecKey, Severity};
 use serde_json::json;
 use std::time::Duration;
 
