@@ -119,7 +119,10 @@ fn acknowledged_failures_are_shown_apart() {
     q.serve(&mut app, fx);
     let term = render(&mut app, 160, 40);
     let s = screen(&term);
-    assert!(s.contains("(1 acknowledged)"), "the verdict leaves it out: {s}");
+    assert!(
+        s.contains("(1 acknowledged)"),
+        "the verdict leaves it out: {s}"
+    );
     assert!(
         s.contains("+ local-1  kernel.panic-reboot  new failure  medium  acknowledged"),
         "{s}"

@@ -5,8 +5,8 @@
 
 use crate::model::{Acknowledgement, Outcome};
 use crate::store::{
-    AckState, FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError, Transition,
-    TransitionKind,
+    AckState, FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError,
+    Transition, TransitionKind,
 };
 use crate::tui::components::Tally;
 use chrono::{DateTime, Utc};

@@ -252,10 +252,7 @@ impl DriftScreen {
             out.push((Line::default(), None));
             out.push((
                 Line::from(vec![
-                    styled(
-                        format!("Acknowledged ({})", r.acknowledged.len()),
-                        t.accent,
-                    ),
+                    styled(format!("Acknowledged ({})", r.acknowledged.len()), t.accent),
                     styled(
                         "  known failures, out of the verdict until the value changes or the \
                          acknowledgement expires",
