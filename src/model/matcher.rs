@@ -539,4 +539,168 @@ mod tests {
             assert_eq!(Matcher::parse(&v).unwrap().to_json(), v);
         }
     }
+
+    #[test]
+    fn numeric_comparisons_hold_exactly_at_their_boundaries() {
+        let m = |v: Value| Matcher::parse(&v).unwrap();
+        for (key, below, at, above) in [
+            ("lt", true, false, false),
+            ("le", true, true, false),
+            ("gt", false, false, true),
+            ("ge", false, true, true),
+        ] {
+            let c = m(json!({ key: 10 }));
+            assert_eq!(
+                [
+                    c.matches(&json!(9)),
+                    c.matches(&json!(" 10 ")),
+                    c.matches(&json!(10.5))
+                ],
+                [below, at, above],
+                "{key}"
+            );
+            assert!(
+                !c.matches(&json!("ten")) && !c.matches(&Value::Null),
+                "{key}"
+            );
+            assert_eq!(c.to_json(), json!({ key: 10.0 }));
+        }
+        let e = Matcher::parse(&json!({"le": "ten"})).unwrap_err();
+        assert_eq!(e.0, "`le` takes a number, found \"ten\"");
+    }
+
+    #[test]
+    fn each_matcher_kind_applies_to_each_value_shape() {
+        let m = |v: Value| Matcher::parse(&v).unwrap();
+        // A regex over a list matches when any item does; over a number, its text.
+        let re = m(json!({"matches": "^ssh"}));
+        assert!(re.matches(&json!(["cron", "sshd"])) && !re.matches(&json!(["cron"])));
+        assert!(m(json!({"matches": "^22$"})).matches(&json!(22)));
+        assert!(!re.matches(&Value::Null));
+        // contains over a string: every substring; a non-string item never.
+        let c = m(json!({"contains": ["PermitRoot", "no"]}));
+        assert!(c.matches(&json!("PermitRootLogin no")));
+        assert!(!c.matches(&json!("PermitRootLogin yes")));
+        assert!(!m(json!({"contains": [1]})).matches(&json!("1")));
+        assert!(!c.matches(&json!(1)) && !c.matches(&Value::Null));
+        // A scalar contains argument is a list of one.
+        assert_eq!(
+            m(json!({"contains": "sudo"})).to_json(),
+            json!({"contains": ["sudo"]})
+        );
+        assert!(m(json!({"contains": "sudo"})).matches(&json!(["sudo"])));
+        // len of a list counts items, of a string characters (not bytes), else never.
+        assert!(m(json!({"len": 3})).matches(&json!(["a", "b", "c"])));
+        assert!(m(json!({"len": 2})).matches(&json!("é!")));
+        assert!(!m(json!({"len": 1})).matches(&json!(1)));
+        // set: a repeated wanted member does not pair with one item twice.
+        assert!(!m(json!({"set": ["a", "a", "b"]})).matches(&json!(["a", "b", "b"])));
+        assert!(m(json!({"set": ["a", "b", "a"]})).matches(&json!(["a", "a", "b"])));
+        // in: loose equality with each option.
+        assert!(m(json!({"in": [22, 2222]})).matches(&json!("2222")));
+        assert!(!m(json!({"in": [22, 2222]})).matches(&json!("222")));
+    }
+
+    #[test]
+    fn loose_equality_forgives_only_representation() {
+        let eq = |a: Value, b: Value| Matcher::parse(&a).unwrap().matches(&b);
+        assert!(eq(json!(true), json!("true")) && eq(json!(false), json!("false")));
+        assert!(!eq(json!(true), json!("false")) && !eq(json!(false), json!("true")));
+        assert!(eq(json!("true"), json!(true)));
+        assert!(eq(json!(2), json!(2.0)) && eq(json!("2"), json!(2)));
+        assert!(!eq(json!(2), json!(3)) && !eq(json!(2), json!("two")));
+        assert!(!eq(json!(1), json!(true)) && !eq(json!("x"), json!(["x"])));
+        assert!(eq(Value::Null, Value::Null) && !eq(Value::Null, json!("")));
+    }
+
+    #[test]
+    fn declared_values_map_through_every_combinator() {
+        let m = |v: Value| Matcher::parse(&v).unwrap();
+        let upper = |v: &Value| match v {
+            Value::String(s) => Value::String(s.to_uppercase()),
+            other => other.clone(),
+        };
+        for (declared, mapped) in [
+            (json!("a"), json!("A")),
+            (json!({"in": ["a", "b"]}), json!({"in": ["A", "B"]})),
+            (json!({"contains": ["a"]}), json!({"contains": ["A"]})),
+            (json!({"set": ["a"]}), json!({"set": ["A"]})),
+            (json!({"not": "a"}), json!({"not": "A"})),
+            (
+                json!({"all": ["a", {"not": "b"}]}),
+                json!({"all": ["A", {"not": "B"}]}),
+            ),
+            (json!({"any": ["a", "b"]}), json!({"any": ["A", "B"]})),
+            // Regexes, numbers, lengths and versions are not values of the attribute.
+            (json!({"matches": "a"}), json!({"matches": "a"})),
+            (json!({"len": 1.0}), json!({"len": 1.0})),
+            (json!({"version": ">= 1"}), json!({"version": ">= 1"})),
+        ] {
+            assert_eq!(
+                m(declared.clone()).map_values(&upper).to_json(),
+                mapped,
+                "{declared}"
+            );
+        }
+        assert!(
+            m(json!({"not": "a"}))
+                .map_values(&upper)
+                .matches(&json!("a"))
+        );
+    }
+
+    #[test]
+    fn matchers_are_equal_when_declared_alike() {
+        let m = |v: Value| Matcher::parse(&v).unwrap();
+        assert_eq!(m(json!({"matches": "^a"})), m(json!({"matches": "^a"})));
+        assert_ne!(m(json!({"matches": "^a"})), m(json!({"matches": "^b"})));
+        assert_ne!(m(json!({"lt": 1})), m(json!({"le": 1})));
+    }
+
+    #[test]
+    fn malformed_tables_say_what_was_expected() {
+        for (v, want) in [
+            (
+                json!({"lt": 1, "gt": 0}),
+                "a matcher table has exactly one key (matches, in, not, lt, le, gt, ge, version, contains, set, len, all, any), found 2",
+            ),
+            (json!({}), "a matcher table has exactly one key"),
+            (json!({"matches": 1}), "`matches` takes a regex string"),
+            (json!({"in": "a"}), "`in` takes a list, found \"a\""),
+            (
+                json!({"version": 2}),
+                "`version` takes a string like \">= 2.4, < 3\"",
+            ),
+            (
+                json!({"len": true}),
+                "`len` takes a number or a matcher like",
+            ),
+        ] {
+            let e = Matcher::parse(&v).unwrap_err();
+            assert!(e.0.starts_with(want), "{v}: {e}");
+        }
+        // A numeric len given as text is fine; so is a nested matcher.
+        assert!(Matcher::parse(&json!({"len": "2"})).is_ok());
+        assert!(Matcher::parse(&json!({"len": {"in": [1, 2]}})).is_ok());
+    }
+
+    #[test]
+    fn every_matcher_reads_as_people_write_it() {
+        for (v, want) in [
+            (json!({"lt": 3}), "< 3"),
+            (json!({"gt": 2.5}), "> 2.5"),
+            (json!({"ge": 1e15}), ">= 1000000000000000.0"),
+            (json!({"ge": 999999999999999.0}), ">= 999999999999999"),
+            (json!({"matches": "^a$"}), "~ /^a$/"),
+            (json!({"set": "a"}), "set of a"),
+            (json!({"contains": "a"}), "contains a"),
+            (json!({"in": [1, null]}), "one of 1, absent"),
+            (json!(null), "absent"),
+            (json!({"all": "x"}), "\"x\""),
+            (json!({"bogus": 1}), "{\"bogus\":1}"),
+            (json!({"any": [{"lt": 1}, {"gt": 9}]}), "(< 1) or (> 9)"),
+        ] {
+            assert_eq!(describe_matcher(&v), want, "{v}");
+        }
+    }
 }

@@ -221,4 +221,91 @@ mod tests {
             assert!(VersionSpec::parse(&format!(">= {ok}")).is_ok(), "{ok}");
         }
     }
+
+    #[test]
+    fn order_agrees_with_dpkg_compare_versions() {
+        use Ordering::{Equal, Greater, Less};
+        // Each row checked with `dpkg --compare-versions A lt|eq B` (dpkg 1.21).
+        for (a, b, want) in [
+            ("1.0", "1.0.0", Less),
+            ("1.0a", "1.0", Greater),
+            ("1.0~", "1.0", Less),
+            ("1.0~~", "1.0~", Less),
+            ("1.0+", "1.0a", Greater),
+            ("1:1.0", "2.0", Greater),
+            ("0:1.0", "1.0", Equal),
+            ("2:1", "10:0", Less),
+            ("1.0-2", "1.0-10", Less),
+            ("1.0-1", "1.0", Greater),
+            ("1.0-2-3", "1.0-2-10", Less),
+            ("1.001", "1.1", Equal),
+            ("010", "10", Equal),
+            ("1.10", "1.9", Greater),
+            ("12", "13", Less),
+            ("1.0a", "1.0b", Less),
+            ("1.0a", "1.01", Less),
+            ("abc", "abd", Less),
+            ("~~", "~~a", Less),
+            ("~", "0", Less),
+            ("1.0.a", "1.0.1", Greater),
+            ("1a", "1.", Less),
+            ("1.2.3", "1.2.3", Equal),
+            ("9", "10", Less),
+            ("1.0-0", "1.0", Equal),
+            ("a", "1", Greater),
+            ("1.0+b1", "1.0.1", Less),
+            ("1.0+", "1.0.", Less),
+        ] {
+            assert_eq!(compare_versions(a, b), want, "{a} vs {b}");
+            assert_eq!(compare_versions(b, a), want.reverse(), "{b} vs {a}");
+        }
+    }
+
+    #[test]
+    fn every_operator_holds_at_its_boundary() {
+        let holds = |spec: &str, v: &str| VersionSpec::parse(spec).unwrap().holds(v);
+        for (spec, below, at, above) in [
+            ("< 2.0", true, false, false),
+            ("<= 2.0", true, true, false),
+            ("> 2.0", false, false, true),
+            (">= 2.0", false, true, true),
+            ("= 2.0", false, true, false),
+            ("== 2.0", false, true, false),
+            ("2.0", false, true, false),
+            ("!= 2.0", true, false, true),
+        ] {
+            assert_eq!(
+                [holds(spec, "1.9"), holds(spec, "2.0"), holds(spec, "2.0.1")],
+                [below, at, above],
+                "{spec}"
+            );
+        }
+        // The canonical text names each operator as written, `==` and a bare version as `=`.
+        let spec = VersionSpec::parse("<1, <=2, >3, >=4, =5, ==6, 7, !=8 || 9").unwrap();
+        assert_eq!(
+            spec.text(),
+            "< 1, <= 2, > 3, >= 4, = 5, = 6, = 7, != 8 || = 9"
+        );
+    }
+
+    #[test]
+    fn a_constraint_names_the_bad_term_and_the_whole_spec() {
+        let e = VersionSpec::parse(">= 1.0, < -2").unwrap_err();
+        assert!(
+            e.0.starts_with(
+                "version constraint \"< -2\" in \">= 1.0, < -2\": \"-2\" is not a version;"
+            ),
+            "{e}"
+        );
+        let e = VersionSpec::parse(">= 1.0, <").unwrap_err();
+        assert!(
+            e.0.starts_with("version constraint \"<\" in \">= 1.0, <\" has no version;"),
+            "{e}"
+        );
+        assert!(
+            VersionSpec::parse("1.0 x").is_err(),
+            "a space inside a version"
+        );
+        assert!(VersionSpec::parse("1.0_rc:2+b~1^x").is_ok());
+    }
 }

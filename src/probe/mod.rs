@@ -31,6 +31,8 @@ mod process;
 mod service;
 mod sshd_config;
 mod sysctl;
+#[cfg(test)]
+mod test_support;
 mod user;
 mod x509;
 

@@ -248,4 +248,107 @@ mod tests {
         assert!(e.contains("e.g. net.ipv4.ip_forward"), "{e}");
         assert!(Sysctl.validate_subject("a b").is_err());
     }
+
+    #[test]
+    fn values_read_by_the_real_shell_match_proc_sys() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        let proc = |p: &str| {
+            let text = std::fs::read_to_string(format!("/proc/sys/{p}")).unwrap();
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let pid_max = proc("kernel/pid_max");
+        let rmem = proc("net/ipv4/tcp_rmem");
+        let execs = [
+            exec(
+                ModuleKind::Sysctl,
+                "kernel.ostype",
+                &[("value", "Linux".into())],
+            ),
+            exec(
+                ModuleKind::Sysctl,
+                "kernel/ostype",
+                &[("value", "Linux".into())],
+            ),
+            exec(
+                ModuleKind::Sysctl,
+                "kernel.pid_max",
+                &[("value", pid_max.into())],
+            ),
+            exec(
+                ModuleKind::Sysctl,
+                "net.ipv4.tcp_rmem",
+                &[("value", rmem.into())],
+            ),
+            exec(ModuleKind::Sysctl, "net.nope", &[("exists", false.into())]),
+            exec(ModuleKind::Sysctl, "net.nope", &[("value", "1".into())]),
+            exec(
+                ModuleKind::Sysctl,
+                "kernel.ostype",
+                &[("value", "BSD".into())],
+            ),
+        ];
+        let v = run_here(&execs);
+        let outcomes: Vec<Outcome> = v.iter().map(|v| v.outcome).collect();
+        use Outcome::{Fail, Pass};
+        assert_eq!(
+            outcomes,
+            [Pass, Pass, Pass, Pass, Pass, Fail, Fail],
+            "{v:#?}"
+        );
+        assert_eq!(v[5].actual, serde_json::json!({"value": null}));
+        assert_eq!(v[6].actual, serde_json::json!({"value": "Linux"}));
+        assert_eq!(v[6].reason.as_deref(), Some("differs: value"));
+    }
+
+    #[test]
+    fn the_fragment_classifies_each_key_with_builtins_only() {
+        let probes = [
+            Probe::new("kernel.ostype", &["value"]),
+            Probe::new("a/b.c", &[]),
+        ];
+        let text = Sysctl.fragment(&probes);
+        assert!(text.contains("ds_p='/proc/sys/kernel/ostype';"), "{text}");
+        assert!(text.contains("ds_p='/proc/sys/a/b.c';"), "{text}");
+        assert!(text.contains("echo '@1 missing'") && text.ends_with("echo '@@END'"));
+        assert_eq!(Sysctl.cost(&probes), 0);
+        assert_eq!(
+            Sysctl.reads(&probes),
+            [
+                Read::System("/proc/sys/kernel/ostype".into()),
+                Read::System("/proc/sys/a/b.c".into())
+            ]
+        );
+        assert_eq!(Sysctl.default_expect(), ("exists", Value::Bool(true)));
+        assert!(Sysctl.attributes().contains(&"value"));
+    }
+
+    #[test]
+    fn keys_outside_the_sysctl_shape_are_refused() {
+        for bad in [
+            "",
+            "net..ipv4",
+            "net//ipv4",
+            ".net",
+            "/net",
+            "net.ipv4;rm",
+            "kernel.*",
+        ] {
+            assert!(Sysctl.validate_subject(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["net.ipv4.ip_forward", "kernel/ostype", "a-b_c.d9"] {
+            assert_eq!(Sysctl.validate_subject(ok), Ok(()), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn a_denied_key_is_an_error_for_its_value_only() {
+        let probes = [Probe::new("vm.secret", &["value"])];
+        let obs = Sysctl.parse(b"@0 denied\n@@END\n@@READS\n@@READEND\n", &probes);
+        assert_eq!(crate::probe::observed_attr(&obs, 0, "exists"), true);
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, &crate::probe::attr_error_key("value")),
+            "/proc/sys/vm/secret is not readable (a write-only key, or not readable as this user)"
+        );
+    }
 }

@@ -153,4 +153,75 @@ mod tests {
         assert_ne!(stable_hash(&[b"ab", b"c"]), stable_hash(&[b"a", b"bc"]));
         assert_eq!(stable_hash(&[b"x"]), stable_hash(&[b"x"]));
     }
+
+    #[test]
+    fn the_codes_on_disk_never_change() {
+        // Databases written by earlier versions hold these numbers.
+        let outcomes = [
+            (Outcome::Pass, 0),
+            (Outcome::Fail, 1),
+            (Outcome::Error, 2),
+            (Outcome::Unreachable, 3),
+            (Outcome::Timeout, 4),
+            (Outcome::SudoDenied, 5),
+            (Outcome::NotApplicable, 6),
+        ];
+        for (o, code) in outcomes {
+            assert_eq!(outcome_code(o), code, "{o:?}");
+            assert_eq!(outcome_from(code), o, "{code}");
+        }
+        let severities = [
+            (Severity::Critical, 0),
+            (Severity::High, 1),
+            (Severity::Medium, 2),
+            (Severity::Low, 3),
+            (Severity::Info, 4),
+        ];
+        for (s, code) in severities {
+            assert_eq!(severity_code(s), code, "{s:?}");
+            assert_eq!(severity_from(code), s, "{code}");
+        }
+        // A newer writer's codes read as the safe defaults.
+        assert_eq!(outcome_from(7), Outcome::Error);
+        assert_eq!(outcome_from(-1), Outcome::Error);
+        assert_eq!(severity_from(9), Severity::Medium);
+    }
+
+    #[test]
+    fn only_unreachable_and_timeout_mean_not_reached() {
+        for o in Outcome::ALL {
+            let want = matches!(o, Outcome::Unreachable | Outcome::Timeout);
+            assert_eq!(not_reached(o), want, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn times_are_unix_milliseconds() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 2, 4, 15, 0).unwrap()
+            + chrono::Duration::milliseconds(123);
+        assert_eq!(to_ms(t), 1_796_184_900_123);
+        assert_eq!(from_ms(1_796_184_900_123), t);
+        assert_eq!(from_ms(-1_000).to_rfc3339(), "1969-12-31T23:59:59+00:00");
+        // Out of chrono's range: the epoch, not a panic.
+        assert_eq!(from_ms(i64::MAX), DateTime::<Utc>::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn the_stable_hash_is_fnv1a_with_a_part_separator() {
+        // Stored on disk: these values must never change. Reference values from an
+        // independent FNV-1a (64 bit) in Python, each part followed by the byte 0xff.
+        for (parts, want) in [
+            (&[][..], 0xcbf2_9ce4_8422_2325_u64),
+            (&[&b""[..]][..], 0xaf64_724c_8602_eb6e),
+            (&[&b"a"[..]][..], 0x089b_c907_b544_c769),
+            (&[&b"a"[..], &b"b"[..]][..], 0xd2b3_7181_9297_f98a),
+            (&[&b"ab"[..]][..], 0xe720_2e19_0542_452f),
+            (
+                &[&b"host-01"[..], &b"ssh.root"[..]][..],
+                0x5b03_eb76_aaa1_397b,
+            ),
+        ] {
+            assert_eq!(stable_hash(parts), want as i64, "{parts:?}");
+        }
+    }
 }

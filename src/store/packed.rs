@@ -235,4 +235,67 @@ mod tests {
         other.title = "another title".into();
         assert_eq!(a.value_key(), PackedResult::pack(&other).value_key());
     }
+
+    #[test]
+    fn a_duration_past_i64_milliseconds_is_capped() {
+        let mut r = rec(None, None);
+        r.duration = Duration::MAX;
+        assert_eq!(PackedResult::pack(&r).duration_ms, i64::MAX);
+        r.duration = Duration::from_micros(1_999);
+        assert_eq!(PackedResult::pack(&r).duration_ms, 1);
+    }
+
+    #[test]
+    fn the_store_keeps_runs_failures_and_results_but_not_progress() {
+        use crate::model::{HostPhase, OutcomeCounts, RunMeta, Scope};
+        let meta = Arc::new(RunMeta::begin(Scope::default(), "h".into(), 1, 1));
+        let Some(Msg::Started(m)) = Msg::from_event(&Event::RunStarted(meta.clone())) else {
+            panic!("a run start is kept");
+        };
+        assert_eq!(m.id, meta.id);
+        for phase in [
+            HostPhase::Queued,
+            HostPhase::Connecting,
+            HostPhase::Probing,
+            HostPhase::Done,
+        ] {
+            let ev = Event::HostState {
+                host: "db-01".into(),
+                phase,
+            };
+            assert!(Msg::from_event(&ev).is_none());
+        }
+        let failed = Event::HostState {
+            host: "db-01".into(),
+            phase: HostPhase::Failed("connection refused".into()),
+        };
+        let Some(Msg::HostFailed { host, reason }) = Msg::from_event(&failed) else {
+            panic!("a host failure is kept");
+        };
+        assert_eq!(
+            (host.as_str(), reason.as_str()),
+            ("db-01", "connection refused")
+        );
+        let result = Event::CheckResult(Box::new(rec(Some("differs: value"), None)));
+        let Some(Msg::Result(p)) = Msg::from_event(&result) else {
+            panic!("a result is kept");
+        };
+        assert_eq!((p.host(), p.outcome), ("db-01", Outcome::Fail));
+        let at = chrono::Utc::now();
+        let finished = Event::RunFinished {
+            run_id: "r1".into(),
+            finished_at: at,
+            counts: OutcomeCounts::default(),
+            cancelled: true,
+        };
+        let Some(Msg::Finished {
+            run_id,
+            finished_at,
+            cancelled,
+        }) = Msg::from_event(&finished)
+        else {
+            panic!("a run end is kept");
+        };
+        assert_eq!((run_id.as_str(), finished_at, cancelled), ("r1", at, true));
+    }
 }

@@ -313,4 +313,181 @@ mod tests {
         partial.based_on_full_run = false;
         assert_eq!(judge_readiness(&partial).0, ReadinessStatus::Unknown);
     }
+
+    #[test]
+    fn each_rule_holds_exactly_at_its_boundary() {
+        // The oldest result exactly as old as the threshold is not stale yet.
+        let mut at = input(3, 0, 0);
+        at.age_secs = Some(86_400);
+        assert_eq!(judge_readiness(&at).0, ReadinessStatus::Ready);
+        at.age_secs = Some(86_401);
+        assert_eq!(judge_readiness(&at).0, ReadinessStatus::Stale);
+        // Unknown age (no run times): never stale.
+        at.age_secs = None;
+        assert_eq!(judge_readiness(&at).0, ReadinessStatus::Ready);
+        // A single failure drifts; with more acknowledged than failing, it is ready.
+        let (s, why) = judge_readiness(&input(3, 1, 0));
+        assert_eq!(
+            (s, why.as_str()),
+            (ReadinessStatus::Drifted, "1 failing checks")
+        );
+        // A single problem is unknown, and says how many hosts were not reached.
+        let mut p = input(3, 0, 1);
+        p.hosts_not_reached = 2;
+        let (s, why) = judge_readiness(&p);
+        assert_eq!(
+            (s, why.as_str()),
+            (
+                ReadinessStatus::Unknown,
+                "1 results could not be checked (2 hosts not reached)"
+            )
+        );
+        let (s, why) = judge_readiness(&input(3, 0, 0));
+        assert_eq!(
+            (s, why.as_str()),
+            (ReadinessStatus::Ready, "every check passes")
+        );
+        let mut acked = input(3, 1, 0);
+        acked.acknowledged = 1;
+        assert_eq!(
+            judge_readiness(&acked).1,
+            "every check passes or is acknowledged (1 acknowledged)"
+        );
+        let mut partial = input(3, 0, 0);
+        partial.based_on_full_run = false;
+        assert_eq!(
+            judge_readiness(&partial).1,
+            "no complete full run yet; only partial runs are stored"
+        );
+    }
+
+    #[test]
+    fn exit_codes_and_names_are_what_scripts_see() {
+        for (s, code, name) in [
+            (ReadinessStatus::Ready, 0, "READY"),
+            (ReadinessStatus::Drifted, 1, "DRIFTED"),
+            (ReadinessStatus::Unknown, 3, "UNKNOWN"),
+            (ReadinessStatus::Stale, 4, "STALE"),
+        ] {
+            assert_eq!((s.exit_code(), s.as_str()), (code, name));
+        }
+    }
+
+    /// One run of `results` (host, check, outcome, actual value) started `hours_ago`,
+    /// written by the real writer thread into a real SQLite file.
+    fn store_with_run(
+        dir: &std::path::Path,
+        hours_ago: i64,
+        results: &[(&str, &str, Outcome, &str)],
+    ) -> Store {
+        use crate::exec::Event;
+        use crate::model::{ExecKey, ResultRecord, RunMeta, Scope};
+        use std::sync::Arc;
+        let db = dir.join("h.db");
+        let writer = crate::store::StoreWriter::spawn(&db).unwrap();
+        let mut meta = RunMeta::begin(
+            Scope {
+                environment: "prod".into(),
+                ..Scope::default()
+            },
+            "hash".into(),
+            2,
+            results.len(),
+        );
+        meta.started_at = Utc::now() - chrono::Duration::hours(hours_ago);
+        let started = meta.started_at;
+        let id = meta.id.clone();
+        writer.send(&Event::RunStarted(Arc::new(meta)));
+        let mut counts = OutcomeCounts::default();
+        for (host, check, outcome, actual) in results {
+            counts.add(*outcome);
+            writer.send(&Event::CheckResult(Box::new(ResultRecord {
+                environment: "prod".into(),
+                host: host.to_string(),
+                key: ExecKey(check.to_string()),
+                check_id: check.to_string(),
+                title: check.to_string(),
+                category: "test".into(),
+                severity: if check.starts_with("ssh") {
+                    Severity::High
+                } else {
+                    Severity::Low
+                },
+                outcome: *outcome,
+                expected: serde_json::json!({"value": "want"}),
+                actual: serde_json::json!({"value": actual}),
+                reason: None,
+                duration: Duration::from_millis(5),
+                sop: None,
+            })));
+        }
+        writer.send(&Event::RunFinished {
+            run_id: id,
+            finished_at: started + chrono::Duration::seconds(30),
+            counts,
+            cancelled: false,
+        });
+        writer.finish().unwrap();
+        Store::open(&db).unwrap()
+    }
+
+    #[test]
+    fn readiness_of_a_real_store_counts_severities_acks_and_hosts_not_reached() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_run(
+            dir.path(),
+            2,
+            &[
+                ("web-01", "ssh.root", Outcome::Fail, "yes"),
+                ("web-01", "sysctl.fwd", Outcome::Fail, "1"),
+                ("web-01", "pkg.a", Outcome::Pass, "want"),
+                ("db-01", "ssh.root", Outcome::Fail, "yes"),
+                ("db-01", "sysctl.fwd", Outcome::Fail, "1"),
+                ("app-01", "pkg.a", Outcome::Unreachable, ""),
+                ("cache-01", "pkg.a", Outcome::Timeout, ""),
+            ],
+        );
+        let ack = |host: &str, check: &str, actual: Option<serde_json::Value>| {
+            store
+                .acknowledge(&crate::store::AckRequest {
+                    env: Some("prod".into()),
+                    host: host.into(),
+                    check: check.into(),
+                    reason: "known".into(),
+                    expires_at: Utc::now() + chrono::Duration::days(1),
+                    user: "tester".into(),
+                    actual,
+                })
+                .unwrap()
+        };
+        // web-01's ssh failure is acknowledged at the value it has; db-01's sysctl at
+        // another value, which does not cover what is stored.
+        ack("web-01", "ssh.root", None);
+        ack(
+            "db-01",
+            "sysctl.fwd",
+            Some(serde_json::json!({"value": "2"})),
+        );
+        let r = store
+            .readiness("prod", Duration::from_secs(86_400))
+            .unwrap();
+        assert_eq!(r.status, ReadinessStatus::Drifted, "{}", r.reason);
+        assert_eq!(r.reason, "3 failing checks (1 acknowledged)");
+        assert_eq!((r.counts.fail, r.counts.pass, r.acknowledged), (4, 1, 1));
+        assert_eq!(
+            r.failing_by_severity,
+            BTreeMap::from([(Severity::High, 1), (Severity::Low, 2)])
+        );
+        assert_eq!(r.hosts_total, 4);
+        assert_eq!(r.hosts_not_reached, ["app-01", "cache-01"]);
+        let age = r.age_secs.unwrap();
+        assert!((7_200..7_300).contains(&age), "{age}");
+        assert_eq!(r.stale_after_secs, 86_400);
+        assert_eq!(r.newest_result_at, r.oldest_result_at);
+        assert!(r.base_run.is_some());
+        // An hour's threshold: the two-hour-old state is stale.
+        let r = store.readiness("prod", Duration::from_secs(3_600)).unwrap();
+        assert_eq!(r.status, ReadinessStatus::Stale);
+        assert_eq!(r.reason, "oldest result is 2h old (stale after 1h)");
+    }
 }
