@@ -275,11 +275,12 @@ async fn event_loop(
         for text in pagers.drain(..) {
             // Hand the terminal over: no input reader may steal the pager's keys.
             drop(input);
-            let shown = show_in_pager(text).await;
+            restore_terminal();
+            let shown = super::pager::show(text).await;
             take_terminal_back(&mut terminal)?;
             input = EventStream::new();
             if let Err(e) = shown {
-                app.status = e;
+                app.status = e.to_string();
             }
             app.dirty = true;
         }
@@ -445,38 +446,6 @@ fn perform(
         }
     }
     pagers
-}
-
-/// Leave the alternate screen and raw mode, run `$PAGER` (else `less`) on `text` until the
-/// user quits it, off the async threads. The caller takes the terminal back.
-async fn show_in_pager(text: String) -> Result<(), String> {
-    restore_terminal();
-    let pager = std::env::var("PAGER")
-        .ok()
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| "less".to_string());
-    let shown = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&pager)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run the pager {pager:?}: {e}"))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // a pager quit before reading everything closes the pipe: not an error
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        let status = child
-            .wait()
-            .map_err(|e| format!("the pager {pager:?} failed: {e}"))?;
-        match status.code() {
-            Some(0) | None => Ok(()),
-            Some(c) => Err(format!("the pager {pager:?} exited with {c}")),
-        }
-    })
-    .await;
-    shown.unwrap_or_else(|e| Err(format!("the pager did not finish: {e}")))
 }
 
 /// Raw mode and the alternate screen again after a hand-over, and a full redraw on the next
