@@ -4,7 +4,8 @@
 # headless run of the same configuration in the same script. Per run it reports:
 #   headless: wall time, peak RSS (VmHWM), results/s, and where the CPU went: driftscope
 #             itself vs the probe processes it waited for (benches/cpu_split.py)
-#   TUI:      run time (launch → header says finished), VmHWM and VmRSS after the run,
+#   TUI:      run time (launch → header says finished), its CPU (itself, its probes, and the
+#             tmux server drawing its frames) to the end of the run, VmHWM and VmRSS after the run,
 #             filter keystroke latency (`/`, then `k`, `e`, `r`: key sent → footer shows it and
 #             the table is filtered, one frame), failures-only toggle and sort latency, quit
 #             time (q → process gone), and the frame times the TUI logs (worst settle+draw,
@@ -66,6 +67,12 @@ wait_for() {
 }
 ms_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
 status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+# CPU seconds of a live process: "own children" (children = the probes it waited for).
+cpu_of() {
+  local tick
+  tick=$(getconf CLK_TCK)
+  sed 's/.*) //' "/proc/$1/stat" | awk -v t="$tick" '{ printf "%.2f %.2f\n", ($12 + $13) / t, ($14 + $15) / t }'
+}
 # Send keys and time until the pane matches $2.
 key_latency() {
   local t
@@ -89,8 +96,13 @@ tui() {
   tmux -S "$SOCK" new-session -d -s "$SESSION" -x 200 -y 50 \
     "exec $BIN ${ARGS[*]}"
   pid=$(tmux -S "$SOCK" display -p -t "$SESSION" '#{pane_pid}')
+  local server tmux0
+  server=$(tmux -S "$SOCK" display -p '#{pid}')
+  tmux0=$(cpu_of "$server" | cut -d' ' -f1)
   wait_for 'finished in' 1200
   T_RUN=$(ms_since "$t0")
+  read -r T_SELF T_CHILD < <(cpu_of "$pid")
+  T_TMUX=$(awk -v a="$tmux0" -v b="$(cpu_of "$server" | cut -d' ' -f1)" 'BEGIN { printf "%.2f", b - a }')
   sleep 1 # let the history-less session finish its bookkeeping
   T_HWM=$(status_kb "$pid" VmHWM)
   T_RSS=$(status_kb "$pid" VmRSS)
@@ -125,7 +137,7 @@ for r in $(seq 1 "$RUNS"); do
     -v th="$T_HWM" -v ts="$T_RSS" 'BEGIN {
     printf "run %d: headless %.1f s, %.0f results/s, peak RSS %.0f MiB | TUI run %.1f s = %.2f× headless, VmHWM %.0f MiB, VmRSS after the run %.0f MiB\n",
       r, hw, n / (hw > 0 ? hw : 0.001), hr / 1024, tr / 1000, (tr / 1000) / (hw > 0 ? hw : 0.001), th / 1024, ts / 1024 }'
-  echo "       headless CPU: driftscope itself ${H_SELF} s, the probes (sh, grep …) ${H_CHILD} s"
+  echo "       CPU: headless driftscope itself ${H_SELF} s, its probes ${H_CHILD} s | TUI itself ${T_SELF} s, its probes ${T_CHILD} s, the tmux server ${T_TMUX} s (to the end of the run)"
   echo "       keys: / ${K_SLASH} ms, k ${K_1} ms, e ${K_2} ms, r ${K_3} ms | f ${T_F1} ms, f ${T_F2} ms | s ${T_S1} ms, s ${T_S2} ms | quit ${T_QUIT} ms"
   echo "       ${FRAMES:-no frame stats in the log}"
 done

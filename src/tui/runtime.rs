@@ -285,6 +285,8 @@ async fn event_loop(
             app.dirty = true;
         }
         if app.dirty && now >= last_draw + FRAME {
+            // What the executor queued while this frame waited, applied now (bounded).
+            apply_queued(&mut run, &mut app);
             let work = Instant::now();
             app.settle();
             let settled = work.elapsed();
@@ -329,18 +331,14 @@ async fn event_loop(
                 }
                 None => Vec::new(),
             },
-            ev = next_exec(&mut run) => {
+            // While a frame is pending, results wait in the channel for it (one wake-up per
+            // frame instead of one per burst; the executor blocks only when 4096 queue up).
+            ev = next_exec(&mut run), if !(app.dirty && running) => {
                 match ev {
                     Some(ev) => {
                         on_exec(ev, &mut app);
                         // Coalesce: apply what is already queued before the next frame.
-                        let start = Instant::now();
-                        while start.elapsed() < DRAIN_BUDGET {
-                            let Some(ev) = run.as_mut().and_then(RunSession::try_next) else {
-                                break;
-                            };
-                            on_exec(ev, &mut app);
-                        }
+                        apply_queued(&mut run, &mut app);
                     }
                     None => {
                         if let Some(session) = run.take() {
@@ -419,6 +417,23 @@ impl FrameStats {
 fn on_exec(ev: Event, app: &mut App) {
     app.update(Msg::Tick(Instant::now()));
     app.update(Msg::Exec(ev));
+}
+
+/// Apply the executor's queued events for at most [`DRAIN_BUDGET`] (the clock is read once
+/// per event; the rest waits for the next frame).
+fn apply_queued(run: &mut Option<RunSession>, app: &mut App) {
+    let start = Instant::now();
+    let mut ticked = false;
+    while start.elapsed() < DRAIN_BUDGET {
+        let Some(ev) = run.as_mut().and_then(RunSession::try_next) else {
+            break;
+        };
+        if !ticked {
+            app.update(Msg::Tick(Instant::now()));
+            ticked = true;
+        }
+        app.update(Msg::Exec(ev));
+    }
 }
 
 /// Do what the reducer asked; returns the texts to show in the pager (the loop owns the
