@@ -128,25 +128,20 @@ impl App {
                 }
             }
             Event::CheckResult(rec) => {
-                let rec = *rec;
                 let outcome = rec.outcome;
                 if let Some(run) = &mut self.header.run {
                     run.results += 1;
                     run.counts.add(outcome);
                 }
-                let (env, host, cat) = (
-                    rec.environment.clone(),
-                    rec.host.clone(),
-                    rec.category.clone(),
-                );
-                let old = self.live_table().upsert(rec);
+                let old = self.live_table().upsert(&rec);
                 if let (Some(run), Some(was)) = (&mut self.header.run, old)
                     && was != outcome
                 {
                     run.changed += 1;
                 }
-                self.hosts.record(&env, &host, old, outcome);
-                self.categories.record(&env, &cat, old, outcome);
+                self.hosts.record(&rec.environment, &rec.host, old, outcome);
+                self.categories
+                    .record(&rec.environment, &rec.category, old, outcome);
             }
             Event::RunFinished {
                 counts,

@@ -1,7 +1,9 @@
 //! Categories pane (left, bottom): check categories with counts for the current
 //! environment; the cursor narrows the results table ("all" = no narrowing).
 
-use super::{Tally, cursor_style, justify, pane_block, step, styled, tally_spans, window};
+use super::{
+    Tally, TallyBook, cursor_style, justify, pane_block, step, styled, tally_spans, window,
+};
 use crate::model::Outcome;
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
@@ -10,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Paragraph;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// The categories pane's state.
 #[derive(Debug, Clone, Default)]
@@ -19,7 +21,7 @@ pub struct CategoriesPane {
     pub names: BTreeSet<String>,
     /// 0 = all categories, else index+1 into `names`.
     pub cursor: usize,
-    tally: HashMap<(String, String), Tally>,
+    tally: TallyBook,
 }
 
 impl CategoriesPane {
@@ -65,10 +67,7 @@ impl CategoriesPane {
     }
 
     pub fn tally(&self, env: &str, cat: &str) -> Tally {
-        self.tally
-            .get(&(env.to_string(), cat.to_string()))
-            .copied()
-            .unwrap_or_default()
+        self.tally.get(env, cat)
     }
 
     /// A result of `cat` arrived (replacing one with outcome `old`).
@@ -76,14 +75,7 @@ impl CategoriesPane {
         if !self.names.contains(cat) {
             self.names.insert(cat.to_string());
         }
-        let t = self
-            .tally
-            .entry((env.to_string(), cat.to_string()))
-            .or_default();
-        if let Some(o) = old {
-            t.remove(o);
-        }
-        t.add(new);
+        self.tally.record(env, cat, old, new);
     }
 
     pub fn draw(&self, f: &mut Frame, area: Rect, t: &Theme, focused: bool, env: &str) {

@@ -3,7 +3,9 @@
 //! tally. The cursor narrows the results table (on an environment: that environment; on a
 //! host: that host).
 
-use super::{Tally, cursor_style, justify, pane_block, step, styled, tally_spans, window};
+use super::{
+    Tally, TallyBook, cursor_style, justify, pane_block, step, styled, tally_spans, window,
+};
 use crate::model::{HostPhase, Outcome};
 use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
@@ -36,7 +38,7 @@ pub struct HostsPane {
     pub expanded_env: usize,
     /// Connection state per (environment, host) of the current run.
     pub phase: HashMap<(String, String), HostPhase>,
-    tally: HashMap<(String, String), Tally>,
+    tally: TallyBook,
 }
 
 impl HostsPane {
@@ -144,17 +146,13 @@ impl HostsPane {
     }
 
     pub fn tally(&self, env: &str, host: &str) -> Tally {
-        self.tally
-            .get(&(env.to_string(), host.to_string()))
-            .copied()
-            .unwrap_or_default()
+        self.tally.get(env, host)
     }
 
     /// A result for `host` arrived (replacing one with outcome `old`); the first result of a
     /// host the tree does not list adds it.
     pub fn record(&mut self, env: &str, host: &str, old: Option<Outcome>, new: Outcome) {
-        let key = (env.to_string(), host.to_string());
-        if !self.tally.contains_key(&key) {
+        if !self.tally.contains(env, host) {
             match self.envs.iter_mut().find(|e| e.name == env) {
                 Some(e) if !e.hosts.iter().any(|h| h == host) => e.hosts.push(host.to_string()),
                 Some(_) => {}
@@ -164,11 +162,7 @@ impl HostsPane {
                 }),
             }
         }
-        let t = self.tally.entry(key).or_default();
-        if let Some(o) = old {
-            t.remove(o);
-        }
-        t.add(new);
+        self.tally.record(env, host, old, new);
     }
 
     /// A host's connection state changed; `true` when it just reached a final state.

@@ -138,6 +138,41 @@ impl Tally {
     }
 }
 
+/// Tallies per environment and name (a host or a category), found by `&str` without
+/// building a key: results stream in at tens of thousands a second.
+#[derive(Debug, Clone, Default)]
+pub struct TallyBook(crate::store::FastMap<String, crate::store::FastMap<String, Tally>>);
+
+impl TallyBook {
+    pub fn get(&self, env: &str, name: &str) -> Tally {
+        self.0
+            .get(env)
+            .and_then(|m| m.get(name))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn contains(&self, env: &str, name: &str) -> bool {
+        self.0.get(env).is_some_and(|m| m.contains_key(name))
+    }
+
+    /// Count `new`, uncount the `old` outcome it replaced.
+    pub fn record(&mut self, env: &str, name: &str, old: Option<Outcome>, new: Outcome) {
+        if !self.contains(env, name) {
+            self.0
+                .entry(env.to_string())
+                .or_default()
+                .insert(name.to_string(), Tally::default());
+        }
+        if let Some(t) = self.0.get_mut(env).and_then(|m| m.get_mut(name)) {
+            if let Some(o) = old {
+                t.remove(o);
+            }
+            t.add(new);
+        }
+    }
+}
+
 /// `3✗ 1! 120` style counts.
 pub fn tally_spans(tally: Tally, t: &Theme) -> Vec<Span<'static>> {
     let mut v = Vec::new();

@@ -171,7 +171,7 @@ impl ResultSet {
     }
 
     /// Insert or replace; returns the row id and the outcome it replaced, if any.
-    pub fn upsert(&mut self, rec: ResultRecord) -> (RowId, Option<Outcome>) {
+    pub fn upsert(&mut self, rec: &ResultRecord) -> (RowId, Option<Outcome>) {
         let env = self.envs.intern(&rec.environment);
         let host = self.hosts.intern(&rec.host);
         let key = self.keys.intern(rec.key.as_str());

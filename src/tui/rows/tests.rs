@@ -6,6 +6,15 @@ use crate::model::{ExecKey, Severity};
 use serde_json::json;
 use std::time::Duration;
 
+/// Every sort order `s` cycles through.
+const EVERY_ORDER: [SortOrder; 5] = [
+    SortOrder::FailuresFirst,
+    SortOrder::Severity,
+    SortOrder::Host,
+    SortOrder::Check,
+    SortOrder::Duration,
+];
+
 fn rec(host: &str, key: &str, o: Outcome, sev: Severity) -> ResultRecord {
     ResultRecord {
         environment: "e".into(),
@@ -27,9 +36,9 @@ fn rec(host: &str, key: &str, o: Outcome, sev: Severity) -> ResultRecord {
 #[test]
 fn upsert_replaces_in_place() {
     let mut rs = ResultSet::default();
-    let (a, old) = rs.upsert(rec("h1", "k", Outcome::Fail, Severity::High));
+    let (a, old) = rs.upsert(&rec("h1", "k", Outcome::Fail, Severity::High));
     assert_eq!(old, None);
-    let (b, old) = rs.upsert(rec("h1", "k", Outcome::Pass, Severity::High));
+    let (b, old) = rs.upsert(&rec("h1", "k", Outcome::Pass, Severity::High));
     assert_eq!((a, old), (b, Some(Outcome::Fail)));
     assert_eq!(rs.len(), 1);
     assert_eq!(rs.row(0).map(|r| r.version), Some(1));
@@ -38,10 +47,10 @@ fn upsert_replaces_in_place() {
 #[test]
 fn failures_first_then_severity_then_name() {
     let mut rs = ResultSet::default();
-    rs.upsert(rec("a", "p", Outcome::Pass, Severity::Critical));
-    rs.upsert(rec("b", "f-low", Outcome::Fail, Severity::Low));
-    rs.upsert(rec("c", "f-crit", Outcome::Fail, Severity::Critical));
-    rs.upsert(rec("a", "err", Outcome::Error, Severity::Info));
+    rs.upsert(&rec("a", "p", Outcome::Pass, Severity::Critical));
+    rs.upsert(&rec("b", "f-low", Outcome::Fail, Severity::Low));
+    rs.upsert(&rec("c", "f-crit", Outcome::Fail, Severity::Critical));
+    rs.upsert(&rec("a", "err", Outcome::Error, Severity::Info));
     let v = rs.view(&ViewFilter::default(), SortOrder::FailuresFirst);
     let keys: Vec<String> = v
         .iter()
@@ -54,13 +63,7 @@ fn failures_first_then_severity_then_name() {
 fn incremental_merge_matches_a_full_rebuild_for_every_order() {
     let outcomes = [Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Pass];
     let sevs = [Severity::Low, Severity::Critical, Severity::High];
-    for order in [
-        SortOrder::FailuresFirst,
-        SortOrder::Severity,
-        SortOrder::Host,
-        SortOrder::Check,
-        SortOrder::Duration,
-    ] {
+    for order in EVERY_ORDER {
         let mut rs = ResultSet::default();
         let f = ViewFilter::default();
         let mut view = SortedView::default();
@@ -75,7 +78,7 @@ fn incremental_merge_matches_a_full_rebuild_for_every_order() {
                     sevs[n % 3],
                 );
                 r.duration = Duration::from_millis((n % 11) as u64);
-                fresh.push(rs.upsert(r).0);
+                fresh.push(rs.upsert(&r).0);
             }
             rs.merge_into(&mut view, fresh, order);
         }
@@ -87,7 +90,7 @@ fn incremental_merge_matches_a_full_rebuild_for_every_order() {
 fn typing_and_erasing_the_filter_gives_the_same_matches_as_matching_afresh() {
     let mut rs = ResultSet::default();
     for i in 0..200 {
-        rs.upsert(rec(
+        rs.upsert(&rec(
             &format!("host-{}", i % 7),
             &format!("k{i}.x{}", i % 13),
             Outcome::Pass,
@@ -97,7 +100,7 @@ fn typing_and_erasing_the_filter_gives_the_same_matches_as_matching_afresh() {
     let fresh = |rs: &ResultSet, p: &str| -> Vec<bool> {
         let mut other = ResultSet::default();
         for id in 0..rs.len() as RowId {
-            other.upsert(rs.record(id).unwrap());
+            other.upsert(&rs.record(id).unwrap());
         }
         other.set_pattern(p);
         (0..other.len() as RowId)
@@ -108,7 +111,7 @@ fn typing_and_erasing_the_filter_gives_the_same_matches_as_matching_afresh() {
         rs.set_pattern(p);
         if p == "k1x" {
             // a row arriving mid-typing is matched too
-            rs.upsert(rec("host-9", "k1.x1", Outcome::Fail, Severity::High));
+            rs.upsert(&rec("host-9", "k1.x1", Outcome::Fail, Severity::High));
         }
         let got: Vec<bool> = (0..rs.len() as RowId)
             .map(|id| rs.hit(id).is_some())
@@ -128,11 +131,11 @@ fn word_matches_rank_first_and_a_quote_matches_exactly() {
     let mut rs = ResultSet::default();
     let mut t = rec("h", "time.sync-daemon", Outcome::Fail, Severity::High);
     t.title = "a time sync daemon runs (systemd-timesyncd or chrony)".into();
-    rs.upsert(t);
+    rs.upsert(&t);
     let mut o = rec("h", "pkg.client", Outcome::Pass, Severity::Low);
     o.title = "openssh-client is installed".into();
-    rs.upsert(o);
-    rs.upsert(rec("h", "ssh.sshd-option", Outcome::Pass, Severity::Low));
+    rs.upsert(&o);
+    rs.upsert(&rec("h", "ssh.sshd-option", Outcome::Pass, Severity::Low));
     let keys = |rs: &mut ResultSet, p: &str| {
         let f = ViewFilter {
             pattern: p.into(),
@@ -199,13 +202,7 @@ proptest::proptest! {
     ) {
         let outcomes = [Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Pass];
         let sevs = [Severity::Low, Severity::Critical, Severity::High];
-        for order in [
-            SortOrder::FailuresFirst,
-            SortOrder::Severity,
-            SortOrder::Host,
-            SortOrder::Check,
-            SortOrder::Duration,
-        ] {
+        for order in EVERY_ORDER {
             let mut rs = ResultSet::default();
             let mut view = SortedView::default();
             let mut seen = std::collections::HashSet::new();
@@ -224,7 +221,7 @@ proptest::proptest! {
                     );
                     r.environment = format!("env{env}");
                     r.duration = Duration::from_millis(u64::from(*host % 7));
-                    fresh.push(rs.upsert(r).0);
+                    fresh.push(rs.upsert(&r).0);
                 }
                 rs.refresh_ranks();
                 rs.merge_into(&mut view, fresh, order);

@@ -8,8 +8,9 @@ use crate::tui::rows::RowId;
 use std::time::Instant;
 
 impl ResultsTable {
-    /// Insert or replace a live result; returns the outcome it replaced.
-    pub fn upsert(&mut self, rec: ResultRecord) -> Option<Outcome> {
+    /// Insert or replace a live result (read, not kept: the row is ids); returns the
+    /// outcome it replaced.
+    pub fn upsert(&mut self, rec: &ResultRecord) -> Option<Outcome> {
         let (id, old) = self.upsert_row(rec);
         self.stored.remove(&id);
         old
@@ -30,7 +31,7 @@ impl ResultsTable {
         {
             return None;
         }
-        let (id, old) = self.upsert_row(rec);
+        let (id, old) = self.upsert_row(&rec);
         self.stored.insert(id, (age_secs, now));
         Some(old)
     }
@@ -101,9 +102,9 @@ impl ResultsTable {
         self.stored.len()
     }
 
-    fn upsert_row(&mut self, rec: ResultRecord) -> (RowId, Option<Outcome>) {
+    fn upsert_row(&mut self, rec: &ResultRecord) -> (RowId, Option<Outcome>) {
         // A new value of an acknowledged check is another drift: the row is no longer covered.
-        let ack = self.acks.covering(&rec).cloned();
+        let ack = self.acks.covering(rec).cloned();
         let (id, old) = self.results.upsert(rec);
         self.results.set_acked(id, ack.is_some());
         match ack {
