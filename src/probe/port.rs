@@ -233,16 +233,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn lines(rows: &[&str]) -> Vec<String> {
+        rows.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn ss_wildcards_know_their_family() {
-        let rows: Vec<String> = [
+        let rows = lines(&[
             "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*",
             "tcp LISTEN 0 128 [::]:22 [::]:*",
             "tcp LISTEN 0 128 *:8080 *:*",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         let l = ss_listeners(&rows);
         let v4: IpAddr = "127.0.0.1".parse().unwrap();
         let v6: IpAddr = "::1".parse().unwrap();
@@ -364,15 +365,12 @@ mod tests {
 
     #[test]
     fn ss_rows_of_other_kinds_and_scoped_addresses() {
-        let rows: Vec<String> = [
+        let rows = lines(&[
             "u_str LISTEN 0 4096 /run/x.sock 1 * 0",
             "udp UNCONN 0 0 [fe80::1%eth0]:546 [::]:*",
             "tcp LISTEN 0 128 10.0.0.5:443 0.0.0.0:*",
             "tcp LISTEN 0 128",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         let l = ss_listeners(&rows);
         assert_eq!(l.len(), 2, "{l:?}");
         assert_eq!((l[0].udp, l[0].port), (true, 546));
@@ -392,15 +390,12 @@ mod tests {
         );
         assert_eq!(decode_addr("0100007"), None);
         assert_eq!(decode_addr("ZZ00007F"), None);
-        let rows: Vec<String> = [
+        let rows = lines(&[
             "/proc/net/tcp:   0: 0100007F:0016 00000000:0000 0A 0",
             "/proc/net/tcp:   1: 0100007F:0017 0100007F:9C40 01 0",
             "/proc/net/udp6:  2: 00000000000000000000000000000000:0223 00000000000000000000000000000000:0000 07 0",
             "/proc/net/udp:   3: 00000000:0224 00000000:0000 0A 0",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         let l = listeners(&rows);
         assert_eq!(
             l.len(),
