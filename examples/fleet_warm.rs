@@ -6,8 +6,12 @@
 //! cargo run --release --example fleet_warm -- INVENTORY CHECKS_DIR SSH_CONFIG [WARM_RUNS] [JOBS]
 //! ```
 //!
-//! Prints one JSON object: `cold`, `warm` (one per warm run) and `one_row` (re-checks of one
-//! check on one host over its kept session, what `r` on a row does), each with its seconds,
+//! The transport keeps a spare session per host, as the TUI does (`SPARES=0` in the
+//! environment: without, as before). Prints one JSON object: `cold`, `warm` (one per warm
+//! run), `one_row` (re-checks of one check on one host over its kept session, what `r` on a
+//! row does, each after a pause of `THINK_MS`, default 300, as between two key presses) and
+//! `one_row_fresh` (the same, alternated with `one_row`, through a second transport without
+//! spare sessions: a new session per re-check), each with its seconds,
 //! executions, the failing `(host, check id)` pairs (so the caller can compare them with the
 //! injected drift) and where the CPU went: `client_self_s` (this process: executor, mux
 //! handling, events), `client_ssh_s` (the ssh masters pointed at SSH_CONFIG) and `host_s`
@@ -233,12 +237,28 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let ssh = Arc::new(SshTransport::new(SshOptions {
-        config_file: Some(PathBuf::from(&args[2])),
-        ..SshOptions::default()
-    }));
+    let spares = std::env::var("SPARES").map_or(true, |v| v != "0");
+    let think = std::time::Duration::from_millis(
+        std::env::var("THINK_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300),
+    );
+    let transport = |spare_sessions| {
+        Arc::new(SshTransport::new(SshOptions {
+            config_file: Some(PathBuf::from(&args[2])),
+            spare_sessions,
+            ..SshOptions::default()
+        }))
+    };
+    let ssh = transport(spares);
     let transports = TransportSet {
         ssh: Some(ssh.clone()),
+        ..TransportSet::local_only()
+    };
+    let fresh_ssh = transport(false);
+    let fresh = TransportSet {
+        ssh: Some(fresh_ssh.clone()),
         ..TransportSet::local_only()
     };
     let opts = ExecOptions {
@@ -276,15 +296,23 @@ fn main() {
                 .unwrap_or_default(),
             ..Selection::default()
         };
-        let mut rows = Vec::new();
+        // The fresh transport's connection to that host (not measured).
+        one_run(&loaded, &fresh, opts, &one_row, cfg).await;
+        let (mut rows, mut fresh_rows) = (Vec::new(), Vec::new());
         for _ in 0..warm_runs.max(5) {
+            tokio::time::sleep(think).await;
             rows.push(one_run(&loaded, &transports, opts, &one_row, cfg).await);
+            tokio::time::sleep(think).await;
+            fresh_rows.push(one_run(&loaded, &fresh, opts, &one_row, cfg).await);
         }
         ssh.close().await;
+        fresh_ssh.close().await;
         serde_json::json!({
+            "spare_sessions": spares,
             "cold": to_json(&cold),
             "warm": warm.iter().map(to_json).collect::<Vec<_>>(),
             "one_row": rows.iter().map(to_json).collect::<Vec<_>>(),
+            "one_row_fresh": fresh_rows.iter().map(to_json).collect::<Vec<_>>(),
         })
     });
     println!("{out}");

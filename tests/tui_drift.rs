@@ -94,3 +94,73 @@ fn drift_without_history_says_so() {
     let s = screen(&render(&mut app, 100, 20));
     assert!(s.contains("no history yet"), "{s}");
 }
+
+/// An acknowledged failure is its own group: out of "Failing", counted apart, dimmed, with
+/// who, until when and why; marked in "New since the previous run"; `enter` still opens it.
+#[test]
+fn acknowledged_failures_are_shown_apart() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, mut q) = seeded_app(dir.path());
+    let store = driftscope::store::Store::open(&dir.path().join("history.db")).unwrap();
+    store
+        .acknowledge(&driftscope::store::AckRequest {
+            env: Some("demo".into()),
+            host: "local-1".into(),
+            check: "kernel.panic-reboot".into(),
+            reason: "vendor kernel update on Friday".into(),
+            expires_at: chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap(),
+            user: "oncall".into(),
+            actual: None,
+        })
+        .unwrap();
+    drop(store);
+    let fx = app.update(key(KeyCode::Char('D')));
+    q.serve(&mut app, fx);
+    let term = render(&mut app, 160, 40);
+    let s = screen(&term);
+    assert!(
+        s.contains("(1 acknowledged)"),
+        "the verdict leaves it out: {s}"
+    );
+    assert!(
+        s.contains("+ local-1  kernel.panic-reboot  new failure  medium  acknowledged"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Failing (5)  by host (s: host / check / category) · 1 acknowledged below"),
+        "{s}"
+    );
+    assert!(s.contains("▾ local-1  1"), "{s}");
+    assert!(s.contains("Acknowledged (1)"), "{s}");
+    let line = s
+        .lines()
+        .find(|l| l.contains("local-1  kernel.panic-reboot  medium"))
+        .unwrap_or_default();
+    assert!(
+        line.contains("failing for 1 run / 2h")
+            && line.contains(
+                "acknowledged by oncall until 2030-01-01 00:00 UTC: vendor kernel update on Friday"
+            ),
+        "{s}"
+    );
+    // dimmed, as in the live table
+    let buf = term.backend().buffer();
+    let y = s.lines().position(|l| l == line).unwrap() as u16;
+    let x = line.find("kernel.panic-reboot").unwrap();
+    let x = line[..x].chars().count() as u16;
+    assert!(buf[(x, y)].modifier.contains(ratatui::style::Modifier::DIM));
+    dated(|| insta::assert_snapshot!(term.backend()));
+    // It can be opened like the others: the last selectable row before the flapping one.
+    let target = ("local-1".to_string(), "kernel.panic-reboot".to_string());
+    for _ in 0..8 {
+        app.update(key(KeyCode::Char('j')));
+    }
+    app.update(key(KeyCode::Char('k')));
+    assert_eq!(app.drift.selected(&app.theme), Some(target.clone()));
+    app.update(key(KeyCode::Enter));
+    app.settle();
+    assert_eq!(app.screen, Screen::Live);
+    let rec = app.table.selected_record().unwrap();
+    assert_eq!((rec.host, rec.key.as_str().to_string()), target);
+}

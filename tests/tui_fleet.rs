@@ -1,14 +1,37 @@
 //! The real binary in tmux against a fleet of real sshd processes on 127.0.0.1: connection
 //! states in the hosts pane (one host down), a failure re-checked over the kept SSH session
-//! (no new login), and no ssh process left after quitting.
+//! (no new login; it runs on the spare session left waiting after the first probe), and no
+//! ssh process nor remote reader left after quitting.
 
 #[path = "support/sshd_fleet.rs"]
 mod sshd_fleet;
 mod tui_support;
 
 use sshd_fleet::Fleet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tui_support::{Tmux, sh_quote, write_checks};
+
+/// Pids of the spare sessions' readers waiting on host `name`.
+fn readers(fleet: &Fleet, name: &str) -> Vec<u32> {
+    fleet
+        .processes_of(name)
+        .into_iter()
+        .filter(|(_, _, cmdline)| cmdline.contains("read -r ds_secs"))
+        .map(|p| p.0)
+        .collect()
+}
+
+/// Poll until `f` holds, for `patience` at most; whether it held.
+fn eventually(patience: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + patience;
+    while !f() {
+        if Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
 
 #[test]
 fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
@@ -52,6 +75,15 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
     );
     assert!(screen.contains("unreachable"), "{screen}");
     assert_eq!(fleet.logins("h01"), 1);
+    // Each host that answered has its next session waiting (a spare).
+    for h in ["h01", "h02"] {
+        assert!(
+            eventually(t, || readers(&fleet, h).len() == 1),
+            "{h}: no spare session: {:?}",
+            fleet.processes_of(h)
+        );
+    }
+    let spare = readers(&fleet, "h01");
 
     // Narrow to h01's failure, open it, re-check it: over the kept master, no new login.
     tmux.keys(&["/"]);
@@ -76,8 +108,17 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
         1,
         "the re-check reused h01's SSH connection"
     );
-    assert_eq!(fleet.sessions("h01"), 2, "one more command on h01");
-    assert_eq!(fleet.sessions("h02"), 1, "h02 was not probed again");
+    // It ran on the waiting spare (which is gone); the next spare followed it.
+    assert!(
+        eventually(t, || {
+            let now = readers(&fleet, "h01");
+            now.len() == 1 && now != spare
+        }),
+        "the re-check did not use h01's spare: {:?}",
+        fleet.processes_of("h01")
+    );
+    assert_eq!(fleet.sessions("h01"), 3, "probe, spare, next spare");
+    assert_eq!(fleet.sessions("h02"), 2, "h02 was not probed again");
 
     tmux.keys(&["q"]);
     tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
@@ -86,4 +127,11 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
         left.is_empty(),
         "ssh clients left after quitting the TUI: {left:?}"
     );
+    for h in ["h01", "h02"] {
+        assert!(
+            eventually(t, || readers(&fleet, h).is_empty()),
+            "{h}: spare left after quitting: {:?}",
+            fleet.processes_of(h)
+        );
+    }
 }

@@ -216,3 +216,62 @@ fn on_call_loop_from_drift_to_green() {
     assert!(screen.contains("TTY-RESTORED"), "{screen}");
     assert_eq!(tmux.query("#{alternate_on}"), "0");
 }
+
+/// The TUI over the stored failing run (`--no-run`) with `pager` as `$PAGER`; the shell
+/// around it says whether the terminal settings came back and how driftscope exited.
+fn tui_with_pager(pager: &str) -> (tui_support::Tmux, tempfile::TempDir) {
+    let bin = env!("CARGO_BIN_EXE_driftscope");
+    let (dir, _target, checks, db, code) = stored_run(0o600);
+    assert_eq!(code, Some(1), "the stored run found the drift");
+    let cmd = format!(
+        "before=$(stty -g); PAGER={pager} XDG_CONFIG_HOME={cfg} {bin} --no-run -c {checks} \
+         --db {db}; code=$?; [ \"$(stty -g)\" = \"$before\" ] && echo TTY-RESTORED; \
+         echo DRIFTSCOPE-EXITED $code; sleep 600",
+        pager = sh_quote(pager),
+        cfg = sh_quote(&dir.path().display().to_string()),
+        bin = sh_quote(bin),
+        checks = sh_quote(&checks.display().to_string()),
+        db = sh_quote(&db.display().to_string()),
+    );
+    let tmux = Tmux::start(&format!("sh -c {}", sh_quote(&cmd)), 120, 40);
+    tmux.wait_for(&["DRIFTED", "app.conf-mode"], Duration::from_secs(20));
+    (tmux, dir)
+}
+
+/// Ctrl-C while the SOP is open in less goes to less (which stays), not to driftscope:
+/// quitting less gives the TUI back, quitting that restores the terminal.
+#[test]
+fn ctrl_c_in_the_pager_goes_to_the_pager() {
+    let (tmux, _dir) = tui_with_pager("less");
+    let t = Duration::from_secs(20);
+    let host = hostname();
+    tmux.keys(&["o"]);
+    tmux.wait_for(&[&format!("ssh {host} sudo chmod 0644 /etc/app.conf")], t);
+    tmux.keys(&["C-c"]);
+    // less is still there and still takes keys: `G` shows the end of the SOP
+    tmux.keys(&["G"]);
+    let screen = tmux.wait_for(&["Page app-oncall."], t);
+    assert!(!screen.contains("DRIFTSCOPE-EXITED"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for(&["DRIFTED", "app.conf-mode", "sort: failures first"], t);
+    assert!(!screen.contains("DRIFTSCOPE-EXITED"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+    assert!(screen.contains("TTY-RESTORED"), "{screen}");
+    assert_eq!(tmux.query("#{alternate_on}"), "0");
+}
+
+/// A pager that Ctrl-C kills: the TUI comes back (driftscope is not hit) and exits cleanly.
+#[test]
+fn a_pager_killed_by_ctrl_c_gives_the_tui_back() {
+    let (tmux, _dir) = tui_with_pager("cat >/dev/null; echo PAGER-WAITING; sleep 600");
+    let t = Duration::from_secs(20);
+    tmux.keys(&["o"]);
+    tmux.wait_for(&["PAGER-WAITING"], t);
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for(&["DRIFTED", "app.conf-mode", "sort: failures first"], t);
+    assert!(!screen.contains("DRIFTSCOPE-EXITED"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for(&["DRIFTSCOPE-EXITED 0"], t);
+    assert!(screen.contains("TTY-RESTORED"), "{screen}");
+}

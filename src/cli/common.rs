@@ -199,13 +199,25 @@ impl ExecArgs {
         }
     }
 
+    /// The transports of one headless run.
     pub fn transports(&self) -> TransportSet {
+        self.transports_with(false)
+    }
+
+    /// The transports of a long-lived front end (the TUI): every host keeps a spare SSH
+    /// session waiting, so a re-check costs one round trip.
+    pub fn session_transports(&self) -> TransportSet {
+        self.transports_with(true)
+    }
+
+    fn transports_with(&self, spare_sessions: bool) -> TransportSet {
         TransportSet {
             local: Arc::new(LocalTransport),
             ssh: Some(Arc::new(SshTransport::new(SshOptions {
                 config_file: super::settings::current().ssh_config.value.clone(),
                 accept_new_host_keys: self.accept_new_host_keys,
                 keep_connections: super::settings::current().keep_connections.value,
+                spare_sessions,
                 ..SshOptions::default()
             }))),
             salt: Some(Arc::new(SaltTransport::default())),

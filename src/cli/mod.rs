@@ -89,7 +89,7 @@ fn open_tui(a: TuiArgs) -> i32 {
         sops,
         loaded,
         selection,
-        transports: a.exec.transports(),
+        transports: a.exec.session_transports(),
         exec: a.exec.options(),
         db: a.store.db_path(),
         theme: Some(settings::current().theme.value.clone()),

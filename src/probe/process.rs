@@ -9,7 +9,7 @@
 //! full command line with a Rust regex (evaluated here, so the regex never reaches the host
 //! and cannot match the probe itself).
 
-use super::batch::REMOTE_TIMEOUT;
+use super::batch::{REMOTE_READER, REMOTE_TIMEOUT};
 use super::reads::{OWN_GREP_ARGS, OWN_HEAD_ARGS};
 use super::{Module, Observation, Probe, Programs, Read, Reads, lossy_lines, observed};
 use crate::model::{ModuleKind, Value};
@@ -33,6 +33,13 @@ fn is_remote_timeout(args: &str) -> bool {
     args.strip_prefix(REMOTE_TIMEOUT)
         .and_then(|rest| rest.strip_suffix(" sh -s"))
         .is_some_and(|secs| secs.trim().parse::<u64>().is_ok() && secs.starts_with(' '))
+}
+
+/// The ssh transport's reader waiting for (or about to run) a probe: `sh -c <REMOTE_READER>`,
+/// also under `sudo -n`.
+fn is_remote_reader(args: &str) -> bool {
+    let sh = args.strip_prefix("sudo -n ").unwrap_or(args);
+    sh.strip_prefix("sh -c ") == Some(REMOTE_READER)
 }
 
 /// One process.
@@ -298,6 +305,7 @@ impl Module for Process {
                         .iter()
                         .any(|own| r.args.starts_with(own))
                     && !is_remote_timeout(&r.args)
+                    && !is_remote_reader(&r.args)
             })
             .collect();
         probes
@@ -506,6 +514,23 @@ mod tests {
             "sh -s",
         ] {
             assert!(!is_remote_timeout(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_ssh_transports_waiting_reader_is_not_a_host_process() {
+        let reader = format!("sh -c {REMOTE_READER}");
+        assert!(is_remote_reader(&reader));
+        assert!(is_remote_reader(&format!("sudo -n {reader}")));
+        assert!(REMOTE_READER.contains(REMOTE_TIMEOUT));
+        for other in [
+            "sh -c read -r x",
+            "bash -c read -r ds_secs",
+            "sh -s",
+            &format!("{reader} extra"),
+            &format!("sudo {reader}"),
+        ] {
+            assert!(!is_remote_reader(other), "{other}");
         }
     }
 }

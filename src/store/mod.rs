@@ -25,10 +25,10 @@ mod writer;
 /// in-memory interners.
 pub(crate) use codec::{FastBuild, FastMap};
 pub use queries::{
-    AckRequest, AckState, AckStatus, DiffSide, FailingStreak, Flapper, LatestEntry, LatestState,
-    NotProbed, PruneReport, PruneSpec, Readiness, ReadinessInput, ReadinessStatus, RunDiff,
-    RunSummary, Store, Streak, Timeline, TimelineEntry, Transition, TransitionKind,
-    judge_readiness,
+    AckRequest, AckState, AckStatus, DiffSide, FailingStreak, Flapper, LatestEntry, LatestHead,
+    LatestOrder, LatestPart, LatestState, LatestTally, NotProbed, PruneReport, PruneSpec,
+    Readiness, ReadinessInput, ReadinessStatus, RunDiff, RunSummary, Store, Streak, Timeline,
+    TimelineEntry, Transition, TransitionKind, judge_readiness,
 };
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriteReport, WriterOptions};

@@ -11,11 +11,16 @@ use std::time::Duration;
 /// Shell text running the script on stdin under `timeout -s KILL`, for `left + grace`
 /// rounded up to whole seconds (at least 1).
 pub(crate) fn bounded_sh(left: Duration, grace: Duration) -> String {
-    let limit = left + grace;
-    let secs = (limit.as_secs() + u64::from(limit.subsec_nanos() > 0)).max(1);
+    let secs = limit_secs(left, grace);
     format!(
         "if command -v timeout >/dev/null 2>&1; then exec {REMOTE_TIMEOUT} {secs} sh -s; else exec sh -s; fi"
     )
+}
+
+/// `left + grace` rounded up to whole seconds, at least 1: the host-side bound.
+pub(crate) fn limit_secs(left: Duration, grace: Duration) -> u64 {
+    let limit = left + grace;
+    (limit.as_secs() + u64::from(limit.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! SSH transport over the user's own OpenSSH (openssh crate, native mux): one ControlMaster
-//! per host, the host's whole probe script sent once on stdin of `sh -s` (`sudo -n` with
-//! `become`), which runs under the host's own `timeout -s KILL <time left + REMOTE_GRACE>` so
-//! nothing outlives the deadline on the host even when driftscope dies. The user's ssh_config, agent, ProxyJump, certificates and KEX apply
-//! unchanged; we only add a known-hosts policy, a connect timeout and our control socket.
+//! per host; the remote command is a fixed reader ([`channel`], `sudo -n` with `become`) and
+//! stdin brings the time limit and then the host's whole probe script, which runs under the
+//! host's own `timeout -s KILL <time left + REMOTE_GRACE>` so nothing outlives the deadline
+//! on the host even when driftscope dies. With `spare_sessions` ([`spare`]) the next session
+//! is opened before it is needed, so a re-check costs one round trip. The user's ssh_config,
+//! agent, ProxyJump, certificates and KEX apply unchanged; we only add a known-hosts policy,
+//! a connect timeout and our control socket.
 //!
 //! Masters are pooled per destination (address, user, port) so re-checks reuse them; a
 //! master idle for `idle_timeout` is replaced (and exits by itself through
@@ -16,23 +19,27 @@
 //! says which process group to kill on the host, over the still-open master, so a hung probe
 //! does not outlive its `timeout` outcome there.)
 
+mod channel;
 mod control_dir;
 mod failure;
 pub mod keep;
 mod master;
 mod probe_kill;
+mod spare;
 
+pub use channel::REMOTE_GRACE;
 pub use failure::ConnectFailure;
 pub use keep::{KeepError, parse_keep_connections};
 pub use master::HostKeyPolicy;
 
-use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError, sudo_refusal};
+use super::{Limits, PhaseSink, ScriptOutput, Transport, TransportError};
 use crate::model::{Host, HostPhase};
+use channel::{RunError, remote_command, run_on, uses_sudo};
 use futures::future::BoxFuture;
 use keep::{KeepKey, KeptRoot};
 use master::{Master, MasterSpec, SocketPlace};
-use openssh::{Session, Stdio};
-use probe_kill::{Head, kill_remote};
+use openssh::Session;
+use spare::{Channel, SpareSlot};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -59,6 +66,10 @@ pub struct SshOptions {
     pub keep_connections: Option<Duration>,
     /// Where kept masters live (default [`keep::default_root`]).
     pub kept_root: Option<PathBuf>,
+    /// Keep one session per host open and waiting for the next probe ([`spare`]), so a
+    /// re-check costs one round trip instead of three. For long-lived front ends (the TUI);
+    /// a single headless run has no next probe.
+    pub spare_sessions: bool,
 }
 
 /// Where a host is reached; hosts with the same destination share one master.
@@ -81,11 +92,14 @@ impl Destination {
 
 /// One live master and when it was last used.
 struct Pooled {
-    session: Session,
+    /// Shared with the sessions opened ahead of use ([`spare`]).
+    session: Arc<Session>,
     log: PathBuf,
     last_used: Mutex<Instant>,
     /// A kept master: dropping the session leaves it running; a failed one is stopped.
     kept: bool,
+    /// The session waiting for the next probe, with `spare_sessions`.
+    spare: SpareSlot,
 }
 
 impl Pooled {
@@ -120,13 +134,6 @@ pub struct SshTransport {
 }
 
 type PendingKills = Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>;
-
-/// What went wrong running the script over an established master.
-enum RunError {
-    /// The master was gone before the remote command started (safe to reconnect, retry).
-    MasterGone(String),
-    Transport(TransportError),
-}
 
 impl SshTransport {
     pub fn new(opts: SshOptions) -> SshTransport {
@@ -225,10 +232,11 @@ impl SshTransport {
         };
         tracing::debug!(host = %host.name, reused, "ssh master ready");
         let pooled = Arc::new(Pooled {
-            session,
+            session: Arc::new(session),
             log,
             last_used: Mutex::new(Instant::now()),
             kept: self.kept.is_some(),
+            spare: SpareSlot::default(),
         });
         *guard = Some(pooled.clone());
         Ok((pooled, reused))
@@ -242,6 +250,7 @@ impl SshTransport {
             *guard = None;
         }
         drop(guard);
+        which.spare.clear();
         if which.kept {
             // Nobody else would stop it: the next launch must not resume a wedged master.
             let socket = which.session.control_socket().to_path_buf();
@@ -259,23 +268,103 @@ impl SshTransport {
         let dest = Destination::of(host);
         let (pooled, reused) = self.master_for(host, &dest, &limits, false).await?;
         phase(HostPhase::Probing);
-        match run_on(&pooled, host, script, &limits, &self.pending_kills).await {
-            Ok(out) => Ok(out),
+        let pending = &self.pending_kills;
+        let first = match self.take_spare(&pooled, host, &limits).await {
+            Some(channel) => {
+                match run_on(&pooled, host, script, &limits, pending, Some(channel)).await {
+                    Err(RunError::SpareDead(why)) => {
+                        tracing::debug!(host = %host.name, %why, "spare ssh session gone; opening one");
+                        run_on(&pooled, host, script, &limits, pending, None).await
+                    }
+                    other => other,
+                }
+            }
+            None => run_on(&pooled, host, script, &limits, pending, None).await,
+        };
+        let (pooled, result) = match first {
             Err(RunError::MasterGone(why)) if reused => {
                 // The pooled master died since last use (host rebooted, ssh killed …).
                 tracing::debug!(host = %host.name, %why, "pooled ssh master gone; reconnecting");
                 self.evict(&dest, &pooled).await;
                 drop(pooled);
                 let (pooled, _) = self.master_for(host, &dest, &limits, true).await?;
-                self.finish(
-                    &dest,
-                    &pooled,
-                    run_on(&pooled, host, script, &limits, &self.pending_kills).await,
-                )
-                .await
+                let again = run_on(&pooled, host, script, &limits, pending, None).await;
+                (pooled, again)
             }
-            other => self.finish(&dest, &pooled, other).await,
+            other => (pooled, other),
+        };
+        let result = self.finish(&dest, &pooled, result).await;
+        if result.is_ok() {
+            self.refill_spare(&dest, &pooled, host);
         }
+        result
+    }
+
+    /// The spare session waiting on `pooled` for this host's kind of probe, if spares are on.
+    async fn take_spare(&self, pooled: &Pooled, host: &Host, limits: &Limits) -> Option<Channel> {
+        if !self.opts.spare_sessions {
+            return None;
+        }
+        // One being opened is worth waiting for about as long as a connection.
+        let until = limits.deadline.min(Instant::now() + limits.connect_timeout);
+        pooled.spare.take(uses_sudo(host), until.into()).await
+    }
+
+    /// With `spare_sessions`: open the next session on `pooled` now, in the background, so the
+    /// next probe of this host finds it waiting. Unused for the idle time, it is dropped, and
+    /// the master (idle as long) leaves the pool as it would at its next use.
+    fn refill_spare(&self, dest: &Destination, pooled: &Arc<Pooled>, host: &Host) {
+        if !self.opts.spare_sessions {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let slot = Arc::downgrade(&self.slot(dest));
+        let weak = Arc::downgrade(pooled);
+        let (session, sudo) = (pooled.session.clone(), uses_sudo(host));
+        let command = remote_command(host);
+        let idle = self.idle_timeout.saturating_sub(IDLE_MARGIN);
+        rt.spawn(async move {
+            let generation = match weak.upgrade() {
+                Some(p) => p.spare.fill(session, &command, sudo).await,
+                None => None,
+            };
+            let Some(generation) = generation else {
+                return;
+            };
+            let still_pooled = |guard: &Option<Arc<Pooled>>| {
+                guard
+                    .as_ref()
+                    .is_some_and(|p| std::ptr::eq(Arc::as_ptr(p), weak.as_ptr()))
+            };
+            // Closed or evicted while it opened: nobody will take it.
+            let pooled_now = match slot.upgrade() {
+                Some(s) => still_pooled(&*s.lock().await),
+                None => false,
+            };
+            if !pooled_now {
+                if let Some(p) = weak.upgrade() {
+                    p.spare.drop_unused(generation).await;
+                }
+                return;
+            }
+            tokio::time::sleep(idle).await;
+            let Some(p) = weak.upgrade() else {
+                return;
+            };
+            if !p.spare.drop_unused(generation).await || p.kept || p.idle_for() < idle {
+                return;
+            }
+            // Idle as long as the pool tolerates: stop the master now (ControlPersist
+            // would have, had the spare not kept a session open).
+            if let Some(s) = slot.upgrade() {
+                let mut guard = s.lock().await;
+                if still_pooled(&guard) {
+                    *guard = None;
+                }
+            }
+        });
     }
 
     /// Map a run result; a master that failed us leaves the pool.
@@ -290,7 +379,7 @@ impl SshTransport {
                 pooled.touch();
                 Ok(out)
             }
-            Err(RunError::MasterGone(why)) => {
+            Err(RunError::MasterGone(why) | RunError::SpareDead(why)) => {
                 self.evict(dest, pooled).await;
                 Err(TransportError::Failed(why))
             }
@@ -313,9 +402,16 @@ impl SshTransport {
             let _ = tokio::time::timeout(Duration::from_secs(4), kill).await;
         }
         if self.kept.is_some() {
-            // Kept masters stay for the next launch; ControlPersist ends them.
-            if let Ok(mut s) = self.slots.lock() {
-                s.clear();
+            // Kept masters stay for the next launch; ControlPersist ends them. Their spares
+            // end here (dropping a spare closes its stdin: its reader exits).
+            let slots: Vec<Slot> = match self.slots.lock() {
+                Ok(mut s) => s.drain().map(|(_, v)| v).collect(),
+                Err(_) => Vec::new(),
+            };
+            for slot in slots {
+                if let Some(p) = slot.lock().await.take() {
+                    p.spare.clear();
+                }
             }
             return;
         }
@@ -326,13 +422,17 @@ impl SshTransport {
         let closes = slots.into_iter().map(|slot| async move {
             let taken = slot.lock().await.take();
             if let Some(p) = taken {
-                match Arc::try_unwrap(p) {
-                    Ok(p) => {
-                        if let Err(e) = p.session.close().await {
+                // A spare keeps a session open, which would keep the master from stopping.
+                p.spare.clear();
+                match Arc::try_unwrap(p).map(|p| Arc::try_unwrap(p.session)) {
+                    Ok(Ok(session)) => {
+                        if let Err(e) = session.close().await {
                             tracing::debug!("closing ssh master: {e}");
                         }
                     }
-                    // Still used by a running probe: its drop stops the master.
+                    // Still used by a running probe (or a spare being opened): the last drop
+                    // stops the master.
+                    Ok(Err(session)) => drop(session),
                     Err(p) => drop(p),
                 }
             }
@@ -371,165 +471,8 @@ async fn kept_master(
     Ok((master::open(spec, place, deadline).await?, false))
 }
 
-/// How long the host's side may outlive the deadline before its own `timeout` kills it. The
-/// client kills a late probe at the deadline itself (over the master); this bound is for a
-/// client that can no longer do so (SIGKILL, a lost connection), so it comes a little later.
-pub const REMOTE_GRACE: Duration = Duration::from_secs(3);
-
-/// Whether the probe runs through `sudo -n` (`become` for a user other than root).
-fn uses_sudo(host: &Host) -> bool {
-    host.become_root && host.user.as_deref() != Some("root")
-}
-
-/// The remote command: `sh -s` under the host's own `timeout -s KILL <left + grace>` (so
-/// nothing the probe started outlives the deadline on the host, even when driftscope dies),
-/// plain `sh -s` where the host has no `timeout`; under `sudo -n` when the host asks for
-/// root. One `sh -c` word, so any login shell passes it on.
-fn remote_command(host: &Host, left: Duration) -> String {
-    let sh = format!("sh -c '{}'", super::bounded::bounded_sh(left, REMOTE_GRACE));
-    if uses_sudo(host) {
-        format!("sudo -n {sh}")
-    } else {
-        sh
-    }
-}
-
-/// While armed, dropping this (the run was cancelled: Ctrl-C, the executor's own deadline)
-/// kills what the probe started on the host, over the still-open master, from a task of its
-/// own, as the deadline path does in line.
-struct KillOnDrop {
-    armed: bool,
-    pooled: Arc<Pooled>,
-    host: Host,
-    head: Arc<Mutex<Vec<u8>>>,
-    pending: PendingKills,
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let (pooled, host, head) = (self.pooled.clone(), self.host.clone(), self.head.clone());
-        let task = rt.spawn(async move { kill_remote(&pooled, &host, &head).await });
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.retain(|t| !t.is_finished());
-            pending.push(task);
-        }
-    }
-}
-
-/// Run the script once over an established master.
-async fn run_on(
-    pooled: &Arc<Pooled>,
-    host: &Host,
-    script: &str,
-    limits: &Limits,
-    pending: &PendingKills,
-) -> Result<ScriptOutput, RunError> {
-    let deadline: tokio::time::Instant = limits.deadline.into();
-    let cmd = remote_command(
-        host,
-        limits.deadline.saturating_duration_since(Instant::now()),
-    );
-    let mut command = pooled.session.raw_command(&cmd);
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = match tokio::time::timeout_at(deadline, command.spawn()).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            let tail = master::log_tail(&pooled.log);
-            let why = if tail.is_empty() {
-                format!("connection lost: {e}")
-            } else {
-                format!("connection lost: {e}: {tail}")
-            };
-            return Err(RunError::MasterGone(why));
-        }
-        Err(_) => {
-            return Err(RunError::Transport(TransportError::Timeout(
-                "deadline reached starting the remote shell".into(),
-            )));
-        }
-    };
-    let head = Arc::new(Mutex::new(Vec::new()));
-    let mut cancelled = KillOnDrop {
-        armed: true,
-        pooled: pooled.clone(),
-        host: host.clone(),
-        head: head.clone(),
-        pending: pending.clone(),
-    };
-    let stdin = child.stdin().take();
-    let stdout = child.stdout().take().map(|inner| Head {
-        inner,
-        head: head.clone(),
-    });
-    let stderr = child.stderr().take();
-    let io = super::exchange(stdin, stdout, stderr, script, limits.output_cap);
-    let timeout = || {
-        RunError::Transport(TransportError::Timeout(format!(
-            "probe on {} did not finish before the deadline",
-            host.name
-        )))
-    };
-    let Ok((out, err)) = tokio::time::timeout_at(deadline, io).await else {
-        cancelled.armed = false;
-        kill_remote(pooled, host, &head).await;
-        return Err(timeout());
-    };
-    let (stdout, exceeded) = out
-        .map_err(|e| RunError::Transport(TransportError::Failed(format!("reading output: {e}"))))?;
-    if exceeded {
-        return Err(RunError::Transport(TransportError::Failed(format!(
-            "output exceeded {} bytes",
-            limits.output_cap
-        ))));
-    }
-    let (stderr, _) = err.unwrap_or_default();
-    let status = match tokio::time::timeout_at(deadline, child.wait()).await {
-        Ok(Ok(s)) => s.code(),
-        Ok(Err(openssh::Error::Remote(e))) if e.kind() == std::io::ErrorKind::NotFound => {
-            // Exit 127: the remote could not find `sh` (or `sudo`).
-            return Err(RunError::Transport(TransportError::Failed(format!(
-                "remote `{}` not found (exit 127): {}",
-                if uses_sudo(host) { "sudo -n sh" } else { "sh" },
-                String::from_utf8_lossy(&stderr).trim()
-            ))));
-        }
-        Ok(Err(e)) => {
-            let tail = master::log_tail(&pooled.log);
-            let alive = pooled.session.check().await.is_ok();
-            let why = match (alive, tail.is_empty()) {
-                (true, _) => format!("remote shell ended without an exit status: {e}"),
-                (false, true) => format!("connection lost during the probe: {e}"),
-                (false, false) => format!("connection lost during the probe: {e}: {tail}"),
-            };
-            return Err(RunError::Transport(TransportError::Failed(why)));
-        }
-        Err(_) => {
-            cancelled.armed = false;
-            kill_remote(pooled, host, &head).await;
-            return Err(timeout());
-        }
-    };
-    cancelled.armed = false;
-    if host.become_root
-        && let Some(why) = sudo_refusal(&stderr)
-    {
-        return Err(RunError::Transport(TransportError::SudoDenied(why)));
-    }
-    Ok(ScriptOutput {
-        stdout,
-        stderr,
-        status,
-    })
-}
+/// How long before the idle timeout a spare is dropped and its master counts as stale.
+const IDLE_MARGIN: Duration = Duration::from_secs(2);
 
 impl Transport for SshTransport {
     fn run_script<'a>(

@@ -15,6 +15,7 @@ pub mod fixture;
 pub mod keymap;
 pub mod layout;
 pub mod markdown;
+mod pager;
 pub mod queries;
 pub mod reports;
 pub mod rows;

@@ -5,6 +5,11 @@
 //! under the cursor when the thread gets to it is read. Every query that actually runs is
 //! counted ([`QueryThread::executed`]) and logged with its time.
 //!
+//! The stored latest state (50k rows at the scale the benches use) is answered in parts,
+//! worst rows first: the first part carries the verdict and a screenful of rows, the rest
+//! follow in [`LATEST_PART_ROWS`] chunks, each applied between two frames; a newer
+//! `Latest` request waiting stops the delivery.
+//!
 //! The history file is opened on the first query (read-only: the TUI never migrates or
 //! recovers a file another process may be writing) and again after a failure, so a file a
 //! live run creates later is picked up. A missing file is "no history yet", not an error.
@@ -13,7 +18,9 @@ use super::app::Msg;
 pub use super::reports::{CompareReport, CompareRow, DriftReport, FLAP_RUNS, FLAP_SWITCHES};
 use super::reports::{compare_report, drift_report};
 use super::worker::{LatestWins, Reply};
-use crate::store::{LatestEntry, LatestState, RunDiff, RunSummary, Store, StoreError, Timeline};
+use crate::store::{
+    LatestEntry, LatestOrder, LatestPart, RunDiff, RunSummary, Store, StoreError, Timeline,
+};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,7 +94,8 @@ pub enum HistoryProblem {
 /// What a query returned.
 #[derive(Debug, Clone)]
 pub enum HistoryData {
-    Latest(LatestState),
+    /// One part of the latest state (the first carries the verdict).
+    Latest(Box<LatestPart>),
     /// A timeline and when it was read (its ages are relative to that).
     Timeline(Box<Timeline>, DateTime<Utc>),
     Drift(Box<DriftReport>),
@@ -96,6 +104,11 @@ pub enum HistoryData {
     Diff(Box<RunDiff>),
     Compare(Box<CompareReport>),
 }
+
+/// Rows in the first part of the stored latest state: more than any screen shows.
+pub const LATEST_FIRST_ROWS: usize = 500;
+/// Rows in each further part: applying one takes a few ms, well inside a frame.
+pub const LATEST_PART_ROWS: usize = 1_000;
 
 /// How many runs the Runs screen lists.
 pub const RUNS_LISTED: usize = 10_000;
@@ -127,19 +140,25 @@ impl QueryThread {
                 while let Some((_, query)) = q.take() {
                     n.fetch_add(1, Ordering::SeqCst);
                     let started = Instant::now();
-                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        reader.answer(query.clone())
+                    let mut open = true;
+                    let kind = query.kind();
+                    let mut send = |answer: HistoryAnswer| {
+                        open = open && replies.send(Reply::Msg(Msg::History(answer))).is_ok();
+                        open && !q.waiting(&kind)
+                    };
+                    let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        reader.answer(query.clone(), &mut send)
                     }));
-                    let Ok(answer) = answer else {
+                    if answered.is_err() {
                         let _ = replies.send(Reply::Panicked);
                         return;
-                    };
+                    }
                     tracing::debug!(
                         "history query {:?} took {:?}",
                         query.kind(),
                         started.elapsed()
                     );
-                    if replies.send(Reply::Msg(Msg::History(answer))).is_err() {
+                    if !open {
                         return;
                     }
                 }
@@ -175,23 +194,63 @@ struct Reader {
 }
 
 impl Reader {
-    fn answer(&mut self, query: HistoryQuery) -> HistoryAnswer {
-        let result = self.run(&query);
-        HistoryAnswer { query, result }
+    /// Answer `query` through `send` (once, or part by part for the latest state while
+    /// `send` returns true).
+    fn answer(&mut self, query: HistoryQuery, send: &mut dyn FnMut(HistoryAnswer) -> bool) {
+        let result = match &query {
+            HistoryQuery::Latest { env } => {
+                let mut parts = |part: LatestPart| {
+                    send(HistoryAnswer {
+                        query: query.clone(),
+                        result: Ok(HistoryData::Latest(Box::new(part))),
+                    })
+                };
+                let streamed = self.store().map(|store| {
+                    store.latest_state_in_parts(
+                        env,
+                        LatestOrder::WorstFirst,
+                        LATEST_FIRST_ROWS,
+                        LATEST_PART_ROWS,
+                        &mut parts,
+                    )
+                });
+                match streamed {
+                    Ok(Ok(())) => return,
+                    Ok(Err(e)) => Err(self.failed(e)),
+                    Err(p) => Err(p),
+                }
+            }
+            _ => self.run(&query),
+        };
+        send(HistoryAnswer { query, result });
     }
 
-    fn run(&mut self, query: &HistoryQuery) -> Result<HistoryData, HistoryProblem> {
+    /// The open connection (opened now if needed).
+    fn store(&mut self) -> Result<&Store, HistoryProblem> {
         let Some(path) = &self.db else {
             return Err(HistoryProblem::NoHistory);
         };
         if self.store.is_none() {
             self.store = Some(Store::open_readonly(path).map_err(problem)?);
         }
-        let Some(store) = &self.store else {
-            return Err(HistoryProblem::NoHistory);
-        };
+        self.store.as_ref().ok_or(HistoryProblem::NoHistory)
+    }
+
+    /// A failed query: the connection is dropped (the file may have been replaced) unless
+    /// it only did not find what was asked.
+    fn failed(&mut self, e: StoreError) -> HistoryProblem {
+        if !matches!(e, StoreError::NotFound(_)) {
+            self.store = None;
+        }
+        problem(e)
+    }
+
+    fn run(&mut self, query: &HistoryQuery) -> Result<HistoryData, HistoryProblem> {
+        let store = self.store()?;
         let result = match query {
-            HistoryQuery::Latest { env } => store.latest_state(env).map(HistoryData::Latest),
+            HistoryQuery::Latest { env } => Err(StoreError::NotFound(format!(
+                "the latest state of {env} is answered in parts"
+            ))),
             HistoryQuery::Drift { env } => drift_report(store, env).map(HistoryData::Drift),
             HistoryQuery::Runs { env } => store.runs(Some(env), RUNS_LISTED).map(HistoryData::Runs),
             HistoryQuery::RunResults { run } => store
@@ -205,12 +264,7 @@ impl Reader {
                 .timeline(Some(env), host, key, TIMELINE_RUNS)
                 .map(|tl| HistoryData::Timeline(Box::new(tl), Utc::now())),
         };
-        if let Err(e) = &result
-            && !matches!(e, StoreError::NotFound(_))
-        {
-            self.store = None; // reopen next time (the file may have been replaced)
-        }
-        result.map_err(problem)
+        result.map_err(|e| self.failed(e))
     }
 }
 

@@ -3,10 +3,10 @@
 //! streaks, new since the previous run, flapping) and `:compare ENV` (the latest state of two
 //! environments side by side, per check key).
 
-use crate::model::Outcome;
+use crate::model::{Acknowledgement, Outcome};
 use crate::store::{
-    FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError, Transition,
-    TransitionKind,
+    AckState, FailingStreak, Flapper, LatestState, Readiness, RunSummary, Store, StoreError,
+    Transition, TransitionKind,
 };
 use crate::tui::components::Tally;
 use chrono::{DateTime, Utc};
@@ -22,8 +22,12 @@ const FLAP_MAX: usize = 50;
 pub struct DriftReport {
     /// The verdict by the rules of `driftscope status`.
     pub readiness: Readiness,
-    /// Failing host×checks with first-failed run and streak, longest first.
+    /// Failing host×checks with first-failed run and streak, longest first (the ones an
+    /// active acknowledgement covers are in `acknowledged` instead).
     pub failing: Vec<FailingStreak>,
+    /// Failures an active acknowledgement covers (known and owned: not drift until it lapses
+    /// or expires), with that acknowledgement; longest streak first.
+    pub acknowledged: Vec<(FailingStreak, Acknowledgement)>,
     /// The newest run and the one before it, when there are two.
     pub runs: Option<(RunSummary, RunSummary)>,
     /// New failures and newly unreachable between those two runs.
@@ -63,7 +67,21 @@ pub struct CompareReport {
 
 pub(super) fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>, StoreError> {
     let readiness = store.readiness(env, super::app::STALE_AFTER)?;
-    let failing = store.failing_streaks(env)?;
+    // An active acknowledgement has seen no other value since it was made (else it lapsed).
+    let mut acks: BTreeMap<(String, String), Acknowledgement> = store
+        .acknowledgements(Some(env), false)?
+        .into_iter()
+        .filter(|a| a.state == AckState::Active)
+        .map(|a| ((a.ack.host.clone(), a.ack.key.clone()), a.ack))
+        .collect();
+    let mut failing = Vec::new();
+    let mut acknowledged = Vec::new();
+    for f in store.failing_streaks(env)? {
+        match acks.remove(&(f.host.clone(), f.key.clone())) {
+            Some(a) => acknowledged.push((f, a)),
+            None => failing.push(f),
+        }
+    }
     let runs = match store.latest_run(Some(env))? {
         Some(newest) => store.previous_run(&newest)?.map(|prev| (prev, newest)),
         None => None,
@@ -86,6 +104,7 @@ pub(super) fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>,
     Ok(Box::new(DriftReport {
         readiness,
         failing,
+        acknowledged,
         runs,
         new,
         flapping,

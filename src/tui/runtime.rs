@@ -275,17 +275,19 @@ async fn event_loop(
         for text in pagers.drain(..) {
             // Hand the terminal over: no input reader may steal the pager's keys.
             drop(input);
-            let shown = show_in_pager(text).await;
+            restore_terminal();
+            let shown = super::pager::show(text).await;
             take_terminal_back(&mut terminal)?;
             input = EventStream::new();
             if let Err(e) = shown {
-                app.status = e;
+                app.status = e.to_string();
             }
             app.dirty = true;
         }
         if app.dirty && now >= last_draw + FRAME {
             let work = Instant::now();
             app.settle();
+            let settled = work.elapsed();
             let fx = app.history_requests();
             pagers.extend(perform(fx, &mut app, &worker, &mut run));
             let frame = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
@@ -297,6 +299,7 @@ async fn event_loop(
             terminal.draw(|f| app.draw(f))?;
             drop(frame);
             frames.record(
+                settled,
                 work.elapsed(),
                 now.saturating_duration_since(last_draw),
                 app.running(),
@@ -376,15 +379,22 @@ async fn event_loop(
 struct FrameStats {
     drawn: u64,
     worst_work: Duration,
+    /// The settle (view merge) share of the worst frames, and the worst settle alone.
+    settle_of_worst: Duration,
+    worst_settle: Duration,
     over_16ms: u64,
     /// Longest time between two frames while a run streamed (event bursts included).
     worst_gap_running: Duration,
 }
 
 impl FrameStats {
-    fn record(&mut self, work: Duration, gap: Duration, running: bool) {
+    fn record(&mut self, settle: Duration, work: Duration, gap: Duration, running: bool) {
         self.drawn += 1;
-        self.worst_work = self.worst_work.max(work);
+        if work > self.worst_work {
+            self.worst_work = work;
+            self.settle_of_worst = settle;
+        }
+        self.worst_settle = self.worst_settle.max(settle);
         if work > Duration::from_millis(16) {
             self.over_16ms += 1;
         }
@@ -395,9 +405,11 @@ impl FrameStats {
 
     fn summary(&self) -> String {
         format!(
-            "frames: {} drawn, worst frame (settle + draw) {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
+            "frames: {} drawn, worst frame (settle + draw) {:.1} ms (settle {:.1} ms), worst settle {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
             self.drawn,
             self.worst_work.as_secs_f64() * 1e3,
+            self.settle_of_worst.as_secs_f64() * 1e3,
+            self.worst_settle.as_secs_f64() * 1e3,
             self.over_16ms,
             self.worst_gap_running.as_secs_f64() * 1e3
         )
@@ -434,38 +446,6 @@ fn perform(
         }
     }
     pagers
-}
-
-/// Leave the alternate screen and raw mode, run `$PAGER` (else `less`) on `text` until the
-/// user quits it, off the async threads. The caller takes the terminal back.
-async fn show_in_pager(text: String) -> Result<(), String> {
-    restore_terminal();
-    let pager = std::env::var("PAGER")
-        .ok()
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| "less".to_string());
-    let shown = tokio::task::spawn_blocking(move || -> Result<(), String> {
-        use std::io::Write;
-        let mut child = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&pager)
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run the pager {pager:?}: {e}"))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // a pager quit before reading everything closes the pipe: not an error
-            let _ = stdin.write_all(text.as_bytes());
-        }
-        let status = child
-            .wait()
-            .map_err(|e| format!("the pager {pager:?} failed: {e}"))?;
-        match status.code() {
-            Some(0) | None => Ok(()),
-            Some(c) => Err(format!("the pager {pager:?} exited with {c}")),
-        }
-    })
-    .await;
-    shown.unwrap_or_else(|e| Err(format!("the pager did not finish: {e}")))
 }
 
 /// Raw mode and the alternate screen again after a hand-over, and a full redraw on the next

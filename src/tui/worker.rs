@@ -84,6 +84,14 @@ impl<K: PartialEq, T> LatestWins<K, T> {
         }
     }
 
+    /// Whether a request of `kind` is waiting (a long answer delivered in parts stops
+    /// when a newer request of its kind is waiting).
+    pub fn waiting(&self, kind: &K) -> bool {
+        self.state
+            .lock()
+            .is_ok_and(|st| st.0.iter().any(|(k, _)| k == kind))
+    }
+
     /// No more requests: `take` returns `None` once the queue is empty.
     pub fn close(&self) {
         if let Ok(mut st) = self.state.lock() {

@@ -33,6 +33,15 @@ pub const PROGRAMS: [&str; 3] = ["cat", "grep", "head"];
 /// notice. The process module does not count it as a host's process.
 pub const REMOTE_TIMEOUT: &str = "timeout -s KILL";
 
+/// The ssh transport's remote command, run as `sh -c '<this>'` (`sudo -n sh -c '<this>'` with
+/// `become`): it reads the time limit in seconds from the first line of stdin, then runs the
+/// rest of stdin, the probe script, under [`REMOTE_TIMEOUT`] (plain `sh -s` where the host has
+/// no `timeout`). The transport opens it before a re-check needs it (a spare session): it
+/// then waits in `read`, and stdin's end (driftscope gone) ends it. The process module does
+/// not count it as a host's process. No single quote, backslash or `!` in it: any login shell
+/// passes it on.
+pub const REMOTE_READER: &str = "read -r ds_secs || exit 0; if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL \"$ds_secs\" sh -s; else exec sh -s; fi";
+
 /// Script prologue: a predictable environment, nothing written anywhere. It first prints the
 /// shell's pid and process group (`@@PID <pid> <pgid>`, outside any section) so a transport
 /// whose deadline passes can end what the probe started on the host.

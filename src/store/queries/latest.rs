@@ -49,27 +49,84 @@ impl LatestState {
     /// The readiness verdict of this state by the same rules as `driftscope status`
     /// ([`judge_readiness`]), with the age of the oldest result (seconds).
     pub fn readiness(&self, stale_after_secs: i64) -> (ReadinessStatus, String, Option<i64>) {
-        let mut counts = OutcomeCounts::default();
-        let mut acknowledged = 0;
+        let mut tally = LatestTally {
+            based_on_full_run: self.base_run.is_some(),
+            ..LatestTally::default()
+        };
         let mut not_reached_hosts = HashSet::default();
         for e in &self.entries {
-            counts.add(e.outcome);
-            acknowledged += u64::from(e.acknowledged.is_some());
+            tally.counts.add(e.outcome);
+            tally.acknowledged += u64::from(e.acknowledged.is_some());
             if not_reached(e.outcome) {
                 not_reached_hosts.insert(e.host.as_str());
             }
+            tally.oldest_age_secs = tally.oldest_age_secs.max(Some(e.age_secs));
         }
-        let age_secs = self.entries.iter().map(|e| e.age_secs).max();
-        let (status, why) = judge_readiness(&ReadinessInput {
-            counts,
-            acknowledged,
-            age_secs,
-            stale_after_secs,
-            based_on_full_run: self.base_run.is_some(),
-            hosts_not_reached: not_reached_hosts.len(),
-        });
-        (status, why, age_secs)
+        tally.hosts_not_reached = not_reached_hosts.len();
+        tally.readiness(stale_after_secs)
     }
+}
+
+/// What the readiness verdict of a latest state is judged on (counted over every entry, so
+/// it is known before the entries are built: [`LatestHead`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatestTally {
+    pub counts: OutcomeCounts,
+    /// Failures an active acknowledgement covers.
+    pub acknowledged: u64,
+    pub oldest_age_secs: Option<i64>,
+    pub hosts_not_reached: usize,
+    pub based_on_full_run: bool,
+}
+
+impl LatestTally {
+    /// The verdict by the rules of `driftscope status` ([`judge_readiness`]), with the age
+    /// of the oldest result.
+    pub fn readiness(&self, stale_after_secs: i64) -> (ReadinessStatus, String, Option<i64>) {
+        let (status, why) = judge_readiness(&ReadinessInput {
+            counts: self.counts,
+            acknowledged: self.acknowledged,
+            age_secs: self.oldest_age_secs,
+            stale_after_secs,
+            based_on_full_run: self.based_on_full_run,
+            hosts_not_reached: self.hosts_not_reached,
+        });
+        (status, why, self.oldest_age_secs)
+    }
+}
+
+/// In which order [`Store::latest_state_in_parts`] delivers the entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatestOrder {
+    /// By host name, then check key (`latest_state`).
+    HostCheck,
+    /// Worst outcome first, then severity, then host and key: the TUI's default
+    /// "failures first" table order, so its first screenful arrives first.
+    WorstFirst,
+}
+
+/// What is known of a latest state before its entries: enough for the header's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestHead {
+    /// The newest complete full-scope run the state rests on (`None`: only partial runs).
+    pub base_run: Option<String>,
+    /// How many entries the parts carry in all.
+    pub total: usize,
+    pub tally: LatestTally,
+    /// The active acknowledgements that cover a failure of this state.
+    pub acks: Vec<Acknowledgement>,
+}
+
+/// One delivery of [`Store::latest_state_in_parts`]: the first carries the head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatestPart {
+    pub environment: String,
+    pub head: Option<LatestHead>,
+    pub entries: Vec<LatestEntry>,
+    /// Entries delivered so far, this part's included.
+    pub delivered: usize,
+    /// No part follows.
+    pub last: bool,
 }
 
 /// A newest result per host×check, before names are attached.
@@ -128,17 +185,63 @@ impl Store {
 
     /// Latest state per host×check in `env`, with each result's age.
     pub fn latest_state(&self, env: &str) -> Result<LatestState, StoreError> {
+        let mut state = LatestState {
+            environment: env.to_string(),
+            base_run: None,
+            entries: Vec::new(),
+        };
+        self.latest_state_in_parts(
+            env,
+            LatestOrder::HostCheck,
+            usize::MAX,
+            usize::MAX,
+            &mut |p| {
+                if let Some(head) = p.head {
+                    state.base_run = head.base_run;
+                    state.entries.reserve(head.total);
+                }
+                state.entries.extend(p.entries);
+                true
+            },
+        )?;
+        Ok(state)
+    }
+
+    /// The latest state of `env` delivered in parts, in `order`: the first part carries the
+    /// head (verdict tally, acknowledgements) and the first `first` entries, each further
+    /// part `chunk` entries. The walk and the sort are over integer ids; names and values are
+    /// only attached to the entries of the part being built, so the first part costs little
+    /// more than the walk. `emit` returning `false` stops the delivery (a newer request).
+    pub fn latest_state_in_parts(
+        &self,
+        env: &str,
+        order: LatestOrder,
+        first: usize,
+        chunk: usize,
+        emit: &mut dyn FnMut(LatestPart) -> bool,
+    ) -> Result<(), StoreError> {
         let env_id = self.env_id(env)?;
-        self.latest_state_inner(env, env_id)
+        self.latest_parts_inner(env, env_id, order, first.max(1), chunk.max(1), emit)
             .map_err(|e| self.err(e))
     }
 
-    fn latest_state_inner(&self, env: &str, env_id: i64) -> rusqlite::Result<LatestState> {
+    fn latest_parts_inner(
+        &self,
+        env: &str,
+        env_id: i64,
+        order: LatestOrder,
+        first: usize,
+        chunk: usize,
+        emit: &mut dyn FnMut(LatestPart) -> bool,
+    ) -> rusqlite::Result<()> {
         let (mut rows, runs, based) = self.latest_rows(env_id)?;
         let hosts = self.env_hosts(env_id)?;
         let chk_ids: HashSet<i64> = rows.iter().map(|r| r.chk).collect();
         let checks = self.checks(&chk_ids)?;
-        // Sort by host name, then key, through integer ranks (cheaper than string compares).
+        rows.retain(|r| {
+            hosts.contains_key(&r.host) && checks.contains_key(&r.chk) && r.run < runs.len()
+        });
+        // Sort through integer ranks (cheaper than string compares).
         let rank = |names: Vec<(i64, &String)>| -> HashMap<i64, usize> {
             let mut names = names;
             names.sort_by(|a, b| a.1.cmp(b.1));
@@ -150,56 +253,103 @@ impl Store {
         };
         let host_rank = rank(hosts.iter().map(|(id, n)| (*id, n)).collect());
         let chk_rank = rank(checks.iter().map(|(id, c)| (*id, &c.key)).collect());
-        rows.sort_by_key(|r| {
+        let names = |r: &LatestRow| {
             (
                 host_rank.get(&r.host).copied().unwrap_or(usize::MAX),
                 chk_rank.get(&r.chk).copied().unwrap_or(usize::MAX),
             )
-        });
-        let now = Utc::now();
-        let mut acks = self.active_acks_by_id(env_id)?;
-        let mut vals = HashMap::default();
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (Some(host), Some(check), Some(run)) = (
-                hosts.get(&row.host),
-                checks.get(&row.chk),
-                runs.get(row.run),
-            ) else {
-                continue;
-            };
-            let (expected, actual, reason) = self.val(&mut vals, row.val)?;
-            let at = from_ms(run.started_at);
-            let acknowledged = match acks.remove(&(row.host, row.chk)) {
-                Some(a) if row.outcome == Outcome::Fail && a.actual == actual => Some(a),
-                _ => None,
-            };
-            entries.push(LatestEntry {
-                host: host.clone(),
-                key: check.key.clone(),
-                check_id: check.check_id.clone(),
-                title: check.title.clone(),
-                category: check.category.clone(),
-                severity: check.severity,
-                outcome: row.outcome,
-                expected,
-                actual,
-                reason,
-                sop: check.sop.clone(),
-                run_id: run.key.clone(),
-                checked_at: at,
-                age_secs: (now - at).num_seconds(),
-                acknowledged,
-            });
+        };
+        match order {
+            LatestOrder::HostCheck => rows.sort_by_key(names),
+            LatestOrder::WorstFirst => rows.sort_by_key(|r| {
+                let severity = checks.get(&r.chk).map_or(Severity::Info, |c| c.severity);
+                (
+                    Outcome::ALL.iter().position(|o| *o == r.outcome),
+                    Severity::ALL.iter().position(|s| *s == severity),
+                    names(r),
+                )
+            }),
         }
-        Ok(LatestState {
-            environment: env.to_string(),
+        let now = Utc::now();
+        let age = |r: &LatestRow| (now - from_ms(runs[r.run].started_at)).num_seconds();
+        // The head: counted over every row; acknowledgements checked against the values
+        // of the rows they name (few), the other values are read part by part.
+        let mut vals = HashMap::default();
+        let mut acks = self.active_acks_by_id(env_id)?;
+        let mut covering = HashMap::default();
+        let mut tally = LatestTally {
+            based_on_full_run: based,
+            ..LatestTally::default()
+        };
+        let mut not_reached_hosts = HashSet::default();
+        for r in &rows {
+            tally.counts.add(r.outcome);
+            if not_reached(r.outcome) {
+                not_reached_hosts.insert(r.host);
+            }
+            tally.oldest_age_secs = tally.oldest_age_secs.max(Some(age(r)));
+            if let Some(a) = acks.remove(&(r.host, r.chk))
+                && r.outcome == Outcome::Fail
+                && a.actual == self.val(&mut vals, r.val)?.1
+            {
+                covering.insert((r.host, r.chk), a);
+            }
+        }
+        tally.acknowledged = covering.len() as u64;
+        tally.hosts_not_reached = not_reached_hosts.len();
+        let mut head = Some(LatestHead {
             base_run: if based {
                 runs.last().map(|r| r.key.clone())
             } else {
                 None
             },
-            entries,
-        })
+            total: rows.len(),
+            tally,
+            acks: covering.values().cloned().collect(),
+        });
+        let total = rows.len();
+        let mut delivered: usize = 0;
+        loop {
+            let take = if delivered == 0 { first } else { chunk };
+            let end = delivered.saturating_add(take).min(total);
+            let mut entries = Vec::with_capacity(end - delivered);
+            for row in &rows[delivered..end] {
+                let (Some(host), Some(check)) = (hosts.get(&row.host), checks.get(&row.chk)) else {
+                    continue;
+                };
+                let run = &runs[row.run];
+                let (expected, actual, reason) = self.val(&mut vals, row.val)?;
+                let at = from_ms(run.started_at);
+                entries.push(LatestEntry {
+                    host: host.clone(),
+                    key: check.key.clone(),
+                    check_id: check.check_id.clone(),
+                    title: check.title.clone(),
+                    category: check.category.clone(),
+                    severity: check.severity,
+                    outcome: row.outcome,
+                    expected,
+                    actual,
+                    reason,
+                    sop: check.sop.clone(),
+                    run_id: run.key.clone(),
+                    checked_at: at,
+                    age_secs: (now - at).num_seconds(),
+                    acknowledged: covering.get(&(row.host, row.chk)).cloned(),
+                });
+            }
+            delivered = end;
+            let last = delivered >= total;
+            let part = LatestPart {
+                environment: env.to_string(),
+                head: head.take(),
+                entries,
+                delivered,
+                last,
+            };
+            if !emit(part) || last {
+                return Ok(());
+            }
+        }
     }
 }

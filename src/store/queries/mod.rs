@@ -25,7 +25,7 @@ mod timeline;
 pub use acks::{AckRequest, AckState, AckStatus};
 pub use diff::{DiffSide, RunDiff, Transition, TransitionKind};
 pub use flapping::Flapper;
-pub use latest::{LatestEntry, LatestState};
+pub use latest::{LatestEntry, LatestHead, LatestOrder, LatestPart, LatestState, LatestTally};
 pub use prune::{PruneReport, PruneSpec};
 pub use readiness::{Readiness, ReadinessInput, ReadinessStatus, judge_readiness};
 pub use runs::RunSummary;

@@ -3,7 +3,8 @@
 //! start of its output, and [`kill_remote`] runs `kill -KILL -<pgid>` over the still-open
 //! master (through `sudo -n` when the probe ran as root).
 
-use super::{Pooled, uses_sudo};
+use super::Pooled;
+use super::channel::uses_sudo;
 use crate::model::Host;
 use openssh::Stdio;
 use std::pin::Pin;

@@ -5,7 +5,7 @@
 
 use super::{App, Effect};
 use crate::model::{ExecKey, ResultRecord};
-use crate::store::{LatestEntry, LatestState};
+use crate::store::{LatestEntry, LatestPart};
 use crate::tui::components::detail::{RowKey, row_key};
 use crate::tui::components::header::StoredState;
 use crate::tui::components::timeline::TimelineView;
@@ -32,7 +32,7 @@ impl App {
             Err(r) => r,
         };
         match (answer.query, result) {
-            (_, Ok(HistoryData::Latest(state))) => self.apply_latest(state),
+            (_, Ok(HistoryData::Latest(part))) => self.apply_latest(*part),
             (HistoryQuery::Timeline { env, host, key }, Ok(HistoryData::Timeline(tl, at))) => {
                 self.set_timeline((env, host, key), TimelineView::Loaded(tl, at));
             }
@@ -160,26 +160,34 @@ impl App {
         fx
     }
 
-    /// Put the stored state under the live rows: rows this session already probed stay.
-    fn apply_latest(&mut self, state: LatestState) {
-        let (status, why, oldest) = state.readiness(STALE_AFTER.as_secs() as i64);
+    /// Put one part of the stored state under the live rows: rows this session already
+    /// probed stay. The first part sets the verdict and the acknowledgements; the rows come
+    /// worst first, so the first part fills the screen and the rest is merged in part by
+    /// part, one part between two frames.
+    fn apply_latest(&mut self, part: LatestPart) {
+        let env = part.environment;
+        if let Some(head) = part.head {
+            let (status, why, oldest) = head.tally.readiness(STALE_AFTER.as_secs() as i64);
+            self.table.replace_acks(&env, head.acks);
+            self.header.history_note = None;
+            self.header.stored = Some(StoredState {
+                environment: env.clone(),
+                status,
+                why,
+                oldest_age_secs: oldest,
+                loaded: self.now,
+                loading: None,
+            });
+            if head.total > part.entries.len() {
+                self.set_stored_loading(&env, Some((part.entries.len(), head.total)));
+            }
+        }
         let mut shown = 0;
-        let total = state.entries.len();
-        let acks = state
-            .entries
-            .iter()
-            .filter_map(|e| e.acknowledged.clone())
-            .collect();
-        for e in state.entries {
+        let now = self.now;
+        for e in part.entries {
             let age_secs = e.age_secs;
-            let rec = stored_record_of(&state.environment, e);
-            let (env, host, cat, outcome) = (
-                rec.environment.clone(),
-                rec.host.clone(),
-                rec.category.clone(),
-                rec.outcome,
-            );
-            let now = self.now;
+            let rec = stored_record_of(&env, e);
+            let (host, cat, outcome) = (rec.host.clone(), rec.category.clone(), rec.outcome);
             let Some(old) = self.live_table().upsert_stored(rec, age_secs, now) else {
                 continue; // probed live in this session: the live result stays
             };
@@ -187,20 +195,30 @@ impl App {
             self.hosts.record(&env, &host, old, outcome);
             self.categories.record(&env, &cat, old, outcome);
         }
-        tracing::info!(
-            "stored state of {}: {} results, {shown} shown as stored",
-            state.environment,
-            total
+        let loading = (!part.last).then_some(part.delivered);
+        self.set_stored_loading(&env, loading.map(|d| (d, 0)));
+        tracing::debug!(
+            "stored state of {env}: {} results delivered, {shown} more shown as stored{}",
+            part.delivered,
+            if part.last { " (last part)" } else { "" }
         );
-        self.table.replace_acks(&state.environment, acks);
-        self.header.history_note = None;
-        self.header.stored = Some(StoredState {
-            environment: state.environment,
-            status,
-            why,
-            oldest_age_secs: oldest,
-            loaded: self.now,
-        });
+    }
+
+    /// Say in the header how much of the stored state of `env` is in (`None`: all of it).
+    /// A total of 0 keeps the total known.
+    fn set_stored_loading(&mut self, env: &str, loading: Option<(usize, usize)>) {
+        if let Some(s) = self.header.stored.as_mut()
+            && s.environment == env
+        {
+            s.loading = loading.map(|(done, total)| {
+                let total = if total == 0 {
+                    s.loading.map_or(done, |(_, t)| t)
+                } else {
+                    total
+                };
+                (done, total)
+            });
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The Drift screen (`D`, `:drift`): for the current environment, the readiness verdict with
 //! the ages of the newest and oldest results; what is new since the previous run; every
 //! failing host × check with its first failed run and streak, grouped by host, check or
-//! category with counts; flapping checks ranked by switches. Owns the report, the grouping
+//! category with counts; acknowledged failures apart (dimmed, counted on their own, with
+//! who, until when and why); flapping checks ranked by switches. Owns the report, the grouping
 //! and a cursor over the rows that name a host × check (`enter` opens one in the live table).
 
 use super::header::verdict_style;
@@ -154,8 +155,13 @@ impl DriftScreen {
         if r.runs.is_some() && r.new.is_empty() {
             text(Line::from(styled("  nothing new", t.muted)));
         }
+        let acked = |host: &str, key: &str| {
+            r.acknowledged
+                .iter()
+                .any(|(f, _)| f.host == host && f.key == key)
+        };
         for tr in &r.new {
-            let l = Line::from(vec![
+            let mut l = Line::from(vec![
                 styled("  + ", t.fail),
                 Span::raw(format!("{}  ", tr.host)),
                 styled(tr.key.clone(), t.accent),
@@ -165,23 +171,31 @@ impl DriftScreen {
                 ),
                 styled(format!("  {}", tr.severity), t.muted),
             ]);
+            if acked(&tr.host, &tr.key) {
+                l = l.patch_style(Modifier::DIM);
+                l.push_span(styled("  acknowledged", t.muted));
+            }
             out.push((l, Some((tr.host.clone(), tr.key.clone()))));
         }
         out.push((Line::default(), None));
         // failing, grouped
-        out.push((
-            Line::from(vec![
-                styled(format!("Failing ({})", r.failing.len()), t.accent),
-                styled(
-                    format!(
-                        "  by {} (s: host / check / category)",
-                        self.grouping.label()
-                    ),
-                    t.muted,
+        let mut failing_title = vec![
+            styled(format!("Failing ({})", r.failing.len()), t.accent),
+            styled(
+                format!(
+                    "  by {} (s: host / check / category)",
+                    self.grouping.label()
                 ),
-            ]),
-            None,
-        ));
+                t.muted,
+            ),
+        ];
+        if !r.acknowledged.is_empty() {
+            failing_title.push(styled(
+                format!(" · {} acknowledged below", r.acknowledged.len()),
+                t.muted,
+            ));
+        }
+        out.push((Line::from(failing_title), None));
         let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (i, f) in r.failing.iter().enumerate() {
             let g = match self.grouping {
@@ -202,6 +216,14 @@ impl DriftScreen {
             .map(|f| what(f).chars().count())
             .max()
             .unwrap_or(0);
+        let streak = |s: &crate::store::Streak| {
+            format!(
+                "failing for {} run{} / {}",
+                s.runs,
+                if s.runs == 1 { "" } else { "s" },
+                human_duration_secs((r.asked - s.failing_since).num_seconds())
+            )
+        };
         for (g, idx) in groups {
             out.push((
                 Line::from(vec![
@@ -216,15 +238,7 @@ impl DriftScreen {
                 let l = Line::from(vec![
                     Span::raw(format!("    {:<width$}  ", what(f))),
                     styled(severity_word(f.severity), t.muted),
-                    styled(
-                        format!(
-                            "  failing for {} run{} / {}",
-                            s.runs,
-                            if s.runs == 1 { "" } else { "s" },
-                            human_duration_secs((r.asked - s.failing_since).num_seconds())
-                        ),
-                        t.fail,
-                    ),
+                    styled(format!("  {}", streak(s)), t.fail),
                     styled(
                         format!("  first failed {}", short_time(s.failing_since)),
                         t.muted,
@@ -232,6 +246,32 @@ impl DriftScreen {
                 ]);
                 out.push((l, Some((f.host.clone(), f.key.clone()))));
             }
+        }
+        // acknowledged: known and owned, apart from the drift
+        if !r.acknowledged.is_empty() {
+            out.push((Line::default(), None));
+            out.push((
+                Line::from(vec![
+                    styled(format!("Acknowledged ({})", r.acknowledged.len()), t.accent),
+                    styled(
+                        "  known failures, out of the verdict until the value changes or the \
+                         acknowledgement expires",
+                        t.muted,
+                    ),
+                ]),
+                None,
+            ));
+        }
+        for (f, a) in &r.acknowledged {
+            let l = Line::from(vec![
+                Span::raw(format!("  {}  ", f.host)),
+                Span::raw(f.key.clone()),
+                styled(format!("  {}", severity_word(f.severity)), t.muted),
+                Span::raw(format!("  {}", streak(&f.streak))),
+                styled(format!("  {}", a.describe()), t.muted),
+            ])
+            .patch_style(Modifier::DIM);
+            out.push((l, Some((f.host.clone(), f.key.clone()))));
         }
         out.push((Line::default(), None));
         out.push((

@@ -63,6 +63,8 @@ pub struct StoredState {
     pub oldest_age_secs: Option<i64>,
     /// When it was loaded (the age grows from there).
     pub loaded: Instant,
+    /// Rows of the stored state in so far, of how many (`None`: all are in).
+    pub loading: Option<(usize, usize)>,
 }
 
 impl StoredState {
@@ -107,6 +109,9 @@ impl RunHeader {
                         format!(" · oldest {}", human_duration_secs(age)),
                         t.muted,
                     ));
+                }
+                if let Some((done, total)) = s.loading {
+                    v.push(styled(format!(" · loading {done}/{total} stored"), t.muted));
                 }
                 v
             }
