@@ -151,12 +151,12 @@ fn timed(
     app: &mut driftscope::tui::app::App,
     term: &mut Terminal<TestBackend>,
     msg: Msg,
-) -> Duration {
-    let t = Instant::now();
+) -> (Duration, Duration) {
+    let (t, c) = (Instant::now(), thread_cpu());
     app.update(msg);
     app.settle();
     term.draw(|f| app.draw(f)).expect("draw");
-    t.elapsed()
+    (t.elapsed(), thread_cpu() - c)
 }
 
 fn scale(total: usize) {
@@ -170,6 +170,10 @@ fn scale(total: usize) {
         "scale", 1000, total,
     )))));
     let mut frames = Vec::new();
+    // per frame: (settle + draw, settle, draw, drain) — the loop logs settle + draw as a frame
+    let mut parts: Vec<(Duration, Duration, Duration, Duration)> = Vec::new();
+    // the same in CPU time of this thread (what the frame costs, without the scheduler)
+    let mut cpu_parts = parts.clone();
     let mut i = 0;
     let all = Instant::now();
     while i < total {
@@ -182,9 +186,20 @@ fn scale(total: usize) {
             }
         }
         app.update(Msg::Tick(Instant::now()));
+        let drained = start.elapsed();
+        let (t, c) = (Instant::now(), thread_cpu());
         app.settle();
+        let (settled, settled_cpu) = (t.elapsed(), thread_cpu() - c);
         term.draw(|f| app.draw(f)).expect("draw");
+        let (work, work_cpu) = (t.elapsed(), thread_cpu() - c);
         frames.push(start.elapsed());
+        parts.push((work, settled, work - settled, drained));
+        cpu_parts.push((
+            work_cpu,
+            settled_cpu,
+            work_cpu - settled_cpu,
+            Duration::ZERO,
+        ));
     }
     let streamed = all.elapsed();
     app.update(Msg::Exec(Event::RunFinished {
@@ -207,12 +222,30 @@ fn scale(total: usize) {
         ms(p99),
         ms(worst)
     );
+    type Parts = (Duration, Duration, Duration, Duration);
+    let report = |what: &str, parts: &mut Vec<Parts>| {
+        parts.sort();
+        let q = |p: usize| parts[(parts.len() * p / 100).min(parts.len() - 1)].0;
+        let max = |f: fn(&Parts) -> Duration| parts.iter().map(f).max().unwrap_or_default();
+        println!(
+            "  frame (settle + draw), {what}: median {}, p99 {}, worst {} (its settle {}); worst settle {}, worst draw {}, worst drain {}",
+            ms(q(50)),
+            ms(q(99)),
+            ms(q(100)),
+            ms(parts.last().map(|p| p.1).unwrap_or_default()),
+            ms(max(|p| p.1)),
+            ms(max(|p| p.2)),
+            ms(max(|p| p.3)),
+        );
+    };
+    report("wall", &mut parts);
+    report("CPU", &mut cpu_parts);
     println!(
         "  RSS {rss1:.0} MiB (before {rss0:.0}; table +{:.0} MiB = {:.0} bytes/result); peak {hwm:.0} MiB; {values} distinct values, {checks} check definitions",
         rss1 - rss0,
         (rss1 - rss0) * 1048576.0 / total as f64
     );
-    let mut acts: Vec<(String, Duration)> = Vec::new();
+    let mut acts: Vec<(String, (Duration, Duration))> = Vec::new();
     acts.push((
         "/ (filter mode)".into(),
         timed(&mut app, &mut term, key(KeyCode::Char('/'))),
@@ -246,8 +279,12 @@ fn scale(total: usize) {
         "G (last row)".into(),
         timed(&mut app, &mut term, key(KeyCode::Char('G'))),
     ));
-    for (what, d) in &acts {
-        println!("  {what:<32} {:>9}", ms(*d));
+    println!(
+        "  {:<32} {:>9} {:>9}",
+        "action (reducer + settle + draw)", "wall", "CPU"
+    );
+    for (what, (wall, cpu)) in &acts {
+        println!("  {what:<32} {:>9} {:>9}", ms(*wall), ms(*cpu));
     }
     let t = Instant::now();
     drop(app);

@@ -189,7 +189,11 @@ fn a_stored_acknowledgement_dims_the_row_until_its_value_changes() {
     assert!(app.table.acknowledgement(id).is_some());
     assert_eq!(app.table.acked_count(), 1);
     assert!(app.status.starts_with("acknowledged "), "{}", app.status);
-    // `a` again says who acknowledged it
+    // it left the top (acknowledged failures sort after the open ones); on it, `a` again
+    // says who acknowledged it
+    assert_ne!(app.selected(), Some(id));
+    app.table.reveal(id);
+    app.settle();
     send(&mut app, [key('a')]);
     assert_eq!(app.mode, InputMode::Normal);
     assert!(
@@ -226,8 +230,11 @@ fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
 fn an_acknowledged_row_is_dimmed_and_says_why_who_and_until_when() {
     let mut app = done();
     let rec = cursor_record(&app);
+    let id = app.selected().unwrap();
     send(&mut app, [Msg::Acked(Ok(ack_of(&rec)))]);
     app.status.clear();
+    // the cursor on it (it sorts after the open failures now)
+    app.table.reveal(id);
     let term = render(&mut app, 140, 24);
     insta::assert_snapshot!(term.backend());
     // off the cursor, the row's cells are dimmed
@@ -261,4 +268,45 @@ fn the_prompt_shows_the_value_and_the_expiry_in_utc() {
     msgs.extend(typed("2099-01-01"));
     send(&mut app, msgs);
     insta::assert_snapshot!(render(&mut app, 120, 24).backend());
+}
+
+#[test]
+fn an_acknowledged_failure_sorts_after_the_open_failures_and_before_the_passes() {
+    let mut app = done();
+    let rec = cursor_record(&app);
+    let id = app.selected().unwrap();
+    send(&mut app, [Msg::Acked(Ok(ack_of(&rec)))]);
+    let view = app.table.view.to_vec();
+    let at = view.iter().position(|r| *r == id).expect("still shown");
+    let failures: std::collections::HashSet<u32> = view
+        .iter()
+        .copied()
+        .filter(|r| app.table.row_is_failure(*r))
+        .collect();
+    let failing = |r: &u32| failures.contains(r);
+    assert!(
+        view[..at].iter().all(failing),
+        "every open failure comes before the acknowledged one"
+    );
+    assert!(
+        view[at + 1..].iter().all(|r| !failing(r)),
+        "the passes come after it"
+    );
+    assert!(at > 0, "there are other failures to come first");
+    // a new value of the check is another drift: back among the open failures
+    let mut other = rec.clone();
+    other.actual = serde_json::json!({"value": "something else"});
+    send(&mut app, [Msg::Exec(Event::CheckResult(Box::new(other)))]);
+    let after = app.table.view.to_vec();
+    let at = after.iter().position(|r| *r == id).expect("still shown");
+    let open = after
+        .iter()
+        .filter(|r| app.table.row_is_failure(**r))
+        .count();
+    assert!(at < open, "row {at} of {open} failures");
+    assert_eq!(
+        app.table.view,
+        app.table.results.view(&Default::default(), app.table.sort),
+        "the merged view equals a full rebuild"
+    );
 }

@@ -111,7 +111,11 @@ fn start_asks_for_a_run_of_the_first_environment(t0: Instant) {
 
 #[rstest]
 fn failures_come_first_with_the_worst_severity_on_top(done: App) {
-    let first = done.table.results.record(done.table.view[0]).unwrap();
+    let first = done
+        .table
+        .results
+        .record(done.table.view.to_vec()[0])
+        .unwrap();
     assert_eq!(first.outcome, Outcome::Fail);
     let outcomes: Vec<Outcome> = done
         .table

@@ -287,6 +287,7 @@ async fn event_loop(
         if app.dirty && now >= last_draw + FRAME {
             let work = Instant::now();
             app.settle();
+            let settled = work.elapsed();
             let fx = app.history_requests();
             pagers.extend(perform(fx, &mut app, &worker, &mut run));
             let frame = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
@@ -298,6 +299,7 @@ async fn event_loop(
             terminal.draw(|f| app.draw(f))?;
             drop(frame);
             frames.record(
+                settled,
                 work.elapsed(),
                 now.saturating_duration_since(last_draw),
                 app.running(),
@@ -377,15 +379,22 @@ async fn event_loop(
 struct FrameStats {
     drawn: u64,
     worst_work: Duration,
+    /// The settle (view merge) share of the worst frames, and the worst settle alone.
+    settle_of_worst: Duration,
+    worst_settle: Duration,
     over_16ms: u64,
     /// Longest time between two frames while a run streamed (event bursts included).
     worst_gap_running: Duration,
 }
 
 impl FrameStats {
-    fn record(&mut self, work: Duration, gap: Duration, running: bool) {
+    fn record(&mut self, settle: Duration, work: Duration, gap: Duration, running: bool) {
         self.drawn += 1;
-        self.worst_work = self.worst_work.max(work);
+        if work > self.worst_work {
+            self.worst_work = work;
+            self.settle_of_worst = settle;
+        }
+        self.worst_settle = self.worst_settle.max(settle);
         if work > Duration::from_millis(16) {
             self.over_16ms += 1;
         }
@@ -396,9 +405,11 @@ impl FrameStats {
 
     fn summary(&self) -> String {
         format!(
-            "frames: {} drawn, worst frame (settle + draw) {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
+            "frames: {} drawn, worst frame (settle + draw) {:.1} ms (settle {:.1} ms), worst settle {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
             self.drawn,
             self.worst_work.as_secs_f64() * 1e3,
+            self.settle_of_worst.as_secs_f64() * 1e3,
+            self.worst_settle.as_secs_f64() * 1e3,
             self.over_16ms,
             self.worst_gap_running.as_secs_f64() * 1e3
         )

@@ -12,6 +12,7 @@
 //! - [`intern`]: dense ids for strings, check definitions and values.
 //! - [`filter`]: the fuzzy filter by parts, its tiers, highlighting.
 //! - [`order`]: sort orders and the incrementally sorted name orders.
+//! - [`sorted_view`]: row ids in order, chunked, so streamed rows are inserted in place.
 //! - [`row`]: one row, compact ([`CompactRow`]) and borrowed ([`RowView`]).
 //! - [`view`]: what a filter keeps, the sort comparisons, the view rebuilt or merged.
 //! - [`summary`]: cell text (`actual ≠ expected`, attribute verdicts).
@@ -22,12 +23,14 @@ pub mod intern;
 pub mod order;
 pub mod probes;
 mod row;
+pub mod sorted_view;
 pub mod summary;
 mod view;
 
 pub use filter::MatchTier;
 pub use order::SortOrder;
 pub use row::{CompactRow, RowView};
+pub use sorted_view::SortedView;
 pub use summary::{attribute_verdicts, short_value, summarize};
 pub use view::{ViewFilter, is_failure};
 
@@ -36,10 +39,9 @@ use crate::store::FastMap;
 use filter::{PartMatch, Pattern};
 use fuzzy_matcher::skim::SkimMatcherV2;
 use intern::{CheckInfo, Interner, Strings, check_hash};
-use order::NameOrders;
+use order::{NameOrders, Ranks};
 use row::NO_REASON;
 use std::time::Duration;
-use view::Ranks;
 
 /// Stable id of a row.
 pub type RowId = u32;
@@ -143,6 +145,18 @@ impl ResultSet {
             .copied()
     }
 
+    /// Mark whether an acknowledgement covers a row (the table sorts acknowledged failures
+    /// after the open ones); `true` when that changed.
+    pub fn set_acked(&mut self, id: RowId, acked: bool) -> bool {
+        match self.rows.get_mut(id as usize) {
+            Some(r) if r.acked != acked => {
+                r.acked = acked;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// How many distinct values and check definitions are held (for benchmarks).
     pub fn interned(&self) -> (usize, usize) {
         (self.values.len(), self.checks.len())
@@ -203,6 +217,7 @@ impl ResultSet {
             hit: tier.is_some(),
             tier: tier.unwrap_or(MatchTier::SCATTERED),
             version: 0,
+            acked: false,
         };
         let keys = self.by_name.entry((env, host)).or_default();
         match keys.get(&key) {

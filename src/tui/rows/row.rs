@@ -33,6 +33,8 @@ pub struct CompactRow {
     pub(super) tier: u8,
     /// Bumped each time a newer result replaced this row (re-checks).
     pub(super) version: u16,
+    /// An acknowledgement covers this row's failure (it sorts after the open failures).
+    pub(super) acked: bool,
 }
 
 /// A row's fields, borrowed (nothing is built until a cell needs it).

@@ -63,7 +63,7 @@ fn incremental_merge_matches_a_full_rebuild_for_every_order() {
     ] {
         let mut rs = ResultSet::default();
         let f = ViewFilter::default();
-        let mut view = Vec::new();
+        let mut view = SortedView::default();
         for burst in 0..5 {
             let mut fresh = Vec::new();
             for i in 0..37 {
@@ -77,7 +77,7 @@ fn incremental_merge_matches_a_full_rebuild_for_every_order() {
                 r.duration = Duration::from_millis((n % 11) as u64);
                 fresh.push(rs.upsert(r).0);
             }
-            view = rs.merge_into(&view, fresh, order);
+            rs.merge_into(&mut view, fresh, order);
         }
         assert_eq!(view, rs.view(&f, order), "{order:?}");
     }
@@ -139,8 +139,8 @@ fn word_matches_rank_first_and_a_quote_matches_exactly() {
             ..ViewFilter::default()
         };
         rs.view(&f, SortOrder::FailuresFirst)
-            .into_iter()
-            .map(|id| rs.row(id).map(|r| r.key.to_string()).unwrap_or_default())
+            .iter()
+            .map(|id| rs.row(*id).map(|r| r.key.to_string()).unwrap_or_default())
             .collect::<Vec<_>>()
     };
     rs.set_pattern("ssh");
@@ -167,4 +167,77 @@ fn word_matches_rank_first_and_a_quote_matches_exactly() {
         3,
         "backspace restores the shorter pattern's tiers"
     );
+}
+
+/// The name order as strings say it, for an oracle that does not use ranks.
+fn by_strings(rs: &ResultSet, order: SortOrder) -> Vec<RowId> {
+    let mut ids: Vec<RowId> = (0..rs.len() as RowId).collect();
+    ids.sort_by_key(|id| {
+        let r = rs.row(*id).expect("row");
+        let (e, h, k) = (
+            r.environment.to_string(),
+            r.host.to_string(),
+            r.key.to_string(),
+        );
+        match order {
+            SortOrder::Check => (k, h, e),
+            _ => (e, h, k),
+        }
+    });
+    ids
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+    /// Rows streamed in bursts (new hosts and keys arriving late, so name ranks are
+    /// renumbered) and merged into the view burst by burst give the view a full sort gives:
+    /// the table stays sorted and complete while results stream in.
+    #[test]
+    fn streamed_bursts_keep_every_order_sorted_and_complete(
+        rows in proptest::collection::vec((0u8..3, 0u16..40, 0u16..60, 0u8..4), 1..400),
+        burst in 1usize..50,
+    ) {
+        let outcomes = [Outcome::Pass, Outcome::Fail, Outcome::Error, Outcome::Pass];
+        let sevs = [Severity::Low, Severity::Critical, Severity::High];
+        for order in [
+            SortOrder::FailuresFirst,
+            SortOrder::Severity,
+            SortOrder::Host,
+            SortOrder::Check,
+            SortOrder::Duration,
+        ] {
+            let mut rs = ResultSet::default();
+            let mut view = SortedView::default();
+            let mut seen = std::collections::HashSet::new();
+            for chunk in rows.chunks(burst) {
+                let mut fresh = Vec::new();
+                for (env, host, key, o) in chunk {
+                    // one row per name: replacements are the table's business
+                    if !seen.insert((*env, *host, *key)) {
+                        continue;
+                    }
+                    let mut r = rec(
+                        &format!("h{host}"),
+                        &format!("k{key}"),
+                        outcomes[usize::from(*o)],
+                        sevs[usize::from(*key) % 3],
+                    );
+                    r.environment = format!("env{env}");
+                    r.duration = Duration::from_millis(u64::from(*host % 7));
+                    fresh.push(rs.upsert(r).0);
+                }
+                rs.refresh_ranks();
+                rs.merge_into(&mut view, fresh, order);
+                rs.fold_orders_some();
+                let mut oracle: Vec<RowId> = (0..rs.len() as RowId).collect();
+                oracle.sort_by(|a, b| rs.cmp_rows(*a, *b, order));
+                proptest::prop_assert_eq!(&view.to_vec(), &oracle, "{:?}", order);
+            }
+            let full = rs.view(&ViewFilter::default(), order);
+            proptest::prop_assert_eq!(&full, &view, "{:?}", order);
+            if matches!(order, SortOrder::Host | SortOrder::Check) {
+                proptest::prop_assert_eq!(view.to_vec(), by_strings(&rs, order), "{:?}", order);
+            }
+        }
+    }
 }

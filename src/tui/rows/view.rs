@@ -2,12 +2,18 @@
 //! each [`SortOrder`], and the filtered, sorted view built from the name orders (a full
 //! rebuild walks integers) or merged with newly streamed rows.
 
-use super::intern::Strings;
-use super::order::{self, SortOrder};
+use super::order::SortOrder;
 use super::row::CompactRow;
+use super::sorted_view::SortedView;
 use super::{ResultSet, RowId};
 use crate::model::{Outcome, Severity};
 use std::cmp::Ordering;
+
+/// A row the view drops, in the per-row class bytes of [`ResultSet::view`].
+const DROPPED: u8 = u8::MAX;
+
+/// Most pending rows taken into the name orders per settle (well under 1 ms of work).
+const FOLD_PER_SETTLE: usize = 2048;
 
 /// What the view keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,8 +40,22 @@ pub fn is_failure(o: Outcome) -> bool {
     !matches!(o, Outcome::Pass | Outcome::NotApplicable)
 }
 
-fn outcome_rank(o: Outcome) -> usize {
-    Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0)
+/// Outcome buckets in the failure-first orders: the outcomes in [`Outcome::ALL`] order,
+/// with acknowledged failures in a bucket of their own after the open failures (before
+/// not-applicable and pass), so what still needs someone comes first.
+const OUTCOME_BUCKETS: usize = Outcome::ALL.len() + 1;
+
+fn outcome_rank(r: &CompactRow) -> usize {
+    let o = r.outcome;
+    let rank = Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0);
+    let open_failures = Outcome::ALL.iter().filter(|o| is_failure(**o)).count();
+    if r.acked && is_failure(o) {
+        open_failures
+    } else if rank >= open_failures {
+        rank + 1
+    } else {
+        rank
+    }
 }
 
 fn severity_rank(s: Severity) -> usize {
@@ -79,24 +99,15 @@ impl ResultSet {
     /// Bring the name ranks up to date (after names were added): call before comparing rows
     /// (the table does, once per settle).
     pub fn refresh_ranks(&mut self) {
-        let stale = |r: &Vec<u32>, s: &Strings| r.len() != s.len();
-        if stale(&self.ranks.env, &self.envs) {
-            self.ranks.env = ranks_of(&self.envs);
-        }
-        if stale(&self.ranks.host, &self.hosts) {
-            self.ranks.host = ranks_of(&self.hosts);
-        }
-        if stale(&self.ranks.key, &self.keys) {
-            self.ranks.key = ranks_of(&self.keys);
-        }
+        self.ranks.refresh(&self.envs, &self.hosts, &self.keys);
     }
 
     /// A row's (environment, host, key) ranks, when they are current.
     fn name_ranks(&self, r: &CompactRow) -> Option<(u32, u32, u32)> {
         Some((
-            *self.ranks.env.get(r.env as usize)?,
-            *self.ranks.host.get(r.host as usize)?,
-            *self.ranks.key.get(r.key as usize)?,
+            *self.ranks.env.rank.get(r.env as usize)?,
+            *self.ranks.host.rank.get(r.host as usize)?,
+            *self.ranks.key.rank.get(r.key as usize)?,
         ))
     }
 
@@ -134,7 +145,7 @@ impl ResultSet {
                 return by_tier;
             }
         }
-        let rank = |r: &CompactRow| (outcome_rank(r.outcome), severity_rank(self.severity(r)));
+        let rank = |r: &CompactRow| (outcome_rank(r), severity_rank(self.severity(r)));
         let name = || self.cmp_name(a, b);
         match order {
             SortOrder::Host => name(),
@@ -149,101 +160,89 @@ impl ResultSet {
         }
     }
 
-    /// Merge `add` (rows not in `view`) into the sorted `view`: O(n) copying plus
-    /// O(k log n) comparisons, so a burst of streamed results does not re-sort everything.
-    pub fn merge_into(&self, view: &[RowId], mut add: Vec<RowId>, order: SortOrder) -> Vec<RowId> {
+    /// Insert `add` (rows not in `view`) into the sorted `view`, each into its chunk:
+    /// O(k · (log n + chunk)), so a burst of streamed results touches neither the whole
+    /// view nor its other chunks.
+    pub fn merge_into(&self, view: &mut SortedView, mut add: Vec<RowId>, order: SortOrder) {
         add.sort_by(|a, b| self.cmp_rows(*a, *b, order));
-        order::merge_sorted(view, &add, &|a, b| self.cmp_rows(a, b, order))
+        view.insert_sorted(&add, |a, b| self.cmp_rows(a, b, order));
     }
 
-    /// [`ResultSet::fold_orders`] once more than 1/256 of the rows (at least 1024) wait:
-    /// merging is O(n) copying, so at a million rows it is not done every frame, and a
-    /// rebuild sorts at most a few thousand.
-    pub fn fold_orders_if_behind(&mut self) {
-        if self.orders.pending_len() > (self.rows.len() / 256).max(1024) {
-            self.fold_orders();
-        }
+    /// Merge some of the rows added since the last fold into the name orders: at most
+    /// [`FOLD_PER_SETTLE`], so one frame's share stays small (the table calls this once
+    /// per settle; a full rebuild folds everything first).
+    pub fn fold_orders_some(&mut self) {
+        self.fold_orders_up_to(FOLD_PER_SETTLE);
     }
 
-    /// Merge rows added since the last call into the name orders.
+    /// Merge all rows added since the last fold into the name orders.
     pub fn fold_orders(&mut self) {
+        self.fold_orders_up_to(usize::MAX);
+    }
+
+    fn fold_orders_up_to(&mut self, limit: usize) {
         self.refresh_ranks();
         if !self.orders.has_pending() {
             return;
         }
-        let mut orders = std::mem::take(&mut self.orders);
-        orders.fold(|a, b| self.cmp_name(a, b), |a, b| self.cmp_check(a, b));
-        self.orders = orders;
+        let rows = &self.rows;
+        self.orders.fold(
+            limit,
+            |id| {
+                let r = &rows[id as usize];
+                (r.env, r.host, r.key)
+            },
+            &self.ranks,
+        );
     }
 
     /// The filtered, sorted row ids, rebuilt in O(n) over the name orders. While a pattern
     /// filters, better match tiers come first (a stable partition, so each tier keeps the
     /// order).
-    pub fn view(&mut self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
+    ///
+    /// First one pass over the rows in memory order says for each whether the view keeps it
+    /// and in which bucket (tier, outcome, severity) it goes, as one byte; then the walk in
+    /// name order reads only those bytes (a million fit in cache), never the rows.
+    pub fn view(&mut self, f: &ViewFilter, order: SortOrder) -> SortedView {
         self.refresh_ranks();
         self.fold_orders();
-        let ordered = self.view_in_order(f, order);
-        if self.pattern.is_empty() || f.pattern.is_empty() {
-            return ordered;
-        }
-        let mut tiers: [Vec<RowId>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-        for id in ordered {
-            let t = usize::from(self.rows[id as usize].tier).min(2);
-            tiers[t].push(id);
-        }
-        tiers.concat()
-    }
-
-    fn view_in_order(&self, f: &ViewFilter, order: SortOrder) -> Vec<RowId> {
         let rf = self.resolve(f);
-        let kept = |ids: &[RowId]| -> Vec<RowId> {
-            ids.iter()
-                .copied()
-                .filter(|id| self.keeps_resolved(&self.rows[*id as usize], &rf))
-                .collect()
+        let tiers = !self.pattern.is_empty() && !f.pattern.is_empty();
+        let sevs = Severity::ALL.len();
+        let per_tier = OUTCOME_BUCKETS * sevs;
+        let class: Vec<u8> = self
+            .rows
+            .iter()
+            .map(|r| {
+                if !self.keeps_resolved(r, &rf) {
+                    return DROPPED;
+                }
+                let (o, s) = (outcome_rank(r), severity_rank(self.severity(r)));
+                let bucket = match order {
+                    SortOrder::FailuresFirst => o * sevs + s,
+                    SortOrder::Severity => s * OUTCOME_BUCKETS + o,
+                    _ => 0,
+                };
+                let tier = if tiers { usize::from(r.tier).min(2) } else { 0 };
+                (tier * per_tier + bucket) as u8
+            })
+            .collect();
+        let mut buckets: Vec<Vec<RowId>> = vec![Vec::new(); 3 * per_tier];
+        let mut put = |id: RowId| {
+            if let Some(c) = class.get(id as usize).filter(|c| **c != DROPPED) {
+                buckets[usize::from(*c)].push(id);
+            }
         };
         match order {
-            SortOrder::Host => kept(&self.orders.by_name),
-            SortOrder::Check => kept(&self.orders.by_check),
-            SortOrder::FailuresFirst | SortOrder::Severity => {
-                let mut buckets: Vec<Vec<RowId>> = vec![Vec::new(); 7 * 5];
-                for id in kept(&self.orders.by_name) {
-                    let r = &self.rows[id as usize];
-                    let (o, s) = (outcome_rank(r.outcome), severity_rank(self.severity(r)));
-                    let b = if order == SortOrder::FailuresFirst {
-                        o * 5 + s
-                    } else {
-                        s * 7 + o
-                    };
-                    buckets[b].push(id);
-                }
-                buckets.concat()
-            }
-            SortOrder::Duration => {
-                // stable over name order: ties stay in (env, host, key) order
-                let mut v = kept(&self.orders.by_name);
-                v.sort_by_key(|id| std::cmp::Reverse(self.rows[*id as usize].duration_ms));
-                v
+            SortOrder::Check => self.orders.by_check(&self.ranks).for_each(&mut put),
+            _ => self.orders.by_name(&self.ranks).for_each(&mut put),
+        }
+        if order == SortOrder::Duration {
+            // stable over name order: ties stay in (env, host, key) order
+            for b in &mut buckets {
+                b.sort_by_key(|id| std::cmp::Reverse(self.rows[*id as usize].duration_ms));
             }
         }
+        buckets.concat().into()
     }
-}
-
-/// Each id's position in the string order of `s`.
-fn ranks_of(s: &Strings) -> Vec<u32> {
-    let mut ids: Vec<u32> = (0..s.len() as u32).collect();
-    ids.sort_by(|a, b| s.str(*a).cmp(s.str(*b)));
-    let mut rank = vec![0; ids.len()];
-    for (r, id) in ids.iter().enumerate() {
-        rank[*id as usize] = r as u32;
-    }
-    rank
-}
-
-/// Sort ranks of the interned names, so comparing rows compares integers.
-#[derive(Debug, Default)]
-pub(super) struct Ranks {
-    env: Vec<u32>,
-    host: Vec<u32>,
-    key: Vec<u32>,
 }

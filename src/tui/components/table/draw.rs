@@ -38,8 +38,7 @@ impl ResultsTable {
         let show_dur = w >= 70;
         let visible: Vec<u32> = self
             .view
-            .iter()
-            .skip(self.offset)
+            .iter_from(self.offset)
             .take(height)
             .copied()
             .collect();

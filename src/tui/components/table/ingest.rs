@@ -53,6 +53,7 @@ impl ResultsTable {
             && ack.covers(&r, chrono::Utc::now())
         {
             self.acked.insert(id, ack.clone());
+            self.results.set_acked(id, true);
             if !self.view_dirty {
                 self.touched.push(id);
             }
@@ -75,6 +76,7 @@ impl ResultsTable {
             .collect();
         for id in gone {
             self.acked.remove(&id);
+            self.results.set_acked(id, false);
             if !self.view_dirty {
                 self.touched.push(id);
             }
@@ -103,6 +105,7 @@ impl ResultsTable {
         // A new value of an acknowledged check is another drift: the row is no longer covered.
         let ack = self.acks.covering(&rec).cloned();
         let (id, old) = self.results.upsert(rec);
+        self.results.set_acked(id, ack.is_some());
         match ack {
             Some(a) => self.acked.insert(id, a),
             None => self.acked.remove(&id),

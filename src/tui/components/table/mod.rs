@@ -14,7 +14,7 @@ use super::step;
 use crate::model::{AckBook, Acknowledgement, ResultRecord};
 use crate::tui::components::hosts::movement;
 use crate::tui::keymap::Action;
-use crate::tui::rows::{ResultSet, RowId, SortOrder, ViewFilter, is_failure};
+use crate::tui::rows::{ResultSet, RowId, SortOrder, SortedView, ViewFilter, is_failure};
 pub use draw::elide_middle;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -32,7 +32,7 @@ pub struct TableScope {
 pub struct ResultsTable {
     pub results: ResultSet,
     /// Filtered, sorted row ids (rebuilt by [`ResultsTable::settle`]).
-    pub view: Vec<RowId>,
+    pub view: SortedView,
     view_dirty: bool,
     /// Rows added / replaced since the last settle (merged in without a full rebuild).
     fresh: Vec<RowId>,
@@ -156,8 +156,9 @@ impl ResultsTable {
     pub fn settle(&mut self, scope: &TableScope) {
         /// Above this many replaced rows a full rebuild is cheaper than moving each one.
         const MAX_MOVES: usize = 64;
-        let keep = if let Some(id) = self.reveal.take() {
-            Some(id)
+        let revealed = self.reveal.take();
+        let keep = if revealed.is_some() {
+            revealed
         } else if self.cursor == 0 {
             None
         } else {
@@ -172,7 +173,7 @@ impl ResultsTable {
             let f = self.view_filter(scope);
             if !self.touched.is_empty() {
                 let moved: HashSet<RowId> = self.touched.iter().copied().collect();
-                self.view.retain(|id| !moved.contains(id));
+                self.view.retain(|id| !moved.contains(&id));
             }
             let mut seen = HashSet::new();
             let mut add: Vec<RowId> = self
@@ -183,18 +184,18 @@ impl ResultsTable {
                 .collect();
             add.retain(|id| self.results.keeps(*id, &f));
             if !add.is_empty() {
-                self.view = self.results.merge_into(&self.view, add, self.sort);
+                self.results.merge_into(&mut self.view, add, self.sort);
             }
         }
         self.fresh.clear();
         self.touched.clear();
         self.view_dirty = false;
-        // Keep the name orders nearly current (merged in once a backlog of n/32 new rows
-        // built up), so the next full rebuild (a keystroke, a toggle) sorts few.
-        self.results.fold_orders_if_behind();
-        if changed
+        // Keep the name orders nearly current (a bounded share per frame), so the next full
+        // rebuild (a keystroke, a toggle) has few rows left to fold in.
+        self.results.fold_orders_some();
+        if (changed || revealed.is_some())
             && let Some(id) = keep
-            && let Some(pos) = self.view.iter().position(|r| *r == id)
+            && let Some(pos) = self.view.position(id)
         {
             self.cursor = pos;
         }
