@@ -18,7 +18,7 @@ if [ "${1:-}" = test ]; then
             first="$first $a"
         done
         # shellcheck disable=SC2046,SC2086 # word splitting of the names is intended
-        if timeout 60 "$real" $first -- --exact $(cat target/mutants/before-tests.txt) \
+        if timeout 30 "$real" $first -- --exact $(cat target/mutants/before-tests.txt) \
             >/dev/null 2>&1; then
             echo "$mutated missed" >>target/mutants/before.log
         else

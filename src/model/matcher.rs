@@ -703,4 +703,28 @@ mod tests {
             assert_eq!(describe_matcher(&v), want, "{v}");
         }
     }
+
+    #[test]
+    fn version_matchers_hold_at_each_operators_boundary() {
+        let m = |spec: &str| Matcher::parse(&json!({ "version": spec })).unwrap();
+        for (spec, below, at, above) in [
+            ("= 1:2.0-1", false, true, false),
+            ("!= 1:2.0-1", true, false, true),
+            ("< 1:2.0-1", true, false, false),
+            (">= 1:2.0-1", false, true, true),
+        ] {
+            let v = m(spec);
+            assert_eq!(
+                [
+                    v.matches(&json!("1:2.0-0")),
+                    v.matches(&json!("1:2.0-1")),
+                    v.matches(&json!("1:2.0-1+b1"))
+                ],
+                [below, at, above],
+                "{spec}"
+            );
+        }
+        assert_eq!(CompareOp::Eq.as_str(), "=");
+        assert_eq!(CompareOp::Ne.as_str(), "!=");
+    }
 }

@@ -255,6 +255,10 @@ mod tests {
             ("a", "1", Greater),
             ("1.0+b1", "1.0.1", Less),
             ("1.0+", "1.0.", Less),
+            // Not versions dpkg accepts; dpkg's algorithm still orders them so.
+            ("a:1.0", "1.0", Greater),
+            (":1", "1", Greater),
+            ("1.0\u{0}", "1.0", Greater),
         ] {
             assert_eq!(compare_versions(a, b), want, "{a} vs {b}");
             assert_eq!(compare_versions(b, a), want.reverse(), "{b} vs {a}");

@@ -233,16 +233,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn lines(rows: &[&str]) -> Vec<String> {
+        rows.iter().map(|s| s.to_string()).collect()
+    }
+
     #[test]
     fn ss_wildcards_know_their_family() {
-        let rows: Vec<String> = [
+        let rows = lines(&[
             "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*",
             "tcp LISTEN 0 128 [::]:22 [::]:*",
             "tcp LISTEN 0 128 *:8080 *:*",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        ]);
         let l = ss_listeners(&rows);
         let v4: IpAddr = "127.0.0.1".parse().unwrap();
         let v6: IpAddr = "::1".parse().unwrap();
@@ -331,5 +332,91 @@ mod tests {
         assert_eq!(get(6, "listening"), json!(false), "::1 is not 127.0.0.1");
         let cut = Port.parse(b"/proc/net/tcp:   0: 0100007F:9B43", &p);
         assert!(matches!(&cut[0], Observation::Error(_)));
+    }
+
+    #[test]
+    fn sockets_this_test_holds_are_seen_by_the_real_probe() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (t, u) = (
+            tcp.local_addr().unwrap().port(),
+            udp.local_addr().unwrap().port(),
+        );
+        // Only what this test holds is asserted: any other port may be another program's.
+        let port = |subject: String, attr: &str, want: Value| {
+            exec(ModuleKind::Port, &subject, &[(attr, want)])
+        };
+        let execs = [
+            port(format!("tcp/{t}"), "listening", true.into()),
+            port(format!("{t}"), "addresses", json!(["127.0.0.1"])),
+            port(format!("tcp/127.0.0.1:{t}"), "listening", true.into()),
+            port(format!("udp/{u}"), "listening", true.into()),
+            port(format!("tcp/{t}"), "listening", false.into()),
+        ];
+        let v = run_here(&execs);
+        let outcomes: Vec<Outcome> = v.iter().map(|v| v.outcome).collect();
+        use Outcome::{Fail, Pass};
+        assert_eq!(outcomes, [Pass, Pass, Pass, Pass, Fail], "{v:#?}");
+        assert_eq!(v[4].actual, json!({"listening": true}));
+        drop((tcp, udp));
+    }
+
+    #[test]
+    fn ss_rows_of_other_kinds_and_scoped_addresses() {
+        let rows = lines(&[
+            "u_str LISTEN 0 4096 /run/x.sock 1 * 0",
+            "udp UNCONN 0 0 [fe80::1%eth0]:546 [::]:*",
+            "tcp LISTEN 0 128 10.0.0.5:443 0.0.0.0:*",
+            "tcp LISTEN 0 128",
+        ]);
+        let l = ss_listeners(&rows);
+        assert_eq!(l.len(), 2, "{l:?}");
+        assert_eq!((l[0].udp, l[0].port), (true, 546));
+        assert_eq!(l[0].address, "fe80::1".parse::<IpAddr>().unwrap());
+        let other: IpAddr = "10.0.0.6".parse().unwrap();
+        assert!(!l[1].serves(other) && l[1].serves("10.0.0.5".parse().unwrap()));
+        assert!(!l[0].serves("10.0.0.5".parse().unwrap()), "v6 is not v4");
+        assert!(!l[1].serves("::1".parse().unwrap()), "v4 is not v6");
+    }
+
+    #[test]
+    fn proc_net_addresses_decode_as_a_little_endian_host_prints_them() {
+        assert_eq!(decode_addr("0100007F"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            decode_addr("B80D01200000000000000000AB000000"),
+            Some("2001:db8::ab".parse().unwrap())
+        );
+        assert_eq!(decode_addr("0100007"), None);
+        assert_eq!(decode_addr("ZZ00007F"), None);
+        let rows = lines(&[
+            "/proc/net/tcp:   0: 0100007F:0016 00000000:0000 0A 0",
+            "/proc/net/tcp:   1: 0100007F:0017 0100007F:9C40 01 0",
+            "/proc/net/udp6:  2: 00000000000000000000000000000000:0223 00000000000000000000000000000000:0000 07 0",
+            "/proc/net/udp:   3: 00000000:0224 00000000:0000 0A 0",
+        ]);
+        let l = listeners(&rows);
+        assert_eq!(
+            l.len(),
+            2,
+            "only LISTEN tcp and unconnected udp rows: {l:?}"
+        );
+        assert_eq!((l[0].udp, l[0].port), (false, 22));
+        assert_eq!((l[1].udp, l[1].port, l[1].dual_stack), (true, 547, true));
+        assert!(
+            l[1].serves("192.0.2.1".parse().unwrap()),
+            "`::` taken as dual-stack"
+        );
+    }
+
+    #[test]
+    fn the_module_declares_what_it_runs_and_answers() {
+        assert_eq!(Port.programs(), Programs::Only(&["ss", "grep"]));
+        assert_eq!(Port.attributes(), ["listening", "addresses"]);
+        assert_eq!(Port.default_expect(), ("listening", Value::Bool(true)));
+        assert!(Port.validate_subject("tcp/22").is_ok() && Port.validate_subject("x").is_err());
+        let f = Port.fragment(&[]);
+        assert!(f.starts_with("echo '@@SS'; ss -H -l -n -t -u") && f.ends_with("echo '@@END'"));
     }
 }

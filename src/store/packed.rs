@@ -298,4 +298,23 @@ mod tests {
         };
         assert_eq!((run_id.as_str(), finished_at, cancelled), ("r1", at, true));
     }
+
+    #[test]
+    fn a_reason_longer_than_every_other_field_packs() {
+        let mut r = rec(None, None);
+        (r.environment, r.host, r.check_id, r.title, r.category) = (
+            String::new(),
+            "h".into(),
+            "c".into(),
+            String::new(),
+            String::new(),
+        );
+        r.key = crate::model::ExecKey("c".into());
+        let reason =
+            "permission denied reading /etc/ssh/sshd_config.d/50-cloud-init.conf; ".repeat(3);
+        r.reason = Some(reason.clone());
+        let p = PackedResult::pack(&r);
+        assert_eq!((p.environment(), p.host(), p.key()), ("", "h", "c"));
+        assert_eq!(p.reason(), Some(reason.as_str()));
+    }
 }
