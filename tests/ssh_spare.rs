@@ -9,13 +9,14 @@ mod fleet_run;
 #[path = "support/sshd_fleet.rs"]
 mod sshd_fleet;
 
+use driftscope::exec::Event;
 use driftscope::model::{
     CheckKind, ExecKey, Execution, Matcher, ModuleKind, Outcome, ProbeTarget, Severity, Value,
 };
 use driftscope::transport::Transport;
 use driftscope::transport::ssh::{SshOptions, SshTransport};
-use fleet_run::{baseline_checks, opts, plans, run, summary};
-use sshd_fleet::Fleet;
+use fleet_run::{baseline_checks, opts, plans, run, run_watching, summary};
+use sshd_fleet::{Fleet, HostSpec};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -204,6 +205,57 @@ async fn a_spare_that_died_falls_back_to_a_new_session_and_never_fails_the_host(
         summary(&third)
     );
     assert_eq!(fleet.logins("h01"), 2, "reconnected once after the restart");
+    ssh.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spares_open_only_once_no_probe_is_under_way() {
+    // h02's login takes 3 s, so h01 is done long before h02.
+    let fleet = Fleet::start(vec![
+        HostSpec::named("h01"),
+        HostSpec::named("h02").with_prelude("sleep 3"),
+    ]);
+    let ssh = spare_transport(fleet.ssh_config.clone(), None);
+    let checks = baseline_checks();
+    let (mut h01_done, mut h02_done) = (false, false);
+    let mut seen_while_busy: Option<Vec<u32>> = None;
+    let r = run_watching(
+        plans(fleet.all_hosts(), &checks),
+        ssh.clone(),
+        opts(8, Duration::from_secs(30)),
+        |ev| {
+            if let Event::CheckResult(rec) = ev {
+                match rec.host.as_str() {
+                    "h01" => h01_done = true,
+                    _ => h02_done = true,
+                }
+                if h01_done && !h02_done && seen_while_busy.is_none() {
+                    // Give a spare opened at once the time to show up.
+                    std::thread::sleep(Duration::from_millis(300));
+                    seen_while_busy = Some(readers(&fleet, "h01"));
+                }
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        r.count(Outcome::Pass),
+        2 * checks.len(),
+        "{:?}",
+        summary(&r)
+    );
+    let seen = seen_while_busy.expect("h01 finished before h02");
+    assert!(
+        seen.is_empty(),
+        "h01's spare opened while h02 was probed: {seen:?}"
+    );
+    for h in ["h01", "h02"] {
+        assert!(
+            eventually(PATIENCE, || readers(&fleet, h).len() == 1),
+            "{h}: no spare after the run: {:?}",
+            fleet.processes_of(h)
+        );
+    }
     ssh.close().await;
 }
 

@@ -39,9 +39,10 @@ use futures::future::BoxFuture;
 use keep::{KeepKey, KeptRoot};
 use master::{Master, MasterSpec, SocketPlace};
 use openssh::Session;
-use spare::{Channel, SpareSlot};
+use spare::{Channel, Refill, SpareSlot};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use std::time::{Duration, Instant};
@@ -129,6 +130,9 @@ pub struct SshTransport {
     /// Kills of cancelled probes still under way ([`KillOnDrop`]); `close` waits for them
     /// before it stops the masters they run over.
     pending_kills: PendingKills,
+    /// Probes under way ([`Busy`]), and the spares to open once there are none.
+    in_flight: AtomicUsize,
+    spares_due: Mutex<Vec<Refill>>,
     /// Declared last: removed after every master in `slots` was stopped on drop.
     control_dir: control_dir::ControlDir,
 }
@@ -153,6 +157,8 @@ impl SshTransport {
             opts,
             slots: Mutex::new(HashMap::new()),
             pending_kills: PendingKills::default(),
+            in_flight: AtomicUsize::new(0),
+            spares_due: Mutex::new(Vec::new()),
             control_dir: control_dir::ControlDir::new(parent),
         }
     }
@@ -265,6 +271,7 @@ impl SshTransport {
         limits: Limits,
         phase: PhaseSink<'_>,
     ) -> Result<ScriptOutput, TransportError> {
+        let _busy = Busy::enter(self);
         let dest = Destination::of(host);
         let (pooled, reused) = self.master_for(host, &dest, &limits, false).await?;
         phase(HostPhase::Probing);
@@ -310,61 +317,24 @@ impl SshTransport {
         pooled.spare.take(uses_sudo(host), until.into()).await
     }
 
-    /// With `spare_sessions`: open the next session on `pooled` now, in the background, so the
-    /// next probe of this host finds it waiting. Unused for the idle time, it is dropped, and
-    /// the master (idle as long) leaves the pool as it would at its next use.
+    /// With `spare_sessions`: have the next session on `pooled` opened in the background, so
+    /// the next probe of this host finds it waiting. Opening starts once no probe of this
+    /// transport is under way ([`Busy`]): a full re-check's hosts do not compete for the CPU
+    /// with the spares of those that finished first.
     fn refill_spare(&self, dest: &Destination, pooled: &Arc<Pooled>, host: &Host) {
         if !self.opts.spare_sessions {
             return;
         }
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            return;
+        let refill = Refill {
+            slot: Arc::downgrade(&self.slot(dest)),
+            pooled: Arc::downgrade(pooled),
+            command: remote_command(host),
+            sudo: uses_sudo(host),
+            idle: self.idle_timeout.saturating_sub(IDLE_MARGIN),
         };
-        let slot = Arc::downgrade(&self.slot(dest));
-        let weak = Arc::downgrade(pooled);
-        let (session, sudo) = (pooled.session.clone(), uses_sudo(host));
-        let command = remote_command(host);
-        let idle = self.idle_timeout.saturating_sub(IDLE_MARGIN);
-        rt.spawn(async move {
-            let generation = match weak.upgrade() {
-                Some(p) => p.spare.fill(session, &command, sudo).await,
-                None => None,
-            };
-            let Some(generation) = generation else {
-                return;
-            };
-            let still_pooled = |guard: &Option<Arc<Pooled>>| {
-                guard
-                    .as_ref()
-                    .is_some_and(|p| std::ptr::eq(Arc::as_ptr(p), weak.as_ptr()))
-            };
-            // Closed or evicted while it opened: nobody will take it.
-            let pooled_now = match slot.upgrade() {
-                Some(s) => still_pooled(&*s.lock().await),
-                None => false,
-            };
-            if !pooled_now {
-                if let Some(p) = weak.upgrade() {
-                    p.spare.drop_unused(generation).await;
-                }
-                return;
-            }
-            tokio::time::sleep(idle).await;
-            let Some(p) = weak.upgrade() else {
-                return;
-            };
-            if !p.spare.drop_unused(generation).await || p.kept || p.idle_for() < idle {
-                return;
-            }
-            // Idle as long as the pool tolerates: stop the master now (ControlPersist
-            // would have, had the spare not kept a session open).
-            if let Some(s) = slot.upgrade() {
-                let mut guard = s.lock().await;
-                if still_pooled(&guard) {
-                    *guard = None;
-                }
-            }
-        });
+        if let Ok(mut due) = self.spares_due.lock() {
+            due.push(refill);
+        }
     }
 
     /// Map a run result; a master that failed us leaves the pool.
@@ -469,6 +439,33 @@ async fn kept_master(
     }
     let place = SocketPlace::Kept { socket, log };
     Ok((master::open(spec, place, deadline).await?, false))
+}
+
+/// One probe under way on an [`SshTransport`]; the last one to end starts the spares due.
+struct Busy<'a>(&'a SshTransport);
+
+impl<'a> Busy<'a> {
+    fn enter(t: &'a SshTransport) -> Busy<'a> {
+        t.in_flight.fetch_add(1, Ordering::SeqCst);
+        Busy(t)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::SeqCst) != 1 {
+            return;
+        }
+        let due: Vec<Refill> = match self.0.spares_due.lock() {
+            Ok(mut d) => d.drain(..).collect(),
+            Err(_) => return,
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            for refill in due {
+                rt.spawn(refill.run());
+            }
+        }
+    }
 }
 
 /// How long before the idle timeout a spare is dropped and its master counts as stale.

@@ -12,9 +12,10 @@
 //! way. A spare found dead when used (the host rebooted, sshd closed it) is never an outcome:
 //! the probe runs on a new session instead ([`started`] tells the two apart).
 
+use super::Pooled;
 use openssh::{Session, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// A session on a master, its stdin, stdout and stderr piped.
@@ -92,6 +93,67 @@ impl SpareSlot {
     pub(super) fn clear(&self) {
         if let Ok(mut guard) = self.spare.try_lock() {
             *guard = None;
+        }
+    }
+}
+
+/// A spare to open on a pooled master (queued until no probe is under way).
+pub(super) struct Refill {
+    /// The pool slot of the master's destination, and the master itself.
+    pub(super) slot: Weak<tokio::sync::Mutex<Option<Arc<Pooled>>>>,
+    pub(super) pooled: Weak<Pooled>,
+    pub(super) command: String,
+    pub(super) sudo: bool,
+    /// How long the spare may wait unused.
+    pub(super) idle: Duration,
+}
+
+impl Refill {
+    /// Open the spare; drop it when unused for `idle`, and then stop its master too when that
+    /// has been idle as long (what ControlPersist would have done without the spare's session).
+    pub(super) async fn run(self) {
+        let Refill {
+            slot,
+            pooled,
+            command,
+            sudo,
+            idle,
+        } = self;
+        let generation = match pooled.upgrade() {
+            Some(p) => p.spare.fill(p.session.clone(), &command, sudo).await,
+            None => None,
+        };
+        let Some(generation) = generation else {
+            return;
+        };
+        let still_pooled = |guard: &Option<Arc<Pooled>>| {
+            guard
+                .as_ref()
+                .is_some_and(|p| std::ptr::eq(Arc::as_ptr(p), pooled.as_ptr()))
+        };
+        // Closed or evicted while it opened: nobody will take it.
+        let pooled_now = match slot.upgrade() {
+            Some(s) => still_pooled(&*s.lock().await),
+            None => false,
+        };
+        if !pooled_now {
+            if let Some(p) = pooled.upgrade() {
+                p.spare.drop_unused(generation).await;
+            }
+            return;
+        }
+        tokio::time::sleep(idle).await;
+        let Some(p) = pooled.upgrade() else {
+            return;
+        };
+        if !p.spare.drop_unused(generation).await || p.kept || p.idle_for() < idle {
+            return;
+        }
+        if let Some(s) = slot.upgrade() {
+            let mut guard = s.lock().await;
+            if still_pooled(&guard) {
+                *guard = None;
+            }
         }
     }
 }
