@@ -108,7 +108,7 @@ pub enum HistoryData {
 /// Rows in the first part of the stored latest state: more than any screen shows.
 pub const LATEST_FIRST_ROWS: usize = 500;
 /// Rows in each further part: applying one takes a few ms, well inside a frame.
-pub const LATEST_PART_ROWS: usize = 1_000;
+pub const LATEST_PART_ROWS: usize = 500;
 
 /// How many runs the Runs screen lists.
 pub const RUNS_LISTED: usize = 10_000;

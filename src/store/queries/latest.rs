@@ -241,35 +241,35 @@ impl Store {
         rows.retain(|r| {
             hosts.contains_key(&r.host) && checks.contains_key(&r.chk) && r.run < runs.len()
         });
-        // Sort through integer ranks (cheaper than string compares).
-        let rank = |names: Vec<(i64, &String)>| -> HashMap<i64, usize> {
+        // Sort through one integer key per row, computed once (names ranked once; string
+        // compares or map lookups inside the comparison would run ~16 times a row). Ranks
+        // past 2^20 hosts / 2^24 checks would only blur the order, never lose a row.
+        let rank = |names: Vec<(i64, &String)>| -> HashMap<i64, u64> {
             let mut names = names;
             names.sort_by(|a, b| a.1.cmp(b.1));
             names
                 .iter()
                 .enumerate()
-                .map(|(i, (id, _))| (*id, i))
+                .map(|(i, (id, _))| (*id, i as u64))
                 .collect()
         };
         let host_rank = rank(hosts.iter().map(|(id, n)| (*id, n)).collect());
         let chk_rank = rank(checks.iter().map(|(id, c)| (*id, &c.key)).collect());
-        let names = |r: &LatestRow| {
-            (
-                host_rank.get(&r.host).copied().unwrap_or(usize::MAX),
-                chk_rank.get(&r.chk).copied().unwrap_or(usize::MAX),
-            )
+        let position = |i: Option<usize>| i.unwrap_or(usize::MAX) as u64 & 0xff;
+        let sort_key = |r: &LatestRow| -> u64 {
+            let names = (host_rank.get(&r.host).copied().unwrap_or(u64::MAX) & 0xf_ffff) << 24
+                | (chk_rank.get(&r.chk).copied().unwrap_or(u64::MAX) & 0xff_ffff);
+            match order {
+                LatestOrder::HostCheck => names,
+                LatestOrder::WorstFirst => {
+                    let severity = checks.get(&r.chk).map_or(Severity::Info, |c| c.severity);
+                    position(Outcome::ALL.iter().position(|o| *o == r.outcome)) << 56
+                        | position(Severity::ALL.iter().position(|s| *s == severity)) << 48
+                        | names
+                }
+            }
         };
-        match order {
-            LatestOrder::HostCheck => rows.sort_by_key(names),
-            LatestOrder::WorstFirst => rows.sort_by_key(|r| {
-                let severity = checks.get(&r.chk).map_or(Severity::Info, |c| c.severity);
-                (
-                    Outcome::ALL.iter().position(|o| *o == r.outcome),
-                    Severity::ALL.iter().position(|s| *s == severity),
-                    names(r),
-                )
-            }),
-        }
+        rows.sort_by_cached_key(sort_key);
         let now = Utc::now();
         let age = |r: &LatestRow| (now - from_ms(runs[r.run].started_at)).num_seconds();
         // The head: counted over every row; acknowledgements checked against the values
