@@ -16,12 +16,12 @@ use driftscope::model::{
 use driftscope::transport::Transport;
 use driftscope::transport::ssh::{SshOptions, SshTransport};
 use fleet_run::{baseline_checks, opts, plans, run, run_watching, summary};
-use sshd_fleet::{Fleet, HostSpec};
+use sshd_fleet::{Fleet, HostSpec, eventually};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn spare_transport(fleet_config: PathBuf, idle: Option<Duration>) -> Arc<SshTransport> {
     Arc::new(SshTransport::new(SshOptions {
@@ -60,30 +60,6 @@ fn checks() -> Vec<Execution> {
     c
 }
 
-/// Pids of the spare readers waiting on host `name`.
-fn readers(fleet: &Fleet, name: &str) -> Vec<u32> {
-    fleet
-        .processes_of(name)
-        .into_iter()
-        .filter(|(_, _, cmdline)| cmdline.contains("read -r ds_secs"))
-        .map(|p| p.0)
-        .collect()
-}
-
-/// Poll until `f` holds, for `patience` at most; whether it held.
-fn eventually(patience: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + patience;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 const PATIENCE: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +78,7 @@ async fn a_recheck_runs_on_the_session_left_waiting_and_the_waiting_reader_is_no
     // After its probe, each host has one session waiting for the next one.
     for h in ["h01", "h02"] {
         assert!(
-            eventually(PATIENCE, || readers(&fleet, h).len() == 1),
+            eventually(PATIENCE, || fleet.spare_readers(h).len() == 1),
             "{h}: no spare session waiting: {:?}",
             fleet.processes_of(h)
         );
@@ -112,7 +88,7 @@ async fn a_recheck_runs_on_the_session_left_waiting_and_the_waiting_reader_is_no
             "{h}: the probe's session and the spare"
         );
     }
-    let spare = readers(&fleet, "h01")[0];
+    let spare = fleet.spare_readers("h01")[0];
 
     // A re-check of h01 runs on its spare: no session of its own; the next spare replaces it.
     let again = run(plans(vec![fleet.host("h01")], &checks), ssh.clone(), o).await;
@@ -124,7 +100,7 @@ async fn a_recheck_runs_on_the_session_left_waiting_and_the_waiting_reader_is_no
     );
     assert!(
         eventually(PATIENCE, || {
-            let r = readers(&fleet, "h01");
+            let r = fleet.spare_readers("h01");
             r.len() == 1 && r[0] != spare
         }),
         "the spare was not used: {:?}",
@@ -139,7 +115,7 @@ async fn a_recheck_runs_on_the_session_left_waiting_and_the_waiting_reader_is_no
 
     // h02's probe sees h01's waiting reader in the (shared) process table and does not
     // count it: `process { args = "read -r ds_secs" }` passes as not running.
-    assert_eq!(readers(&fleet, "h01").len(), 1);
+    assert_eq!(fleet.spare_readers("h01").len(), 1);
     let h02 = run(plans(vec![fleet.host("h02")], &checks), ssh.clone(), o).await;
     assert_eq!(
         h02.count(Outcome::Pass),
@@ -152,7 +128,7 @@ async fn a_recheck_runs_on_the_session_left_waiting_and_the_waiting_reader_is_no
     ssh.close().await;
     for h in ["h01", "h02"] {
         assert!(
-            eventually(PATIENCE, || readers(&fleet, h).is_empty()),
+            eventually(PATIENCE, || fleet.spare_readers(h).is_empty()),
             "{h}: spare left after close(): {:?}",
             fleet.processes_of(h)
         );
@@ -175,16 +151,18 @@ async fn a_spare_that_died_falls_back_to_a_new_session_and_never_fails_the_host(
         "{:?}",
         summary(&first)
     );
-    assert!(eventually(PATIENCE, || readers(&fleet, "h01").len() == 1));
+    assert!(eventually(PATIENCE, || fleet.spare_readers("h01").len() == 1));
 
     // The host killed the waiting session (an admin, an OOM kill …).
-    for pid in readers(&fleet, "h01") {
+    for pid in fleet.spare_readers("h01") {
         // SAFETY: kill(2) on a pid just read from /proc; no memory is touched.
         unsafe {
             libc::kill(pid as i32, libc::SIGKILL);
         }
     }
-    assert!(eventually(PATIENCE, || readers(&fleet, "h01").is_empty()));
+    assert!(eventually(PATIENCE, || fleet
+        .spare_readers("h01")
+        .is_empty()));
     let second = run(all(), ssh.clone(), o).await;
     assert_eq!(
         second.count(Outcome::Pass),
@@ -195,7 +173,7 @@ async fn a_spare_that_died_falls_back_to_a_new_session_and_never_fails_the_host(
     assert_eq!(fleet.logins("h01"), 1, "the connection itself was fine");
 
     // The host rebooted: master and spare are gone; the re-check reconnects.
-    assert!(eventually(PATIENCE, || readers(&fleet, "h01").len() == 1));
+    assert!(eventually(PATIENCE, || fleet.spare_readers("h01").len() == 1));
     fleet.restart_host("h01");
     let third = run(plans(fleet.all_hosts(), &checks), ssh.clone(), o).await;
     assert_eq!(
@@ -232,7 +210,7 @@ async fn spares_open_only_once_no_probe_is_under_way() {
                 if h01_done && !h02_done && seen_while_busy.is_none() {
                     // Give a spare opened at once the time to show up.
                     std::thread::sleep(Duration::from_millis(300));
-                    seen_while_busy = Some(readers(&fleet, "h01"));
+                    seen_while_busy = Some(fleet.spare_readers("h01"));
                 }
             }
         },
@@ -251,7 +229,7 @@ async fn spares_open_only_once_no_probe_is_under_way() {
     );
     for h in ["h01", "h02"] {
         assert!(
-            eventually(PATIENCE, || readers(&fleet, h).len() == 1),
+            eventually(PATIENCE, || fleet.spare_readers(h).len() == 1),
             "{h}: no spare after the run: {:?}",
             fleet.processes_of(h)
         );
@@ -315,7 +293,7 @@ fn a_killed_client_leaves_no_spare_on_the_host() {
         .any(|l| l.trim() == "READY");
     assert!(ready, "the holder did not get a spare session");
     assert!(
-        eventually(PATIENCE, || readers(&fleet, "h01").len() == 1),
+        eventually(PATIENCE, || fleet.spare_readers("h01").len() == 1),
         "no spare waiting: {:?}",
         fleet.processes_of("h01")
     );
@@ -323,7 +301,7 @@ fn a_killed_client_leaves_no_spare_on_the_host() {
     holder.kill().expect("kill the holder");
     let _ = holder.wait();
     assert!(
-        eventually(PATIENCE, || readers(&fleet, "h01").is_empty()),
+        eventually(PATIENCE, || fleet.spare_readers("h01").is_empty()),
         "the spare outlived its client: {:?}",
         fleet.processes_of("h01")
     );

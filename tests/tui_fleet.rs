@@ -7,31 +7,9 @@
 mod sshd_fleet;
 mod tui_support;
 
-use sshd_fleet::Fleet;
-use std::time::{Duration, Instant};
+use sshd_fleet::{Fleet, eventually};
+use std::time::Duration;
 use tui_support::{Tmux, sh_quote, write_checks};
-
-/// Pids of the spare sessions' readers waiting on host `name`.
-fn readers(fleet: &Fleet, name: &str) -> Vec<u32> {
-    fleet
-        .processes_of(name)
-        .into_iter()
-        .filter(|(_, _, cmdline)| cmdline.contains("read -r ds_secs"))
-        .map(|p| p.0)
-        .collect()
-}
-
-/// Poll until `f` holds, for `patience` at most; whether it held.
-fn eventually(patience: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + patience;
-    while !f() {
-        if Instant::now() > until {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
 
 #[test]
 fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
@@ -78,12 +56,12 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
     // Each host that answered has its next session waiting (a spare).
     for h in ["h01", "h02"] {
         assert!(
-            eventually(t, || readers(&fleet, h).len() == 1),
+            eventually(t, || fleet.spare_readers(h).len() == 1),
             "{h}: no spare session: {:?}",
             fleet.processes_of(h)
         );
     }
-    let spare = readers(&fleet, "h01");
+    let spare = fleet.spare_readers("h01");
 
     // Narrow to h01's failure, open it, re-check it: over the kept master, no new login.
     tmux.keys(&["/"]);
@@ -111,7 +89,7 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
     // It ran on the waiting spare (which is gone); the next spare followed it.
     assert!(
         eventually(t, || {
-            let now = readers(&fleet, "h01");
+            let now = fleet.spare_readers("h01");
             now.len() == 1 && now != spare
         }),
         "the re-check did not use h01's spare: {:?}",
@@ -129,7 +107,7 @@ fn fleet_run_shows_states_and_rechecks_over_the_kept_session() {
     );
     for h in ["h01", "h02"] {
         assert!(
-            eventually(t, || readers(&fleet, h).is_empty()),
+            eventually(t, || fleet.spare_readers(h).is_empty()),
             "{h}: spare left after quitting: {:?}",
             fleet.processes_of(h)
         );

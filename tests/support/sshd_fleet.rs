@@ -207,6 +207,18 @@ pub fn processes_mentioning(needle: &str) -> Vec<(u32, String, String)> {
         .collect()
 }
 
+/// Poll until `f` holds, for `patience` at most; whether it held.
+pub fn eventually(patience: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + patience;
+    while !f() {
+        if Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 fn kill9(pids: &[u32]) {
     for &pid in pids {
         if let Ok(pid) = i32::try_from(pid) {
@@ -500,6 +512,16 @@ impl Fleet {
         processes_mentioning(&self.marker())
             .into_iter()
             .filter(|(pid, _, _)| read_nul_list(format!("/proc/{pid}/environ")).contains(&me))
+            .collect()
+    }
+
+    /// Pids of the spare sessions' readers waiting on host `name` (driftscope's
+    /// `REMOTE_READER`, opened ahead of the next probe with `spare_sessions`).
+    pub fn spare_readers(&self, name: &str) -> Vec<u32> {
+        self.processes_of(name)
+            .into_iter()
+            .filter(|(_, _, cmdline)| cmdline.contains("read -r ds_secs"))
+            .map(|p| p.0)
             .collect()
     }
 

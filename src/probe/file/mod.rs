@@ -322,4 +322,179 @@ mod tests {
         let e = File.validate_expect("contains", &json!(["("])).unwrap_err();
         assert!(e.contains("invalid regex"), "{e}");
     }
+
+    #[test]
+    fn files_this_test_made_are_seen_by_the_real_probe() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        use sha2::Digest;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_string();
+        let conf = format!("{d}/my 'app'.conf");
+        let body = "a=1\nlog_level = debug\n# comment\n";
+        std::fs::write(&conf, body).unwrap();
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let sub = format!("{d}/sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o750)).unwrap();
+        symlink(&conf, format!("{d}/link")).unwrap();
+        symlink(format!("{d}/nowhere"), format!("{d}/broken")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(format!("{d}/fifo"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let _socket = std::os::unix::net::UnixListener::bind(format!("{d}/sock")).unwrap();
+        let meta = std::fs::metadata(&conf).unwrap();
+        let me = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        let me = String::from_utf8_lossy(&me.stdout).trim().to_string();
+        let sha = format!("{:x}", sha2::Sha256::digest(body.as_bytes()));
+        let f = |path: &str, attr: &str, want: Value| exec(ModuleKind::File, path, &[(attr, want)]);
+        let link = format!("{d}/link");
+        let cases = [
+            (f(&conf, "exists", true.into()), Outcome::Pass, json!(true)),
+            (
+                f(&conf, "type", "file".into()),
+                Outcome::Pass,
+                json!("file"),
+            ),
+            (f(&conf, "mode", 640.into()), Outcome::Pass, json!("0640")),
+            (
+                f(&conf, "mode", "0644".into()),
+                Outcome::Fail,
+                json!("0640"),
+            ),
+            (
+                f(&conf, "size", body.len().into()),
+                Outcome::Pass,
+                json!(body.len()),
+            ),
+            (
+                f(&conf, "sha256", sha.clone().into()),
+                Outcome::Pass,
+                json!(sha),
+            ),
+            (
+                f(&conf, "uid", meta.uid().into()),
+                Outcome::Pass,
+                json!(meta.uid()),
+            ),
+            (
+                f(&conf, "gid", meta.gid().into()),
+                Outcome::Pass,
+                json!(meta.gid()),
+            ),
+            (
+                f(&conf, "owner", me.clone().into()),
+                Outcome::Pass,
+                json!(me),
+            ),
+            (
+                f(&conf, "contains", r"^log_level\s*=\s*debug$".into()),
+                Outcome::Pass,
+                json!(["line 2: log_level = debug"]),
+            ),
+            (
+                f(&conf, "contains", "^log_level = info".into()),
+                Outcome::Fail,
+                json!([
+                    "no line matches \"^log_level = info\"; nearest: line 2: log_level = debug"
+                ]),
+            ),
+            (
+                f(&conf, "not_contains", json!(["^a=", "^#"])),
+                Outcome::Fail,
+                json!(["line 1: a=1", "line 3: # comment"]),
+            ),
+            (
+                f(&conf, "not_contains", "^b=".into()),
+                Outcome::Pass,
+                json!(["no line matches (3 lines read)"]),
+            ),
+            (
+                f(&link, "type", "symlink".into()),
+                Outcome::Pass,
+                json!("symlink"),
+            ),
+            (
+                f(&link, "link_target", conf.clone().into()),
+                Outcome::Pass,
+                json!(conf),
+            ),
+            (
+                f(&link, "mode", "0640".into()),
+                Outcome::Pass,
+                json!("0640"),
+            ),
+            (
+                f(&link, "contains", "^a=1$".into()),
+                Outcome::Pass,
+                json!(["line 1: a=1"]),
+            ),
+            (
+                f(&format!("{d}/broken"), "exists", false.into()),
+                Outcome::Pass,
+                json!(false),
+            ),
+            (
+                f(&format!("{d}/broken"), "type", "symlink".into()),
+                Outcome::Pass,
+                json!("symlink"),
+            ),
+            (
+                f(&format!("{d}/nowhere"), "exists", true.into()),
+                Outcome::Fail,
+                json!(false),
+            ),
+            (
+                f(&format!("{d}/no/such"), "mode", "0640".into()),
+                Outcome::Fail,
+                Value::Null,
+            ),
+            (
+                f(&sub, "type", "directory".into()),
+                Outcome::Pass,
+                json!("directory"),
+            ),
+            (f(&sub, "mode", "0750".into()), Outcome::Pass, json!("0750")),
+            (
+                f(&format!("{d}/fifo"), "type", "fifo".into()),
+                Outcome::Pass,
+                json!("fifo"),
+            ),
+            (
+                f(&format!("{d}/sock"), "type", "socket".into()),
+                Outcome::Pass,
+                json!("socket"),
+            ),
+            (
+                f("/dev/null", "type", "char_device".into()),
+                Outcome::Pass,
+                json!("char_device"),
+            ),
+        ];
+        let execs: Vec<_> = cases.iter().map(|(e, _, _)| e.clone()).collect();
+        let verdicts = run_here(&execs);
+        for ((e, outcome, actual), v) in cases.iter().zip(&verdicts) {
+            let (attr, _) = &e.expect[0];
+            assert_eq!(v.outcome, *outcome, "{} {attr}: {v:?}", e.target.subject);
+            assert_eq!(
+                v.actual[attr.as_str()],
+                *actual,
+                "{} {attr}",
+                e.target.subject
+            );
+        }
+        // Content of a directory: an error for that check, naming what the path is.
+        let v = run_here(&[f(&sub, "sha256", "x".into())]);
+        assert_eq!(v[0].outcome, Outcome::Error);
+        assert_eq!(
+            v[0].reason.as_deref(),
+            Some(format!("{sub:?} is a directory, not a regular file").as_str())
+        );
+    }
 }
