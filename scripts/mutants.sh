@@ -14,7 +14,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # file → the module path of its unit tests
-scope='src/model/matcher.rs model::matcher
+scope='src/model/matcher/mod.rs model::matcher
 src/model/version.rs model::version
 src/probe/quote.rs probe::quote
 src/config/template.rs config::template
