@@ -246,9 +246,7 @@ fn files_this_test_made_are_seen_by_the_real_probe() {
         (
             f(&conf, "contains", "^log_level = info".into()),
             Outcome::Fail,
-            json!([
-                "no line matches \"^log_level = info\"; nearest: line 2: log_level = debug"
-            ]),
+            json!(["no line matches \"^log_level = info\"; nearest: line 2: log_level = debug"]),
         ),
         (
             f(&conf, "not_contains", json!(["^a=", "^#"])),
@@ -459,4 +457,131 @@ fn a_secret_file_shows_only_hashes_of_its_content() {
         assert!(shown.starts_with("[redacted:"), "{attr}: {text}");
     }
     assert_eq!(v.actual["size"], json!(15));
+}
+
+/// One `stat --printf` record as the fragment's format prints it.
+fn stat_record(path: &str, raw_mode_hex: &str, owner: &str, uid: &str, quoted: &str) -> Vec<u8> {
+    let mut r = b"@S\0".to_vec();
+    for f in [path, raw_mode_hex, owner, "", "7", uid, "10", quoted] {
+        r.extend_from_slice(f.as_bytes());
+        r.push(0);
+    }
+    r
+}
+
+/// Output in the fragment's format for `paths` (all `E`xisting), lstat records `lstat`, an
+/// optional `stat -L` section and a tail.
+fn stat_output(paths: usize, lstat: &[Vec<u8>], statl: Option<&[Vec<u8>]>, tail: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..paths {
+        out.extend_from_slice(format!("@{i} E\n").as_bytes());
+    }
+    out.extend_from_slice(b"@@STAT\n");
+    for r in lstat {
+        out.extend_from_slice(r);
+    }
+    if let Some(records) = statl {
+        out.extend_from_slice(b"@@STATL\n");
+        for r in records {
+            out.extend_from_slice(r);
+        }
+    }
+    out.extend_from_slice(tail.as_bytes());
+    out
+}
+
+/// Every file type `stat` reports (a block device too, which this box's tests cannot make),
+/// and an owner or group without a name shown as its number.
+#[test]
+fn every_file_type_and_nameless_owners() {
+    let types = [
+        ("c1ed", "socket"),
+        ("a1ff", "symlink"),
+        ("81a4", "file"),
+        ("61b0", "block_device"),
+        ("41ed", "directory"),
+        ("21b6", "char_device"),
+        ("11a4", "fifo"),
+        ("f1a4", "unknown"),
+    ];
+    let probes: Vec<Probe> = types
+        .iter()
+        .map(|(_, t)| Probe::new(&format!("/x/{t}"), &["type"]))
+        .collect();
+    let records: Vec<Vec<u8>> = types
+        .iter()
+        .map(|(hex, t)| {
+            stat_record(
+                &format!("/x/{t}"),
+                hex,
+                "UNKNOWN",
+                "1234",
+                &format!("/x/{t}"),
+            )
+        })
+        .collect();
+    let out = stat_output(types.len(), &records, Some(&records), "@@END\n");
+    let obs = File.parse(&out, &probes);
+    for (i, (hex, t)) in types.iter().enumerate() {
+        let a = attrs(&obs[i]);
+        assert_eq!(a["type"], *t, "raw mode {hex}");
+        assert_eq!(a["owner"], "1234", "UNKNOWN owner shows the uid");
+        assert_eq!(a["group"], "10", "an empty group name shows the gid");
+        assert_eq!(a["uid"], 1234);
+        assert_eq!(a["size"], 7);
+    }
+    assert_eq!(attrs(&obs[3])["mode"], "0660", "block device permissions");
+}
+
+/// A symlink whose target `stat -L` did not answer, and `sha256sum` that did not answer: each
+/// says which of the two happened (output cut short, or the tool ran and said nothing).
+#[test]
+fn missing_answers_say_why() {
+    let link = stat_record("/x/link", "a1ff", "root", "0", "/x/link -> /x/t");
+    let probes = [Probe::new("/x/link", &["mode"])];
+    let no_statl = stat_output(1, std::slice::from_ref(&link), None, "@@END\n");
+    let obs = File.parse(&no_statl, &probes);
+    assert!(
+        matches!(&obs[0], Observation::Error(e) if e.contains("stat -L did not run")),
+        "{obs:?}"
+    );
+    let silent = stat_output(1, std::slice::from_ref(&link), Some(&[]), "@@END\n");
+    let obs = File.parse(&silent, &probes);
+    assert!(
+        matches!(&obs[0], Observation::Error(e) if e.contains("stat -L gave no answer")),
+        "{obs:?}"
+    );
+    // Garbage before a marker: the parser finds the marker on its own line.
+    let target = stat_record("/x/link", "81e4", "root", "0", "/x/link");
+    let mut noisy = stat_output(1, std::slice::from_ref(&link), None, "noise\n@@STATL\n");
+    noisy.extend_from_slice(&target);
+    noisy.extend_from_slice(b"@@END\n");
+    let obs = File.parse(&noisy, &probes);
+    assert_eq!(attrs(&obs[0])["mode"], "0744", "{obs:?}");
+    assert_eq!(attrs(&obs[0])["link_target"], "/x/t");
+
+    let file = stat_record("/x/f", "81a4", "root", "0", "/x/f");
+    let probes = [Probe::new("/x/f", &["sha256"])];
+    let head = b"@0 E\n@0 R\n@@STAT\n".to_vec();
+    let cut = [head.clone(), file.clone()].concat();
+    let obs = File.parse(&cut, &probes);
+    assert_eq!(
+        attrs(&obs[0])["_error:sha256"],
+        "sha256 of \"/x/f\" missing (output cut short)"
+    );
+    let unread = [head.clone(), file.clone(), b"@@SHA\n@@END\n".to_vec()].concat();
+    let obs = File.parse(&unread, &probes);
+    assert_eq!(
+        attrs(&obs[0])["_error:sha256"],
+        "sha256sum could not read \"/x/f\""
+    );
+    let hash = "a".repeat(64);
+    let read = [
+        head,
+        file,
+        format!("@@SHA\n{hash}  /x/f\0@@END\n").into_bytes(),
+    ]
+    .concat();
+    let obs = File.parse(&read, &probes);
+    assert_eq!(attrs(&obs[0])["sha256"], json!(hash));
 }
