@@ -199,6 +199,9 @@ mod tests {
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
+    /// Last outcome, switches, runs seen, fails.
+    type Tally = (i64, u32, u32, u32);
+
     /// Runs oldest first, each a map (host, chk) → outcome code: keys come and go.
     fn runs_strategy() -> impl Strategy<Value = Vec<BTreeMap<(i64, i64), i64>>> {
         prop::collection::vec(
@@ -219,7 +222,7 @@ mod tests {
                 }
                 walk.end_run();
             }
-            let mut plain: BTreeMap<(i64, i64), (i64, u32, u32, u32)> = BTreeMap::new();
+            let mut plain: BTreeMap<(i64, i64), Tally> = BTreeMap::new();
             for run in &runs {
                 for (k, &code) in run {
                     let t = plain.entry(*k).or_insert((code, 0, 0, 0));
@@ -231,7 +234,7 @@ mod tests {
                     t.3 += u32::from(code == 1);
                 }
             }
-            let got: Vec<((i64, i64), (i64, u32, u32, u32))> = walk
+            let got: Vec<((i64, i64), Tally)> = walk
                 .keys
                 .iter()
                 .zip(&walk.tracks)
