@@ -59,6 +59,23 @@ fn main() {
     let out = child
         .wait_with_output()
         .unwrap_or_else(|e| fail(format!("running the script: {e}")));
+    // PARSE_REPEAT=N: read the same output back N more times and print the mean time of
+    // one read-back (driftscope's own CPU per host, without the transport).
+    let repeat: u32 = std::env::var("PARSE_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if repeat > 0 {
+        let started = std::time::Instant::now();
+        for _ in 0..repeat {
+            std::hint::black_box(script.interpret(&out.stdout, &plan.executions));
+        }
+        eprintln!(
+            "read-back of {} bytes: {:.3} ms",
+            out.stdout.len(),
+            started.elapsed().as_secs_f64() * 1e3 / f64::from(repeat)
+        );
+    }
     for (exec, verdict) in plan
         .executions
         .iter()
