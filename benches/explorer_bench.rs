@@ -392,9 +392,14 @@ fn main() {
     // 3. drift screen (and the longest frame drawn while its query runs)
     let raw_drift = repeat(reps, || {
         let t = Instant::now();
-        raw.readiness("bench", Duration::from_secs(86_400))
+        // the drift report's store calls one after another (the report itself asks the
+        // flapping window on a second connection beside the rest): one walk of the latest
+        // state, the newest two runs' diff, the flapping window
+        raw.readiness_and_streaks("bench", Duration::from_secs(86_400))
             .expect("r");
-        raw.failing_streaks("bench").expect("s");
+        let newest = raw.latest_run(Some("bench")).expect("l").expect("a run");
+        let prev = raw.previous_run(&newest).expect("p").expect("two runs");
+        raw.diff_runs(prev, newest).expect("d");
         raw.flapping("bench", 10, 2, 50).expect("f");
         t.elapsed()
     });

@@ -66,7 +66,26 @@ pub struct CompareReport {
 }
 
 pub(super) fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>, StoreError> {
-    let readiness = store.readiness(env, super::app::STALE_AFTER)?;
+    // The flapping window is the largest read (its last runs, every row): it runs on its own
+    // read connection beside the rest, so the report takes the longer of the two, not both.
+    let path = store.path().to_path_buf();
+    std::thread::scope(|scope| {
+        let flapping = scope.spawn(move || {
+            Store::open_readonly(&path)
+                .and_then(|own| own.flapping(env, FLAP_RUNS, FLAP_SWITCHES, FLAP_MAX))
+        });
+        let mut report = drift_report_but_flapping(store, env)?;
+        report.flapping = match flapping.join() {
+            Ok(Ok(flapping)) => flapping,
+            // no second connection (or it stopped): ask on this one
+            _ => store.flapping(env, FLAP_RUNS, FLAP_SWITCHES, FLAP_MAX)?,
+        };
+        Ok(report)
+    })
+}
+
+fn drift_report_but_flapping(store: &Store, env: &str) -> Result<Box<DriftReport>, StoreError> {
+    let (readiness, streaks) = store.readiness_and_streaks(env, super::app::STALE_AFTER)?;
     // An active acknowledgement has seen no other value since it was made (else it lapsed).
     let mut acks: BTreeMap<(String, String), Acknowledgement> = store
         .acknowledgements(Some(env), false)?
@@ -76,7 +95,7 @@ pub(super) fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>,
         .collect();
     let mut failing = Vec::new();
     let mut acknowledged = Vec::new();
-    for f in store.failing_streaks(env)? {
+    for f in streaks {
         match acks.remove(&(f.host.clone(), f.key.clone())) {
             Some(a) => acknowledged.push((f, a)),
             None => failing.push(f),
@@ -100,14 +119,13 @@ pub(super) fn drift_report(store: &Store, env: &str) -> Result<Box<DriftReport>,
             .collect(),
         None => Vec::new(),
     };
-    let flapping = store.flapping(env, FLAP_RUNS, FLAP_SWITCHES, FLAP_MAX)?;
     Ok(Box::new(DriftReport {
         readiness,
         failing,
         acknowledged,
         runs,
         new,
-        flapping,
+        flapping: Vec::new(),
         asked: Utc::now(),
     }))
 }

@@ -138,12 +138,13 @@ pub(super) struct LatestRow {
     pub(super) run: usize,
 }
 
+/// What [`Store::latest_rows`] found: the rows, the runs walked (newest first; a row's `run`
+/// indexes them) and whether the walk ended on a complete full-scope run.
+pub(super) type LatestWalk = (Vec<LatestRow>, Vec<RunRow>, bool);
+
 impl Store {
     /// The newest result per host×check of `env_id` (see the module doc), with the runs walked.
-    pub(super) fn latest_rows(
-        &self,
-        env_id: i64,
-    ) -> rusqlite::Result<(Vec<LatestRow>, Vec<RunRow>, bool)> {
+    pub(super) fn latest_rows(&self, env_id: i64) -> rusqlite::Result<LatestWalk> {
         let runs = self.env_runs(env_id)?;
         let hosts = self.env_hosts(env_id)?;
         let mut seen: HashSet<(i64, i64)> = HashSet::default();

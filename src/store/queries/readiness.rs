@@ -3,6 +3,8 @@
 //! rules are tested without SQLite.
 
 use super::Store;
+use super::latest::LatestWalk;
+use super::streaks::FailingStreak;
 use crate::model::{Outcome, OutcomeCounts, Severity, human_duration_secs};
 use crate::store::StoreError;
 use crate::store::codec::{
@@ -153,17 +155,37 @@ impl Store {
     /// or no data, else READY.
     pub fn readiness(&self, env: &str, stale_after: Duration) -> Result<Readiness, StoreError> {
         let env_id = self.env_id(env)?;
-        self.readiness_inner(env, env_id, stale_after)
+        self.latest_rows(env_id)
+            .and_then(|latest| self.readiness_of(env, env_id, stale_after, &latest))
             .map_err(|e| self.err(e))
     }
 
-    fn readiness_inner(
+    /// Readiness and the failing streaks of `env` from one walk of its latest state: what
+    /// the TUI's drift screen asks at once.
+    pub fn readiness_and_streaks(
+        &self,
+        env: &str,
+        stale_after: Duration,
+    ) -> Result<(Readiness, Vec<FailingStreak>), StoreError> {
+        let env_id = self.env_id(env)?;
+        self.latest_rows(env_id)
+            .and_then(|latest| {
+                Ok((
+                    self.readiness_of(env, env_id, stale_after, &latest)?,
+                    self.failing_streaks_of(env_id, &latest)?,
+                ))
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    pub(super) fn readiness_of(
         &self,
         env: &str,
         env_id: i64,
         stale_after: Duration,
+        (rows, runs, based): &LatestWalk,
     ) -> rusqlite::Result<Readiness> {
-        let (rows, runs, based) = self.latest_rows(env_id)?;
+        let based = *based;
         let hosts = self.env_hosts(env_id)?;
         let sev_by_chk: HashMap<i64, Severity> = {
             let mut stmt = self
@@ -181,7 +203,7 @@ impl Store {
         let mut not_reached_ids = HashSet::default();
         let mut hosts_seen = HashSet::default();
         let mut used_runs = HashSet::default();
-        for row in &rows {
+        for row in rows {
             counts.add(row.outcome);
             hosts_seen.insert(row.host);
             used_runs.insert(row.run);

@@ -1,7 +1,7 @@
 //! First-failed and streak of every failing host×check of the latest state.
 
 use super::Store;
-use super::latest::LatestRow;
+use super::latest::{LatestRow, LatestWalk};
 use super::timeline::Streak;
 use crate::model::{Outcome, Severity};
 use crate::store::StoreError;
@@ -25,11 +25,16 @@ impl Store {
     /// streak, longest streak first.
     pub fn failing_streaks(&self, env: &str) -> Result<Vec<FailingStreak>, StoreError> {
         let env_id = self.env_id(env)?;
-        self.failing_streaks_inner(env_id).map_err(|e| self.err(e))
+        self.latest_rows(env_id)
+            .and_then(|latest| self.failing_streaks_of(env_id, &latest))
+            .map_err(|e| self.err(e))
     }
 
-    fn failing_streaks_inner(&self, env_id: i64) -> rusqlite::Result<Vec<FailingStreak>> {
-        let (rows, _, _) = self.latest_rows(env_id)?;
+    pub(super) fn failing_streaks_of(
+        &self,
+        env_id: i64,
+        (rows, _, _): &LatestWalk,
+    ) -> rusqlite::Result<Vec<FailingStreak>> {
         let runs = self.env_runs(env_id)?;
         let hosts = self.env_hosts(env_id)?;
         let failing: Vec<&LatestRow> = rows.iter().filter(|r| r.outcome == Outcome::Fail).collect();
