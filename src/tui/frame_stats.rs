@@ -118,20 +118,64 @@ pub struct FrameSample {
     pub view_rows: usize,
 }
 
+/// The worst of a set of frames: in wall time (and where its time went), in CPU time, and
+/// how many went over 16 ms.
+#[derive(Debug, Default)]
+struct Worst {
+    drawn: u64,
+    work: Duration,
+    settle_of_worst: Duration,
+    clock_of_worst: ThreadClock,
+    settle: Duration,
+    cpu: Duration,
+    settle_cpu: Duration,
+    over_16ms: u64,
+    over_16ms_cpu: u64,
+}
+
+impl Worst {
+    fn add(&mut self, s: &FrameSample) {
+        self.drawn += 1;
+        if s.work > self.work {
+            self.work = s.work;
+            self.settle_of_worst = s.settle;
+            self.clock_of_worst = s.work_clock;
+        }
+        self.settle = self.settle.max(s.settle);
+        self.cpu = self.cpu.max(s.work_clock.cpu);
+        self.settle_cpu = self.settle_cpu.max(s.settle_cpu);
+        self.over_16ms += u64::from(s.work > SIXTEEN_MS);
+        self.over_16ms_cpu += u64::from(s.work_clock.cpu > SIXTEEN_MS);
+    }
+
+    /// "worst 12.0 ms (CPU 5.0 ms, waiting for a core 6.0 ms, blocked 1.0 ms), worst CPU …"
+    fn describe(&self) -> String {
+        let c = self.clock_of_worst;
+        format!(
+            "{} frames, worst {:.1} ms (CPU {:.1} ms, waiting for a core {:.1} ms, blocked {:.1} ms), worst CPU {:.1} ms (settle {:.1} ms), {} over 16 ms, {} over 16 ms CPU",
+            self.drawn,
+            ms(self.work),
+            ms(c.cpu),
+            ms(c.runqueue),
+            ms(self.work.saturating_sub(c.cpu + c.runqueue)),
+            ms(self.cpu),
+            ms(self.settle_cpu),
+            self.over_16ms,
+            self.over_16ms_cpu
+        )
+    }
+}
+
+const SIXTEEN_MS: Duration = Duration::from_millis(16);
+
 /// Frame times over the whole session.
 #[derive(Debug, Default)]
 pub struct FrameStats {
-    drawn: u64,
-    /// The worst frame in wall time, and where its time went.
-    worst_work: Duration,
-    settle_of_worst: Duration,
-    clock_of_worst: ThreadClock,
-    worst_settle: Duration,
-    /// The worst frame and the worst settle in the loop thread's CPU time.
-    worst_cpu: Duration,
-    worst_settle_cpu: Duration,
-    over_16ms: u64,
-    over_16ms_cpu: u64,
+    all: Worst,
+    /// Frames drawn while a run streamed (the frame target), and the others (keystrokes,
+    /// toggles and sorts over the finished table, screens).
+    streaming: Worst,
+    idle: Worst,
     /// Longest time between two frames while a run streamed, the loop thread's CPU and
     /// run-queue time in it, and what the loop did meanwhile.
     worst_gap_running: Duration,
@@ -145,22 +189,20 @@ pub struct FrameStats {
 
 impl FrameStats {
     pub fn record(&mut self, s: FrameSample) {
-        self.drawn += 1;
-        if s.work > self.worst_work {
-            self.worst_work = s.work;
-            self.settle_of_worst = s.settle;
-            self.clock_of_worst = s.work_clock;
+        self.all.add(&s);
+        if s.running {
+            self.streaming.add(&s);
+        } else {
+            self.idle.add(&s);
         }
-        self.worst_settle = self.worst_settle.max(s.settle);
-        self.worst_cpu = self.worst_cpu.max(s.work_clock.cpu);
-        self.worst_settle_cpu = self.worst_settle_cpu.max(s.settle_cpu);
-        if s.work > Duration::from_millis(16) {
-            self.over_16ms += 1;
-        }
-        if s.work_clock.cpu > Duration::from_millis(16) {
-            self.over_16ms_cpu += 1;
+        if s.work_clock.cpu > SIXTEEN_MS {
             tracing::info!(
-                "slow frame: {:.1} ms CPU, settle {:.1} ms CPU ({} rows taken into a view of {}{}), widgets {:.1} ms CPU, {} page faults",
+                "slow frame{}: {:.1} ms CPU, settle {:.1} ms CPU ({} rows taken into a view of {}{}), widgets {:.1} ms CPU, {} page faults",
+                if s.running {
+                    " while a run streams"
+                } else {
+                    ""
+                },
                 ms(s.work_clock.cpu),
                 ms(s.settle_cpu),
                 s.rows_taken_in,
@@ -208,27 +250,23 @@ impl FrameStats {
         }
     }
 
-    /// The `frames:` line. Its start (up to "longest gap … ms") is what the bench scripts
-    /// parse; the accounts follow.
+    /// The `frames:` line. Its start (up to "longest gap … ms", over all frames) is what the
+    /// bench scripts parse; the accounts follow: frames while a run streamed, the others,
+    /// and the longest gap.
     pub fn summary(&self) -> String {
-        let c = self.clock_of_worst;
         format!(
             "frames: {} drawn, worst frame (settle + draw) {:.1} ms (settle {:.1} ms), worst settle {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms; \
-             the worst frame: CPU {:.1} ms, waiting for a core {:.1} ms, blocked {:.1} ms; \
-             worst frame CPU {:.1} ms (settle {:.1} ms), {} over 16 ms CPU; \
+             while a run streamed: {}; \
+             otherwise: {}; \
              the longest gap: {}",
-            self.drawn,
-            ms(self.worst_work),
-            ms(self.settle_of_worst),
-            ms(self.worst_settle),
-            self.over_16ms,
+            self.all.drawn,
+            ms(self.all.work),
+            ms(self.all.settle_of_worst),
+            ms(self.all.settle),
+            self.all.over_16ms,
             ms(self.worst_gap_running),
-            ms(c.cpu),
-            ms(c.runqueue),
-            ms(self.worst_work.saturating_sub(c.cpu + c.runqueue)),
-            ms(self.worst_cpu),
-            ms(self.worst_settle_cpu),
-            self.over_16ms_cpu,
+            self.streaming.describe(),
+            self.idle.describe(),
             describe_gap(
                 self.worst_gap_running,
                 self.worst_gap_clock,
