@@ -9,7 +9,12 @@
 # Builds in a copy of the tree (with a copy of target/, so the first build is warm), one job,
 # niced; MUTANTS_IN_PLACE=1 mutates this tree itself instead (for a dedicated worktree: do not
 # edit it meanwhile). Results: target/mutants/mutants.out/{caught,missed,timeout,unviable}.txt
-# and a per-file summary printed at the end. Expect ~5-10 s per mutant on a quiet 2-core box (an incremental lib-test build), much more under load.
+# and a per-file summary printed at the end. MUTANTS_ARGS adds cargo-mutants options (e.g.
+# `--baseline=skip`, or `--iterate` to re-test only what the previous run did not catch);
+# MUTANTS_TIMEOUT (default 60 s) is the test run's limit: raise it on a loaded machine, where a
+# starved test run of the real-`sh` tests would otherwise count as a (caught) timeout.
+# Expect ~5-10 s per mutant on a quiet 2-core box (an incremental lib-test build), much more
+# under load.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -83,9 +88,12 @@ if [ -n "${MUTANTS_BEFORE:-}" ]; then
     export MUTANTS_REAL_CARGO="$cargo"
     cargo="$root/scripts/mutants-before.sh"
 fi
+# The test run's limit; with MUTANTS_BEFORE it covers both test runs of a mutant.
+limit=${MUTANTS_TIMEOUT:-60}
+if [ -n "${MUTANTS_BEFORE:-}" ]; then limit=$((limit * 2)); fi
 # shellcheck disable=SC2086
-CARGO="$cargo" nice -n 10 cargo-mutants mutants $where --no-shuffle --timeout 60 --output target/mutants --cargo-arg=--lib \
-    --exclude-re 'FastHasher' $files -- -- $filters || true
+CARGO="$cargo" nice -n 10 cargo-mutants mutants $where --no-shuffle --timeout "$limit" --output target/mutants --cargo-arg=--lib \
+    ${MUTANTS_ARGS:-} --exclude-re 'FastHasher' $files -- -- $filters || true
 out=target/mutants/mutants.out
 echo "file caught missed timeout unviable score before"
 for f in $(printf '%s\n' $files | grep -v '^-f$'); do

@@ -162,4 +162,62 @@ mod tests {
             assert!(parse_subject(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn contract_cost_and_what_a_failure_says() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Addr,
+            Programs::Only(&["timeout", "bash", "nc"]),
+            &["reachable"],
+            ("reachable", Value::Bool(true)),
+        );
+        let p: Vec<Probe> = ["a:1", "b:2", "c:3"]
+            .iter()
+            .map(|s| Probe::new(s, &["reachable"]))
+            .collect();
+        assert_eq!(Addr.cost(&p), 6, "timeout and bash per address");
+        assert!(Addr.validate_subject("db:5432").is_ok());
+        assert!(Addr.validate_subject("db").is_err());
+        let obs = Addr.parse(b"@A 2 124\n@A 0 0\n@A x 0\n@A 9 0\n@B 1 0\n@A 1 1\n", &p);
+        let state = |i: usize| crate::probe::observed_attr(&obs, i, "_state");
+        assert_eq!(state(2), json!("timed out after 5 s"));
+        assert_eq!(state(1), json!("refused or unresolvable"));
+        assert_eq!(state(0), Value::Null, "reachable: no state");
+        let na = Addr.parse(b"@@NA neither bash with timeout nor nc on this host\n", &p);
+        assert!(matches!(&na[0], Observation::NotApplicable(_)));
+    }
+
+    /// The real fragment: a port this test listens on, and one it holds bound but not
+    /// listening (refused, and no other program can take it meanwhile).
+    #[test]
+    fn ports_this_test_opened_and_closed() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        use socket2::{Domain, Socket, Type};
+        let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        closed.bind(&any.into()).unwrap();
+        let o = open.local_addr().unwrap().port();
+        let c = closed.local_addr().unwrap().as_socket().unwrap().port();
+        let v = run_here(&[
+            exec(
+                ModuleKind::Addr,
+                &format!("127.0.0.1:{o}"),
+                &[("reachable", json!(true))],
+            ),
+            exec(
+                ModuleKind::Addr,
+                &format!("127.0.0.1:{c}"),
+                &[("reachable", json!(true))],
+            ),
+        ]);
+        assert_eq!(v[0].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[1].outcome, Outcome::Fail, "{v:?}");
+        assert_eq!(
+            v[1].actual["reachable"],
+            json!("false: refused or unresolvable")
+        );
+        drop((open, closed));
+    }
 }

@@ -356,4 +356,129 @@ mod tests {
         assert!(matches!(&obs[1], Observation::Error(_)));
         assert!(Command.validate_subject("  ").is_err());
     }
+
+    #[test]
+    fn contract_the_one_user_command_module() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Command,
+            Programs::UserCommand,
+            &["exit_status", "stdout", "stderr"],
+            ("exit_status", Value::from(0)),
+        );
+        assert_eq!(Command.content_attributes(), ["stdout", "stderr"]);
+        assert_eq!(Command.cost(&subjects()), 6, "one subshell per command");
+        assert!(Command.validate_subject("true").is_ok());
+        assert_eq!(
+            Command.validate_subject("").unwrap_err(),
+            "empty command (expected a shell command line like `uname -s`)"
+        );
+    }
+
+    #[test]
+    fn limits_as_timeout_writes_them_and_the_t_lines() {
+        use std::time::Duration;
+        assert_eq!(seconds(Duration::from_secs(5)), "5");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5");
+        let t = timings(
+            b"@T 0 10.5 12.25\n@T 1 none\n@T 2 - -\n@T x 1 2\n@T 9 1 2\n@X 3 1 2\n",
+            4,
+        );
+        assert_eq!(
+            t,
+            vec![
+                Some(Timing::Ran(Some(10.5), Some(12.25))),
+                Some(Timing::NoTimeoutProgram),
+                Some(Timing::Ran(None, None)),
+                None
+            ]
+        );
+    }
+
+    /// Exit status 124 is "timed out" only when the host's uptime says the limit passed
+    /// (1/100 s of slack); an unreadable uptime trusts the 124.
+    #[test]
+    fn exit_124_counts_as_timed_out_only_when_the_time_passed() {
+        let mut p = Probe::new("sleep 9", &["exit_status"]);
+        p.timeout = Some(std::time::Duration::from_secs(2));
+        let p = [p];
+        let run = |status: i64, timing: &str| {
+            let out = format!("@C 0 {status} 0\n\n@E 0 0\n\n{timing}\n");
+            Command.parse(out.as_bytes(), &p).remove(0)
+        };
+        let timed_out = Observation::Error("timed out after 2 s".into());
+        assert_eq!(run(124, "@T 0 100.00 102.00"), timed_out);
+        assert_eq!(
+            run(124, "@T 0 100.00 101.98"),
+            timed_out,
+            "within the slack"
+        );
+        assert_eq!(run(124, "@T 0 - -"), timed_out);
+        let own = run(124, "@T 0 100.00 101.97");
+        assert_eq!(
+            crate::probe::observed_attr(std::slice::from_ref(&own), 0, "exit_status"),
+            json!(124),
+            "the command's own 124"
+        );
+        let ok = run(0, "@T 0 100.00 102.50");
+        assert_eq!(
+            crate::probe::observed_attr(std::slice::from_ref(&ok), 0, "exit_status"),
+            json!(0)
+        );
+        assert_eq!(
+            run(124, "@T 0 none"),
+            Observation::Error(
+                "this check has a timeout, and the host has no `timeout` program (coreutils)"
+                    .into()
+            )
+        );
+        // Without a timeout on the check, a @T line means nothing.
+        let plain = [Probe::new("sleep 9", &["exit_status"])];
+        let obs = Command.parse(b"@C 0 124 0\n\n@E 0 0\n\n@T 0 none\n", &plain);
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, "exit_status"),
+            json!(124)
+        );
+    }
+
+    /// 127 with output is the command's own status; without, "not found" (with or without a
+    /// message).
+    #[test]
+    fn exit_127_is_not_found_only_without_output() {
+        let p = [Probe::new("x", &["stdout"])];
+        let obs = Command.parse(b"@C 0 127 3\nabc\n@E 0 0\n\n", &p);
+        assert_eq!(crate::probe::observed_attr(&obs, 0, "stdout"), json!("abc"));
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, "_error:stdout"),
+            Value::Null
+        );
+        let obs = Command.parse(b"@C 0 127 0\n\n@E 0 0\n\n", &p);
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, "_error:stdout"),
+            json!("command not found (exit 127)")
+        );
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, crate::probe::ERRORS_WAIVED_BY),
+            json!("exit_status")
+        );
+        // Records: a header with a bad number is noise, a body longer than the output is cut.
+        assert_eq!(
+            records(b"@C 0 x 1\n@E 0 2\nab\n@C 1 0 9\nab"),
+            vec![(b'E', 0, 0, b"ab".to_vec())]
+        );
+    }
+
+    /// The real fragment with a check `timeout`: `sleep` outlives it and is stopped.
+    #[test]
+    fn a_command_outliving_its_timeout_is_stopped() {
+        use crate::probe::test_support::{exec, run_here};
+        let mut e = exec(
+            ModuleKind::Command,
+            "sleep 30",
+            &[("exit_status", json!(0))],
+        );
+        e.timeout = Some(std::time::Duration::from_secs(1));
+        let v = run_here(&[e]);
+        assert_eq!(v[0].outcome, crate::model::Outcome::Error, "{v:?}");
+        assert_eq!(v[0].reason.as_deref(), Some("timed out after 1 s"));
+    }
 }

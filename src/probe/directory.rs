@@ -114,4 +114,88 @@ mod tests {
             "an unsearchable directory itself can be stat'ed"
         );
     }
+
+    #[test]
+    fn contract_and_the_shared_file_section() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Directory,
+            Programs::Only(&["stat"]),
+            &["exists", "type", "mode", "owner", "group", "uid", "gid"],
+            ("exists", Value::Bool(true)),
+        );
+        assert_eq!(Directory.section(), ModuleKind::File);
+        assert!(Directory.validate_subject("/srv").is_ok());
+        assert!(Directory.validate_subject("srv").is_err());
+        // Never reads contents nor digests, whatever is asked.
+        let f = Directory.fragment(&[Probe::new("/srv", &["contains", "sha256"])]);
+        assert!(!f.contains("sha256sum") && !f.contains("@0 R"), "{f}");
+    }
+
+    /// Directories, a link to one, a file and a missing path this test made, through the
+    /// real probe script (the directory checks share the file section).
+    #[test]
+    fn paths_this_test_made_are_seen_by_the_real_probe() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let sub = format!("{d}/sub");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o710)).unwrap();
+        symlink(&sub, format!("{d}/link")).unwrap();
+        std::fs::write(format!("{d}/file"), b"x").unwrap();
+        let dirx = |path: String, attr: &str, want: Value| {
+            exec(ModuleKind::Directory, &path, &[(attr, want)])
+        };
+        let cases = [
+            (
+                dirx(sub.clone(), "exists", json!(true)),
+                Outcome::Pass,
+                json!(true),
+            ),
+            (
+                dirx(sub.clone(), "mode", json!(710)),
+                Outcome::Pass,
+                json!("0710"),
+            ),
+            (
+                dirx(format!("{d}/link"), "type", json!("directory")),
+                Outcome::Pass,
+                json!("directory"),
+            ),
+            (
+                dirx(format!("{d}/link"), "exists", json!(true)),
+                Outcome::Pass,
+                json!(true),
+            ),
+            (
+                dirx(format!("{d}/file"), "exists", json!(true)),
+                Outcome::Fail,
+                json!(false),
+            ),
+            (
+                dirx(format!("{d}/file"), "type", json!("directory")),
+                Outcome::Fail,
+                json!("file"),
+            ),
+            (
+                dirx(format!("{d}/gone"), "exists", json!(false)),
+                Outcome::Pass,
+                json!(false),
+            ),
+        ];
+        let execs: Vec<_> = cases.iter().map(|(e, _, _)| e.clone()).collect();
+        let verdicts = run_here(&execs);
+        for ((e, outcome, actual), v) in cases.iter().zip(&verdicts) {
+            let (attr, _) = &e.expect[0];
+            assert_eq!(v.outcome, *outcome, "{} {attr}: {v:?}", e.target.subject);
+            assert_eq!(
+                v.actual[attr.as_str()],
+                *actual,
+                "{} {attr}",
+                e.target.subject
+            );
+        }
+    }
 }

@@ -129,4 +129,50 @@ mod tests {
         assert!(Dns.validate_subject("-x").is_err());
         assert!(Dns.validate_subject("a b").is_err());
     }
+
+    #[test]
+    fn contract_names_and_failures() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Dns,
+            Programs::Only(&["getent"]),
+            &["resolves", "addresses"],
+            ("resolves", Value::Bool(true)),
+        );
+        let p: Vec<Probe> = ["a.test", "b.test", "c.test"]
+            .iter()
+            .map(|s| Probe::new(s, &["resolves"]))
+            .collect();
+        assert_eq!(Dns.cost(&p), 3, "one getent per name");
+        let longest = format!("{}.test", "a".repeat(248));
+        assert!(Dns.validate_subject(&longest).is_ok());
+        for bad in ["", ".x", &format!("a{longest}"), "a/b"] {
+            let e = Dns.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not a host name"), "{bad:?}: {e}");
+        }
+        let out = b"192.0.2.1 STREAM a.test\n@D x 0\n@D 0 0\n@D 1 0\nnoise\n@D 2 5\n";
+        let obs = Dns.parse(out, &p);
+        let get = |i, a| crate::probe::observed_attr(&obs, i, a);
+        assert_eq!(
+            get(0, "resolves"),
+            json!(false),
+            "a garbled line drops what came before"
+        );
+        assert_eq!(get(1, "addresses"), json!([]));
+        assert_eq!(
+            obs[2],
+            Observation::Error("getent ahosts failed (exit 5)".into())
+        );
+    }
+
+    /// The real fragment with this machine's resolver (/etc/hosts).
+    #[test]
+    fn localhost_resolves_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let v = run_here(&[exec(
+            ModuleKind::Dns,
+            "localhost",
+            &[("addresses", json!({"contains": ["127.0.0.1"]}))],
+        )]);
+        assert_eq!(v[0].outcome, crate::model::Outcome::Pass, "{v:?}");
+    }
 }

@@ -89,4 +89,44 @@ mod tests {
         let cut = Group.parse(b"root:x:0:\n", &p);
         assert!(matches!(&cut[0], Observation::Error(_)));
     }
+
+    #[test]
+    fn contract_names_and_getent_failures() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Group,
+            Programs::Only(&["getent"]),
+            &["exists", "gid", "members"],
+            ("exists", Value::Bool(true)),
+        );
+        assert!(Group.validate_subject("ssl-cert").is_ok());
+        let e = Group.validate_subject("a b").unwrap_err();
+        assert!(e.contains("not a group name"), "{e}");
+        let p = vec![Probe::new("root", &["gid"])];
+        let err = |out: &[u8]| match &Group.parse(out, &p)[0] {
+            Observation::Error(e) => e.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(b"@@RC 127\n"), "getent is not installed");
+        assert_eq!(err(b"@@RC 1\n"), "getent group failed (exit 1)");
+        assert_eq!(err(b"@@RC ?\n"), "getent group failed (exit -1)");
+        let obs = Group.parse(b"root:x:0:\n@@RC 0\nwheel:x:10:a\n", &p);
+        assert_eq!(crate::probe::observed_attr(&obs, 0, "members"), json!([]));
+    }
+
+    /// The real fragment with this machine's `getent`.
+    #[test]
+    fn real_getent_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let v = run_here(&[
+            exec(ModuleKind::Group, "root", &[("gid", json!(0))]),
+            exec(
+                ModuleKind::Group,
+                "no-such-group-ds",
+                &[("exists", json!(false))],
+            ),
+        ]);
+        for verdict in &v {
+            assert_eq!(verdict.outcome, crate::model::Outcome::Pass, "{verdict:?}");
+        }
+    }
 }

@@ -56,8 +56,10 @@ impl Module for Http {
         ("status", Value::from(200))
     }
     fn validate_subject(&self, subject: &str) -> Result<(), String> {
-        let ok = (subject.starts_with("http://") || subject.starts_with("https://"))
-            && subject.len() > "https://".len()
+        let rest = subject
+            .strip_prefix("http://")
+            .or_else(|| subject.strip_prefix("https://"));
+        let ok = rest.is_some_and(|r| !r.is_empty())
             && !subject.chars().any(|c| c.is_whitespace() || c.is_control());
         if !ok {
             return Err(format!(
@@ -212,5 +214,111 @@ mod tests {
         assert!(matches!(na[0], Observation::NotApplicable(_)));
         assert!(Http.validate_subject("ftp://x").is_err());
         assert!(Http.validate_subject("http://a b").is_err());
+    }
+
+    #[test]
+    fn contract_urls_and_header_parsing() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Http,
+            Programs::Only(&["curl", "wget"]),
+            &["status", "body", "headers"],
+            ("status", Value::from(200)),
+        );
+        assert_eq!(Http.content_attributes(), ["body", "headers"]);
+        assert_eq!(Http.cost(&probes()), 4, "one curl per URL");
+        for ok in ["http://x", "https://x", "http://127.0.0.1:8080/health?a=1"] {
+            assert!(Http.validate_subject(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "https://",
+            "http://",
+            "http:/x",
+            "x",
+            "http://a\tb",
+            "http://a\u{7}",
+        ] {
+            let e = Http.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not an http(s) URL"), "{bad:?}: {e}");
+        }
+        // The last response after a redirect; header names lower-cased, values trimmed,
+        // lines that are no header skipped.
+        let (status, headers) = last_response(
+            "HTTP/1.1 301 Moved\r\nLocation: /b\r\n\r\nHTTP/1.1 503 Busy\r\nRetry-After:  5 \r\nnot a header\r\n\r\nHTTP-ish: x\n",
+        )
+        .unwrap();
+        assert_eq!(status, 503);
+        assert_eq!(headers, ["retry-after: 5"]);
+        assert_eq!(last_response("HTTP/1.1 abc\r\n"), None);
+        // No response at all: the tool's exit status says why.
+        let out = b"@C 0 7 0\n\n@E 0 0\n\n";
+        let obs = Http.parse(out, &probes()[..1]);
+        assert_eq!(
+            crate::probe::observed_attr(&obs, 0, "_state"),
+            json!("no response (exit status 7)")
+        );
+    }
+
+    /// The real fragment against a server this test runs; a secret check shows the body and
+    /// headers only hashed.
+    #[test]
+    fn a_server_this_test_runs() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        use std::io::{Read, Write};
+        let has = |tool: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if !has("curl") && !has("wget") {
+            return;
+        }
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Token: s3cret\r\n\
+                      Content-Length: 12\r\nConnection: close\r\n\r\nhello s3cret",
+                );
+            }
+        });
+        let url = format!("http://127.0.0.1:{port}/health");
+        let mut secret = exec(
+            ModuleKind::Http,
+            &format!("{url}?secret"),
+            &[
+                ("body", json!({"matches": "^hello"})),
+                ("status", json!(200)),
+            ],
+        );
+        secret.secret = Some(true);
+        let v = run_here(&[
+            exec(
+                ModuleKind::Http,
+                &url,
+                &[
+                    ("status", json!(200)),
+                    ("body", json!("hello s3cret")),
+                    ("headers", json!({"contains": ["x-token: s3cret"]})),
+                ],
+            ),
+            secret,
+        ]);
+        assert_eq!(v[0].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[1].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[1].actual["status"], json!(200));
+        let shown = v[1].actual.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
     }
 }

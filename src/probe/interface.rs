@@ -217,4 +217,109 @@ mod tests {
         assert!(Interface.validate_subject("../etc").is_err());
         assert!(Interface.validate_subject("averyveryverylongname").is_err());
     }
+
+    #[test]
+    fn contract_names_and_cost() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Interface,
+            Programs::Only(&["ip"]),
+            &["exists", "mtu", "up", "addresses"],
+            ("exists", Value::Bool(true)),
+        );
+        let plain = [Probe::new("lo", &["mtu"])];
+        let addrs = [
+            Probe::new("lo", &["mtu"]),
+            Probe::new("eth0", &["addresses"]),
+        ];
+        assert_eq!(Interface.cost(&plain), 0, "builtins and the shared read");
+        assert_eq!(Interface.cost(&addrs), 1, "one ip");
+        assert!(!Interface.fragment(&plain).contains("ip -o addr"));
+        assert!(Interface.fragment(&addrs).contains("ip -o addr show"));
+        for ok in ["lo", "eth0", "br-lan_1:0", "veth@x", "fifteen-chars15"] {
+            assert!(Interface.validate_subject(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "sixteen-chars-16", "a/b", "a b"] {
+            let e = Interface.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not an interface name"), "{bad:?}: {e}");
+        }
+    }
+
+    /// Built from the fragment's markers and a shared read: operstate, an unreadable mtu,
+    /// `ip` failing or cut short, veth peer names, a status line that is not `missing`.
+    #[test]
+    fn states_failures_and_veth_names() {
+        let read = "@@READS\n\
+            /sys/class/net/eth0/mtu\x001:1500\n/sys/class/net/eth0/operstate\x001:down\n\
+            /sys/class/net/veth1/mtu\x001:x\n/sys/class/net/veth1/operstate\x001:up\n\
+            @@READEND\n";
+        let p: Vec<Probe> = ["eth0", "veth1"]
+            .iter()
+            .map(|s| Probe::new(s, &["addresses"]))
+            .collect();
+        let ip = "@@IP\n5: veth1@if4    inet 10.1.0.1/30 scope global veth1\n\
+                  5: veth1@if4    link/ether 00:11\n@@IPRC 0\n";
+        let obs = Interface.parse(format!("@0 other\n{ip}@@END\n{read}").as_bytes(), &p);
+        let get = |o: &[Observation], i, a| crate::probe::observed_attr(o, i, a);
+        assert_eq!(
+            get(&obs, 0, "exists"),
+            json!(true),
+            "only `missing` means missing"
+        );
+        assert_eq!(get(&obs, 0, "up"), json!(false), "operstate down");
+        assert_eq!(get(&obs, 0, "mtu"), json!(1500));
+        assert_eq!(get(&obs, 0, "addresses"), json!([]));
+        assert_eq!(get(&obs, 1, "up"), json!(true));
+        assert_eq!(get(&obs, 1, "addresses"), json!(["10.1.0.1/30"]));
+        assert_eq!(
+            get(&obs, 1, "_error:mtu"),
+            json!("/sys/class/net/veth1/mtu was not read")
+        );
+        let failed = Interface.parse(
+            format!("@@IP\nDevice busy\n@@IPRC 2\n@@END\n{read}").as_bytes(),
+            &p,
+        );
+        assert_eq!(
+            get(&failed, 0, "_error:addresses"),
+            json!("`ip -o addr show` failed (exit 2)")
+        );
+        let cut = Interface.parse(format!("@@IP\n@@END\n{read}").as_bytes(), &p);
+        assert_eq!(
+            get(&cut, 0, "_error:addresses"),
+            json!("`ip -o addr show` output cut short")
+        );
+        let none = Interface.parse(b"@@END\n", &p);
+        assert_eq!(
+            get(&none, 0, "_error:mtu"),
+            json!("/sys/class/net/eth0/mtu was not read")
+        );
+        assert_eq!(
+            Interface.parse(b"@0 missing\n", &p),
+            vec![Observation::Error("interface probe output cut short".into()); 2]
+        );
+    }
+
+    /// This machine's loopback through the real probe script.
+    #[test]
+    fn the_real_loopback_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let Ok(mtu) = std::fs::read_to_string("/sys/class/net/lo/mtu") else {
+            return;
+        };
+        let mtu: u64 = mtu.trim().parse().unwrap();
+        let v = run_here(&[
+            exec(
+                ModuleKind::Interface,
+                "lo",
+                &[("mtu", json!(mtu)), ("up", json!(true))],
+            ),
+            exec(
+                ModuleKind::Interface,
+                "ds-nope0",
+                &[("exists", json!(false))],
+            ),
+        ]);
+        for verdict in &v {
+            assert_eq!(verdict.outcome, crate::model::Outcome::Pass, "{verdict:?}");
+        }
+    }
 }

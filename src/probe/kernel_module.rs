@@ -149,4 +149,69 @@ mod tests {
         assert!(matches!(&cut[0], Observation::Error(_)));
         assert!(KernelModule.validate_subject("a/b").is_err());
     }
+
+    #[test]
+    fn contract_no_process_and_module_names() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::KernelModule,
+            Programs::Only(&[]),
+            &["loaded"],
+            ("loaded", Value::Bool(true)),
+        );
+        assert_eq!(KernelModule.cost(&[]), 0);
+        for ok in ["usb-storage", "usb_storage", "8250"] {
+            assert!(KernelModule.validate_subject(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "x;y"] {
+            let e = KernelModule.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not a kernel module name"), "{bad:?}: {e}");
+        }
+    }
+
+    /// A /proc/modules the fragment did not find readable is not consulted; one read whole
+    /// and empty means no module is loaded; only an `S` line means /sys/module has it.
+    #[test]
+    fn which_answers_count() {
+        let p: Vec<Probe> = ["ext4", "xfs"].iter().map(|s| Probe::new(s, &[])).collect();
+        let read = "@@READS\n/proc/modules\x001:ext4 1024000 2 - Live 0x0\n@@READEND\n";
+        let obs = KernelModule.parse(format!("@@END\n{read}").as_bytes(), &p);
+        assert_eq!(
+            loaded(&obs[0]),
+            Value::Bool(false),
+            "no @@PROC: not readable"
+        );
+        let obs = KernelModule.parse(b"@@PROC\n@0 X\n@1 S\n@@END\n@@READS\n@@READEND\n", &p);
+        assert_eq!(loaded(&obs[0]), Value::Bool(false));
+        assert_eq!(loaded(&obs[1]), Value::Bool(true));
+        let obs = KernelModule.parse(b"@@NA neither /proc/modules nor /sys/module exists\n", &p);
+        assert!(matches!(&obs[0], Observation::NotApplicable(_)));
+    }
+
+    /// This machine's modules through the real probe script: one listed in /sys/module is
+    /// loaded, a made-up name is not.
+    #[test]
+    fn the_real_modules_here() {
+        use crate::probe::test_support::{exec, run_here};
+        use serde_json::json;
+        let known = std::fs::read_dir("/sys/module")
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned());
+        let mut execs = vec![exec(
+            ModuleKind::KernelModule,
+            "ds_no_such_module",
+            &[("loaded", json!(false))],
+        )];
+        if let Some(name) = &known {
+            execs.push(exec(
+                ModuleKind::KernelModule,
+                name,
+                &[("loaded", json!(true))],
+            ));
+        }
+        for verdict in run_here(&execs) {
+            assert_eq!(verdict.outcome, crate::model::Outcome::Pass, "{verdict:?}");
+        }
+    }
 }

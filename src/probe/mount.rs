@@ -155,4 +155,90 @@ mod tests {
         let unread = Mount.parse(own, &p);
         assert!(matches!(&unread[0], Observation::Error(e) if e.contains("cut short")));
     }
+
+    /// A capture of the fragment's `@@END` and a shared read of `rows` as /proc/self/mounts.
+    fn capture(rows: &[&str]) -> Vec<u8> {
+        let mut out = b"@@END\n@@READS\n".to_vec();
+        for (i, r) in rows.iter().enumerate() {
+            out.extend_from_slice(format!("{MOUNTS}\0{}:{r}\n", i + 1).as_bytes());
+        }
+        out.extend_from_slice(b"@@READEND\n");
+        out
+    }
+
+    #[test]
+    fn contract_no_process_and_mount_point_subjects() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Mount,
+            Programs::Only(&[]),
+            &["mounted", "fstype", "options", "device"],
+            ("mounted", Value::Bool(true)),
+        );
+        assert_eq!(Mount.cost(&[]), 0);
+        assert!(Mount.validate_subject("/srv").is_ok());
+        let e = Mount.validate_subject("srv").unwrap_err();
+        assert!(e.contains("not a mount point"), "{e}");
+    }
+
+    /// Every octal escape the kernel writes (`\040` space, `\011` tab, `\012` newline, `\134`
+    /// backslash) is decoded; a backslash that starts no full escape stays as it is. The last
+    /// entry of a mount point is the one on top.
+    #[test]
+    fn escapes_and_the_mount_on_top() {
+        let out = capture(&[
+            r"/dev/sda1 /srv ext4 rw,relatime 0 0",
+            r"tmpfs /srv tmpfs ro,nosuid 0 0",
+            r"/dev/sdb1 /mnt/back\134slash\011tab\012nl xfs rw 0 0",
+            r"/dev/sdc1 /mnt/odd\089\04 btrfs rw 0 0",
+            r"/dev/sdd1 /mnt/four ext4 rw",
+            r"short line",
+        ]);
+        let p: Vec<Probe> = [
+            "/srv",
+            "/mnt/back\\slash\ttab\nnl",
+            "/mnt/odd\\089\\04",
+            "/mnt/four",
+        ]
+        .iter()
+        .map(|s| Probe::new(s, &["mounted"]))
+        .collect();
+        let obs = Mount.parse(&out, &p);
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
+        assert_eq!(get(0, "fstype"), json!("tmpfs"), "the mount on top");
+        assert_eq!(get(0, "options"), json!(["ro", "nosuid"]));
+        assert_eq!(get(0, "device"), json!("tmpfs"));
+        assert_eq!(get(1, "device"), json!("/dev/sdb1"));
+        assert_eq!(get(2, "fstype"), json!("btrfs"));
+        assert_eq!(get(3, "mounted"), json!(true), "four fields are enough");
+        assert_eq!(unescape(r"\101\102"), "AB");
+        assert_eq!(unescape(r"\777"), "\u{fffd}", "not UTF-8: shown lossily");
+    }
+
+    #[test]
+    fn an_empty_table_is_an_error() {
+        let p = [Probe::new("/", &["mounted"])];
+        let obs = Mount.parse(&capture(&[]), &p);
+        assert_eq!(
+            obs,
+            vec![Observation::Error("/proc/self/mounts read as empty".into())]
+        );
+    }
+
+    /// This machine's own mount table, through the real probe script.
+    #[test]
+    fn the_real_mount_table_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let v = run_here(&[
+            exec(ModuleKind::Mount, "/", &[("mounted", json!(true))]),
+            exec(ModuleKind::Mount, "/proc", &[("fstype", json!("proc"))]),
+            exec(
+                ModuleKind::Mount,
+                "/no/such/mount/ds",
+                &[("mounted", json!(false))],
+            ),
+        ]);
+        for verdict in &v {
+            assert_eq!(verdict.outcome, crate::model::Outcome::Pass, "{verdict:?}");
+        }
+    }
 }

@@ -167,4 +167,54 @@ mod tests {
         assert!(Os.validate_subject("release").is_ok());
         assert!(Os.validate_subject("kernel").is_err());
     }
+
+    #[test]
+    fn contract_an_os_check_says_what_it_expects() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Os,
+            Programs::Only(&[]),
+            &["id", "id_like", "version", "codename", "name", "kernel"],
+            ("id", Value::Null),
+        );
+        assert!(Os.requires_expect());
+        assert_eq!(Os.cost(&[]), 0);
+        let e = Os.validate_subject("kernel").unwrap_err();
+        assert_eq!(
+            e,
+            "the os module's subject is \"release\", found \"kernel\""
+        );
+    }
+
+    /// os-release(5)'s escapes: `\"`, `\\`, `\$` and `` \` `` stand for the character; any
+    /// other backslash stays; comments are skipped; /usr/lib/os-release is the fallback.
+    #[test]
+    fn escapes_comments_and_the_fallback_file() {
+        assert_eq!(unquote(r#""a\\b \`c\` \n d\""#), "a\\b `c` \\n d\\");
+        let capture = "@@END\n@@READS\n\
+             /usr/lib/os-release\x001:# ID=commented\n\
+             /usr/lib/os-release\x002:ID=alpine\n\
+             /usr/lib/os-release\x003:  #VERSION_ID=1\n\
+             /proc/sys/kernel/osrelease\x001:6.1.0-13-amd64 \n\
+             @@READEND\n";
+        let obs = Os.parse(capture.as_bytes(), &[Probe::new("release", &["id"])]);
+        let get = |a: &str| crate::probe::observed_attr(&obs, 0, a);
+        assert_eq!(get("id"), json!("alpine"));
+        assert_eq!(get("version"), Value::Null);
+        assert_eq!(get("kernel"), json!("6.1.0-13-amd64"));
+    }
+
+    /// This machine's os-release and kernel through the real probe script.
+    #[test]
+    fn the_real_release_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let Ok(kernel) = std::fs::read_to_string(KERNEL) else {
+            return;
+        };
+        let v = run_here(&[exec(
+            ModuleKind::Os,
+            "release",
+            &[("kernel", json!(kernel.trim()))],
+        )]);
+        assert_eq!(v[0].outcome, crate::model::Outcome::Pass, "{v:?}");
+    }
 }

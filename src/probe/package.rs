@@ -516,4 +516,65 @@ mod tests {
         assert!(Package.validate_subject("a b").is_err());
         assert!(Package.validate_subject("-x").is_err());
     }
+
+    #[test]
+    fn contract_and_empty_subject() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Package,
+            Programs::Only(&["dpkg-query", "grep", "rpm"]),
+            &["installed", "version"],
+            ("installed", Value::Bool(true)),
+        );
+        assert!(Package.validate_subject("").is_err());
+        assert!(Package.validate_subject("g++").is_ok());
+        assert!(Package.validate_subject("libstdc++6:i386").is_ok());
+    }
+
+    /// A failed read names the tool, its exit status and its own words, nothing else (not
+    /// our markers, not package lines grep printed before failing, not blank lines).
+    #[test]
+    fn failures_quote_only_the_tools_message() {
+        let err = |out: &[u8]| match &Package.parse(out, &probes(&["bash"]))[0] {
+            Observation::Error(e) => e.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            err(include_bytes!("testdata/package/dpkg-broken-db.out")),
+            "dpkg-query failed (exit 2): dpkg-query: error: failed to open package info file \
+             '/tmp/dsdb/status' for reading: Permission denied"
+        );
+        assert_eq!(
+            err(b"@@TOOL dpkg\nbash\tinstalled\t5.2\n@@RC 2\n\n  dpkg-query: x  \n"),
+            "dpkg-query failed (exit 2): dpkg-query: x"
+        );
+        let s = STATUS;
+        assert_eq!(
+            err(format!(
+                "@@TOOL dpkg-status\n{s}:Package: bash\n{s}-Status: install ok installed\n--\n\n\
+                 grep: {s}: Input/output error\n@@RC 2\n"
+            )
+            .as_bytes()),
+            format!("reading {s} failed (grep exit 2): grep: {s}: Input/output error")
+        );
+    }
+
+    /// A package dpkg knows but that is not installed (purged, config-files) has no Version
+    /// line: not installed, not a malformed paragraph.
+    #[test]
+    fn known_but_not_installed_packages() {
+        let s = STATUS;
+        let out = format!(
+            "@@TOOL dpkg-status\n\
+             {s}:Package: purged\n{s}-Status: purge ok not-installed\n{s}-Architecture: amd64\n{s}-\n\
+             {s}:Package: bash\n{s}-Status: install ok installed\n{s}-Version: 5.2\n@@RC 0\n"
+        );
+        let obs = Package.parse(out.as_bytes(), &probes(&["purged", "bash"]));
+        assert_eq!(attr(&obs[0], "installed"), Value::Bool(false), "{obs:?}");
+        assert_eq!(attr(&obs[1], "version"), Value::from("5.2"));
+        let out = b"@@TOOL dpkg\ntelnetd\tconfig-files\t0.17-44\nbash\tinstalled\t5.2\n@@RC 0\n";
+        let obs = Package.parse(out, &probes(&["telnetd", "bash"]));
+        assert_eq!(attr(&obs[0], "installed"), Value::Bool(false));
+        assert_eq!(attr(&obs[0], "version"), Value::Null);
+        assert_eq!(attr(&obs[1], "version"), Value::from("5.2"));
+    }
 }

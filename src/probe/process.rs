@@ -533,4 +533,114 @@ mod tests {
             assert!(!is_remote_reader(other), "{other}");
         }
     }
+
+    #[test]
+    fn contract_and_cost() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Process,
+            Programs::Only(&["grep", "ps"]),
+            &["running", "count", "users"],
+            ("running", Value::Bool(true)),
+        );
+        let plain = [Probe::new("sshd", &["running"])];
+        let users = [
+            Probe::new("sshd", &["running"]),
+            Probe::new("cron", &["users"]),
+        ];
+        assert_eq!(Process.cost(&plain), 0, "the shared read only");
+        assert_eq!(Process.cost(&users), 1, "one grep of the Uid: lines");
+        assert!(Process.reads(&users).contains(&Read::System(PASSWD.into())));
+        assert!(Process.validate_subject("").is_err());
+        assert!(Process.validate_subject("sshd").is_ok());
+    }
+
+    fn ps_line(pid: u32, user: &str, comm: &str, args: &str) -> String {
+        format!("{pid:>5} {user:<32} {comm:<16} {args}\n")
+    }
+
+    /// Like `pgrep -x`: a name longer than the kernel's 15-byte comm matches by the basename
+    /// of argv[0]; a name that only shares the first 15 bytes does not.
+    #[test]
+    fn long_names_match_by_argv0() {
+        let out = format!(
+            "@@SELF 1\n@@PS\n{}{}{}@@RC 0\n",
+            ps_line(
+                10,
+                "root",
+                "systemd-journal",
+                "/lib/systemd/systemd-journald"
+            ),
+            ps_line(11, "app", "averyveryverylo", "averyveryverylongname --x"),
+            ps_line(12, "web", "averyveryverylo", "/opt/averyveryverylongother"),
+        );
+        let p: Vec<Probe> = [
+            "systemd-journald",
+            "systemd-journal",
+            "systemd-journalX",
+            "averyveryverylongname",
+            "averyveryverylo",
+        ]
+        .iter()
+        .map(|s| Probe::new(s, &["count"]))
+        .collect();
+        let obs = Process.parse(out.as_bytes(), &p);
+        let get = |i: usize, a: &str| crate::probe::observed_attr(&obs, i, a);
+        assert_eq!(get(0, "count"), json!(1));
+        assert_eq!(get(1, "count"), json!(1), "the comm itself");
+        assert_eq!(get(2, "count"), json!(0));
+        assert_eq!(get(3, "count"), json!(1));
+        assert_eq!(get(3, "users"), json!(["app"]));
+        assert_eq!(get(4, "count"), json!(2));
+        assert_eq!(get(4, "users"), json!(["app", "web"]));
+    }
+
+    #[test]
+    fn a_failing_ps_says_why() {
+        let p = vec![Probe::new("sshd", &[])];
+        let obs = Process.parse(
+            b"@@SELF 5\n@@PS\n ps: bad option \nusage: ps\nmore\n@@RC 1\n",
+            &p,
+        );
+        assert_eq!(
+            obs,
+            vec![Observation::Error(
+                "ps failed (exit 1): ps: bad option; usage: ps".into()
+            )]
+        );
+        let obs = Process.parse(b"@@SELF 5\n@@PS\n@@RC x\n", &p);
+        assert_eq!(
+            obs,
+            vec![Observation::Error("ps failed (exit -1): ".into())]
+        );
+    }
+
+    /// The real fragment and shared read of this machine, on a process this test starts.
+    #[test]
+    fn a_process_this_test_started_is_seen_by_the_real_probe() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        let mut child = std::process::Command::new("sleep")
+            .arg("3141.5926")
+            .spawn()
+            .unwrap();
+        let me = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        let me = String::from_utf8_lossy(&me.stdout).trim().to_string();
+        let proc = |subject: &str, attr: &str, want: Value| {
+            exec(ModuleKind::Process, subject, &[(attr, want)])
+        };
+        let v = run_here(&[
+            proc(r"args:^sleep 3141\.5926$", "count", json!(1)),
+            proc(r"args:^sleep 3141\.5926$", "users", json!([me])),
+            proc("sleep", "running", json!(true)),
+            proc("ds-no-such-process-14", "running", json!(false)),
+        ]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        for verdict in &v {
+            assert_eq!(verdict.outcome, Outcome::Pass, "{v:#?}");
+        }
+    }
 }

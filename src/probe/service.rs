@@ -187,4 +187,54 @@ mod tests {
         let short = Service.parse(b"Id=ssh.service\nActiveState=active\n@@RC 0\n", &p);
         assert!(matches!(&short[0], Observation::Error(e) if e.contains("1 of 4")));
     }
+
+    #[test]
+    fn contract_and_unit_names() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::Service,
+            Programs::Only(&["systemctl"]),
+            &["active", "enabled"],
+            ("active", Value::Bool(true)),
+        );
+        assert_eq!(Service.cost(&[]), 3, "systemctl talks to systemd");
+        for ok in [
+            "ssh",
+            "ssh.service",
+            "getty@tty1.service",
+            "dev-disk-by\\x2dlabel.device",
+        ] {
+            assert!(Service.validate_subject(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-ssh", "ssh service", "a/b", "ssh;reboot"] {
+            let e = Service.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not a systemd unit name"), "{bad:?}: {e}");
+        }
+    }
+
+    /// The real fragment on this machine: without systemd every unit is not applicable;
+    /// with it, a unit that does not exist is inactive and not enabled.
+    #[test]
+    fn the_real_fragment_here() {
+        let p = [Probe::new("ds-no-such-unit-14", &["active"])];
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(Service.fragment(&p))
+            .output()
+            .unwrap();
+        let obs = Service.parse(&out.stdout, &p);
+        if std::path::Path::new("/run/systemd/system").is_dir() {
+            assert_eq!(crate::probe::observed_attr(&obs, 0, "active"), json!(false));
+            assert_eq!(
+                crate::probe::observed_attr(&obs, 0, "enabled"),
+                json!(false)
+            );
+        } else {
+            assert_eq!(
+                obs,
+                vec![Observation::NotApplicable(
+                    "systemd is not running on this host (no /run/systemd/system)".into()
+                )]
+            );
+        }
+    }
 }

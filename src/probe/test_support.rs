@@ -2,6 +2,7 @@
 //! script run by the real `/bin/sh` of this machine (what a `local` host does), so a
 //! module's fragment, parser and evaluator are tested together on real files.
 
+use super::Programs;
 use super::batch::{ProbeScript, Verdict};
 use crate::model::{
     CheckKind, ExecKey, Execution, Matcher, ModuleKind, ProbeTarget, Severity, Value,
@@ -53,4 +54,21 @@ pub(crate) fn run_here(executions: &[Execution]) -> Vec<Verdict> {
     }
     let out = child.wait_with_output().expect("sh finishes");
     script.interpret(&out.stdout, executions)
+}
+
+/// What a module declares to the rest of driftscope, as `driftscope checks` and config
+/// validation use it: its kind (which selects its section of the batch), the programs its
+/// fragment may start (the read-only contract), the attributes a check may name (others are a
+/// config error) and what a check without `expect` asserts.
+pub(crate) fn assert_contract(
+    kind: ModuleKind,
+    programs: Programs,
+    attributes: &[&str],
+    default_expect: (&str, Value),
+) {
+    let m = super::module(kind);
+    assert_eq!(m.kind(), kind);
+    assert_eq!(m.programs(), programs, "{kind}: allow-list");
+    assert_eq!(m.attributes(), attributes, "{kind}: attributes");
+    assert_eq!(m.default_expect(), default_expect, "{kind}: default expect");
 }

@@ -183,4 +183,101 @@ mod tests {
                 .contains("user name")
         );
     }
+
+    #[test]
+    fn contract_and_account_names() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::User,
+            Programs::Only(&["getent"]),
+            &["exists", "uid", "gid", "home", "shell", "groups"],
+            ("exists", Value::Bool(true)),
+        );
+        for ok in ["root", "www-data", "svc.backup", "user$"] {
+            assert!(User.validate_subject(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-r", "a:b", "a/b", "a b", "a\tb", "a\u{7}b"] {
+            let e = User.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not a user name"), "{bad:?}: {e}");
+        }
+    }
+
+    /// Supplementary groups come from the members lists, the primary group from the gid; a
+    /// line that is not a group (too short, our own `@` markers) is skipped.
+    #[test]
+    fn groups_from_members_and_primary_gid() {
+        let out = b"alice:x:1000:1000:Alice:/home/alice:/bin/zsh\n\
+                    bob:x:1001:100::/home/bob:/bin/sh\n\
+                    short:line\n\
+                    @@RC 0\n@@GROUPS\n\
+                    @x:x:9:alice\n\
+                    alice:x:1000:\n\
+                    users:x:100:\n\
+                    docker:x:999:alice,bob\n\
+                    wheel:x:10:,bob\n\
+                    bad:x\n\
+                    @@GRC 0\n";
+        let p: Vec<Probe> = ["alice", "bob"]
+            .iter()
+            .map(|n| Probe::new(n, &["groups"]))
+            .collect();
+        let obs = User.parse(out, &p);
+        assert_eq!(get(&obs[0], "groups"), json!(["alice", "docker"]));
+        assert_eq!(get(&obs[1], "groups"), json!(["users", "docker", "wheel"]));
+        assert_eq!(get(&obs[1], "gid"), json!(100));
+        assert_eq!(get(&obs[1], "shell"), json!("/bin/sh"));
+        // Without a check naming `groups`, no group enumeration runs and none is shown.
+        let obs = User.parse(b"alice:x:1000:1000::/home/alice:/bin/zsh\n@@RC 0\n", &p);
+        assert_eq!(get(&obs[0], "groups"), Value::Null);
+        assert!(
+            !User
+                .fragment(&[Probe::new("alice", &["uid"])])
+                .contains("getent group")
+        );
+        assert!(User.fragment(&p).contains("getent group"));
+    }
+
+    #[test]
+    fn failures_and_disordered_output_are_errors_not_panics() {
+        let p = vec![Probe::new("root", &["exists"])];
+        let err = |out: &[u8]| match &User.parse(out, &p)[0] {
+            Observation::Error(e) => e.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(b"@@RC 1\n"), "getent passwd failed (exit 1)");
+        assert_eq!(err(b"@@RC ?\n"), "getent passwd failed (exit -1)");
+        let ok = User.parse(b"root:x:0:0:root:/root:/bin/bash\n@@RC 0\n", &p);
+        assert_eq!(get(&ok[0], "exists"), json!(true));
+        for out in [
+            &b"@@GROUPS\nroot:x:0:\n@@RC 0\n"[..],
+            b"@@RC 0\n@@GRC 0\n@@GROUPS\n",
+        ] {
+            assert_eq!(User.parse(out, &p).len(), 1);
+        }
+    }
+
+    /// The real fragment with this machine's `getent`.
+    #[test]
+    fn real_getent_here() {
+        use crate::probe::test_support::{exec, run_here};
+        let v = run_here(&[
+            exec(
+                ModuleKind::User,
+                "root",
+                &[("uid", json!(0)), ("home", json!("/root"))],
+            ),
+            exec(
+                ModuleKind::User,
+                "no-such-user-ds",
+                &[("exists", json!(false))],
+            ),
+            exec(
+                ModuleKind::User,
+                "root",
+                &[("groups", json!({"contains": ["root"]}))],
+            ),
+        ]);
+        for verdict in &v {
+            assert_eq!(verdict.outcome, crate::model::Outcome::Pass, "{verdict:?}");
+        }
+    }
 }

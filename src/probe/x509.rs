@@ -244,4 +244,115 @@ mod tests {
         );
         assert!(matches!(&fresh[2], Observation::Error(e) if e.contains("no PEM CERTIFICATE")));
     }
+
+    #[test]
+    fn contract_no_process_and_path_subjects() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::X509,
+            Programs::Only(&[]),
+            &[
+                "exists",
+                "valid",
+                "not_before",
+                "not_after",
+                "days_left",
+                "subject",
+                "issuer",
+                "sans",
+            ],
+            ("valid", Value::Bool(true)),
+        );
+        assert_eq!(
+            X509.cost(&[Probe::new("/a.pem", &["valid"])]),
+            0,
+            "builtins only"
+        );
+        assert!(X509.validate_subject("/etc/ssl/a.pem").is_ok());
+        let e = X509.validate_subject("a.pem").unwrap_err();
+        assert!(e.contains("not an absolute path"), "{e}");
+    }
+
+    /// DNS names, IPv4 and IPv6 addresses, e-mails and URIs are shown bare, in the
+    /// certificate's order; a directory name is not shown. Valid up to, not at, not_after.
+    #[test]
+    fn every_kind_of_subject_alt_name_and_the_expiry_instant() {
+        let pem = include_bytes!("testdata/x509/sans.pem");
+        let a = certificate_attributes(pem, 0).unwrap();
+        assert_eq!(
+            a["sans"],
+            json!([
+                "sans.example.test",
+                "192.0.2.7",
+                "2001:db8::7",
+                "ops@example.test",
+                "https://sans.example.test/"
+            ])
+        );
+        assert_eq!(a["subject"], json!("CN=sans.example.test, O=driftscope"));
+        let na = chrono::DateTime::parse_from_rfc3339(a["not_after"].as_str().unwrap())
+            .unwrap()
+            .timestamp();
+        let last = certificate_attributes(pem, na - 1).unwrap();
+        assert_eq!(
+            (&last["valid"], &last["days_left"]),
+            (&json!(true), &json!(0))
+        );
+        let at = certificate_attributes(pem, na).unwrap();
+        assert_eq!((&at["valid"], &at["days_left"]), (&json!(false), &json!(0)));
+        assert_eq!(
+            certificate_attributes(pem, na + 1).unwrap()["days_left"],
+            json!(-1)
+        );
+    }
+
+    /// The real fragment and shared read on files this test writes; `days_left` counts from
+    /// this machine's clock.
+    #[test]
+    fn certificates_this_test_wrote_are_read_by_the_real_probe() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let pem = format!("{d}/site.pem");
+        std::fs::write(&pem, include_bytes!("testdata/x509/sans.pem")).unwrap();
+        std::fs::write(format!("{d}/empty.pem"), b"").unwrap();
+        let x =
+            |path: String, attr: &str, want: Value| exec(ModuleKind::X509, &path, &[(attr, want)]);
+        let days = |t: i64| {
+            let na = certificate_attributes(include_bytes!("testdata/x509/sans.pem"), 0).unwrap()
+                ["not_after"]
+                .clone();
+            let na = chrono::DateTime::parse_from_rfc3339(na.as_str().unwrap()).unwrap();
+            (na.timestamp() - t).div_euclid(86_400)
+        };
+        let before = days(chrono::Utc::now().timestamp());
+        let v = run_here(&[
+            x(pem.clone(), "sans", json!({"contains": ["2001:db8::7"]})),
+            x(pem, "days_left", json!({"gt": 0})),
+            x(format!("{d}/gone.pem"), "exists", json!(false)),
+            x(format!("{d}/empty.pem"), "exists", json!(true)),
+        ]);
+        let after = days(chrono::Utc::now().timestamp());
+        assert_eq!(v[0].outcome, Outcome::Pass, "{v:?}");
+        let shown = v[1].actual["days_left"].as_i64().unwrap();
+        assert!(shown == before || shown == after, "{shown} vs {before}");
+        assert_eq!(v[2].outcome, Outcome::Pass, "{v:?}");
+        assert_eq!(v[3].outcome, Outcome::Error);
+        assert_eq!(
+            v[3].reason.as_deref(),
+            Some(format!("{d}/empty.pem is empty").as_str())
+        );
+        let cut = X509.parse_at(
+            b"@@END\n",
+            &[Probe::new("/a.pem", &["valid"])],
+            &Reads::default(),
+            0,
+        );
+        assert_eq!(
+            cut,
+            vec![Observation::Error(
+                "/a.pem was not read (output cut short)".into()
+            )]
+        );
+    }
 }

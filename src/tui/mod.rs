@@ -12,6 +12,7 @@ pub mod command;
 pub mod components;
 #[doc(hidden)]
 pub mod fixture;
+mod frame_stats;
 pub mod keymap;
 pub mod layout;
 pub mod markdown;
