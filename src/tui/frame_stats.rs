@@ -13,20 +13,24 @@ use std::time::Duration;
 pub struct ThreadClock {
     pub cpu: Duration,
     pub runqueue: Duration,
+    /// Minor page faults (memory touched for the first time).
+    pub faults: u64,
 }
 
 impl ThreadClock {
     /// Now, from `/proc/thread-self/schedstat` (Linux); else the CPU clock alone.
     pub fn now() -> ThreadClock {
+        let faults = minor_faults();
         if let Some(c) = std::fs::read_to_string("/proc/thread-self/schedstat")
             .ok()
             .and_then(|s| parse_schedstat(&s))
         {
-            return c;
+            return ThreadClock { faults, ..c };
         }
         ThreadClock {
             cpu: cpu_clock(),
             runqueue: Duration::ZERO,
+            faults,
         }
     }
 
@@ -35,7 +39,20 @@ impl ThreadClock {
         ThreadClock {
             cpu: self.cpu.saturating_sub(earlier.cpu),
             runqueue: self.runqueue.saturating_sub(earlier.runqueue),
+            faults: self.faults.saturating_sub(earlier.faults),
         }
+    }
+}
+
+/// The calling thread's minor page faults so far (0 where unknown).
+fn minor_faults() -> u64 {
+    // SAFETY: getrusage writes into the struct we own; all-zero is a valid `rusage`.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_THREAD, &mut u) != 0 {
+            return 0;
+        }
+        u.ru_minflt.max(0) as u64
     }
 }
 
@@ -45,6 +62,7 @@ fn parse_schedstat(s: &str) -> Option<ThreadClock> {
     Some(ThreadClock {
         cpu: Duration::from_nanos(f.next()??),
         runqueue: Duration::from_nanos(f.next()??),
+        faults: 0,
     })
 }
 
@@ -86,6 +104,9 @@ pub struct GapWork {
 pub struct FrameSample {
     pub settle: Duration,
     pub settle_cpu: Duration,
+    /// CPU time of drawing the widgets into the frame's buffer (the rest of the draw is
+    /// ratatui's diff and the write to the terminal).
+    pub render_cpu: Duration,
     pub work: Duration,
     pub work_clock: ThreadClock,
     pub gap: Duration,
@@ -139,12 +160,14 @@ impl FrameStats {
         if s.work_clock.cpu > Duration::from_millis(16) {
             self.over_16ms_cpu += 1;
             tracing::info!(
-                "slow frame: {:.1} ms CPU, settle {:.1} ms CPU ({} rows taken into a view of {}{})",
+                "slow frame: {:.1} ms CPU, settle {:.1} ms CPU ({} rows taken into a view of {}{}), widgets {:.1} ms CPU, {} page faults",
                 ms(s.work_clock.cpu),
                 ms(s.settle_cpu),
                 s.rows_taken_in,
                 s.view_rows,
-                if s.rebuilt { ", rebuilt" } else { "" }
+                if s.rebuilt { ", rebuilt" } else { "" },
+                ms(s.render_cpu),
+                s.work_clock.faults
             );
         }
         let work = std::mem::take(&mut self.since_frame);
@@ -273,10 +296,12 @@ mod tests {
         let frame = |gap| FrameSample {
             settle: Duration::from_millis(2),
             settle_cpu: Duration::from_millis(1),
+            render_cpu: Duration::from_millis(1),
             work: Duration::from_millis(20),
             work_clock: ThreadClock {
                 cpu: Duration::from_millis(5),
                 runqueue: Duration::from_millis(12),
+                faults: 0,
             },
             gap: Duration::from_millis(gap),
             gap_clock: ThreadClock::default(),

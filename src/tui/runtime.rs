@@ -304,10 +304,16 @@ async fn event_loop(
                     "a background job panicked (see above)",
                 ));
             }
-            terminal.draw(|f| app.draw(f))?;
+            let mut render_cpu = Duration::ZERO;
+            terminal.draw(|f| {
+                let before = ThreadClock::now();
+                app.draw(f);
+                render_cpu = ThreadClock::now().since(before).cpu;
+            })?;
             drop(frame);
             let clock = ThreadClock::now();
             frames.record(FrameSample {
+                render_cpu,
                 rows_taken_in: taken_in,
                 rebuilt: rebuild,
                 view_rows: app.table.view.len(),
