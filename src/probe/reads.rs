@@ -251,13 +251,20 @@ mod tests {
 
     #[test]
     fn split_lines_parse_like_the_whole_output_and_a_file_read_twice_keeps_both_reads() {
-        let out: &[u8] = b"/a\x001:x\n/b\x001:y\n/b\x002:z\n/a\x001:x\ngarbage\n@@READEND\n/c\x001:late";
+        let out: &[u8] =
+            b"/a\x001:x\n/b\x001:y\n/b\x002:z\n/a\x001:x\ngarbage\n@@READEND\n/c\x001:late";
         let whole = Reads::parse(out);
         let split = Reads::parse_lines(out.split(|b| *b == b'\n'));
         for r in [&whole, &split] {
             assert!(r.complete());
-            assert_eq!(r.lines("/a"), Some(&vec![(1, b"x".to_vec()), (1, b"x".to_vec())]));
-            assert_eq!(r.lines("/b"), Some(&vec![(1, b"y".to_vec()), (2, b"z".to_vec())]));
+            assert_eq!(
+                r.lines("/a"),
+                Some(&vec![(1, b"x".to_vec()), (1, b"x".to_vec())])
+            );
+            assert_eq!(
+                r.lines("/b"),
+                Some(&vec![(1, b"y".to_vec()), (2, b"z".to_vec())])
+            );
             assert_eq!(r.lines("/c"), None, "after the end marker");
         }
     }
