@@ -22,7 +22,8 @@ HOSTS=${1:-1000}
 CHECKS=${2:-1000}
 RUNS=${3:-3}
 BIN=$PWD/target/release/driftscope
-[ -x "$BIN" ] || cargo build --release --locked
+# always: cargo rebuilds only what changed, and a stale binary would measure old code
+cargo build --release --locked --quiet
 command -v tmux >/dev/null || { echo "tmux is needed" >&2; exit 2; }
 TMP=$(mktemp -d)
 SOCK="$TMP/tmux.sock"

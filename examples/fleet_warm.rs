@@ -17,6 +17,11 @@
 //! handling, events), `client_ssh_s` (the ssh masters pointed at SSH_CONFIG) and `host_s`
 //! (every fleet sshd listener and what runs below it, when `$DRBENCH_STATE/hosts/*/sshd.pid`
 //! exist).
+//!
+//! `PERF_CTL_FIFO`/`PERF_ACK_FIFO` (the fifos of `perf record -D -1 --control
+//! fifo:CTL,ACK`): the events are enabled exactly while a warm full re-check runs (from its
+//! start to its last result), so `perf record -a` sees only the warm windows
+//! (benches/fleet/cpu_by_program.sh).
 
 use driftscope::config::{Loaded, Selection, Sources};
 use driftscope::exec::{self, Event, ExecOptions, TransportSet};
@@ -136,12 +141,50 @@ fn sample_cpu(ssh_config: &str) -> CpuSplit {
     }
 }
 
+/// perf's control fifos, when `PERF_CTL_FIFO` and `PERF_ACK_FIFO` name them.
+struct PerfWindow(Option<std::sync::Mutex<(std::fs::File, std::io::BufReader<std::fs::File>)>>);
+
+impl PerfWindow {
+    fn from_env() -> PerfWindow {
+        let (Some(ctl), Some(ack)) = (
+            std::env::var_os("PERF_CTL_FIFO"),
+            std::env::var_os("PERF_ACK_FIFO"),
+        ) else {
+            return PerfWindow(None);
+        };
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .open(ctl)
+            .and_then(|c| Ok((c, std::io::BufReader::new(std::fs::File::open(ack)?))));
+        match opened {
+            Ok(fifos) => PerfWindow(Some(std::sync::Mutex::new(fifos))),
+            Err(e) => {
+                eprintln!("fleet_warm: perf control fifos: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    /// `enable` or `disable` perf's events, and wait until perf says it did.
+    fn set(&self, command: &str) {
+        use std::io::{BufRead, Write};
+        let Some(fifos) = &self.0 else { return };
+        let Ok(mut guard) = fifos.lock() else { return };
+        let (ctl, ack) = &mut *guard;
+        let mut line = String::new();
+        if writeln!(ctl, "{command}").is_err() || ack.read_line(&mut line).is_err() {
+            eprintln!("fleet_warm: perf did not take `{command}`");
+        }
+    }
+}
+
 async fn one_run(
     loaded: &Loaded,
     transports: &TransportSet,
     opts: ExecOptions,
     selection: &Selection,
     ssh_config: &str,
+    window: Option<&PerfWindow>,
 ) -> RunStats {
     let cpu_before = sample_cpu(ssh_config);
     let plans = match loaded.plan(selection) {
@@ -164,6 +207,9 @@ async fn one_run(
         execution_count: plans.iter().map(|p| p.executions.len()).sum(),
     };
     let (tx, mut rx) = mpsc::channel(4096);
+    if let Some(w) = window {
+        w.set("enable");
+    }
     let started = Instant::now();
     let run = tokio::spawn(exec::execute(
         meta,
@@ -199,6 +245,9 @@ async fn one_run(
     }
     let _ = run.await;
     stats.seconds = started.elapsed().as_secs_f64();
+    if let Some(w) = window {
+        w.set("disable");
+    }
     // The fleet's side reaps its session processes a moment after the last output.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     stats.cpu = sample_cpu(ssh_config).since(cpu_before);
@@ -272,13 +321,14 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let window = PerfWindow::from_env();
     let out = runtime.block_on(async {
         let all = Selection::default();
         let cfg = args[2].as_str();
-        let cold = one_run(&loaded, &transports, opts, &all, cfg).await;
+        let cold = one_run(&loaded, &transports, opts, &all, cfg, None).await;
         let mut warm = Vec::new();
         for _ in 0..warm_runs {
-            warm.push(one_run(&loaded, &transports, opts, &all, cfg).await);
+            warm.push(one_run(&loaded, &transports, opts, &all, cfg, Some(&window)).await);
         }
         // One row: the first host's first check without a matrix, over its kept session.
         let one_row = Selection {
@@ -297,13 +347,13 @@ fn main() {
             ..Selection::default()
         };
         // The fresh transport's connection to that host (not measured).
-        one_run(&loaded, &fresh, opts, &one_row, cfg).await;
+        one_run(&loaded, &fresh, opts, &one_row, cfg, None).await;
         let (mut rows, mut fresh_rows) = (Vec::new(), Vec::new());
         for _ in 0..warm_runs.max(5) {
             tokio::time::sleep(think).await;
-            rows.push(one_run(&loaded, &transports, opts, &one_row, cfg).await);
+            rows.push(one_run(&loaded, &transports, opts, &one_row, cfg, None).await);
             tokio::time::sleep(think).await;
-            fresh_rows.push(one_run(&loaded, &fresh, opts, &one_row, cfg).await);
+            fresh_rows.push(one_run(&loaded, &fresh, opts, &one_row, cfg, None).await);
         }
         ssh.close().await;
         fresh_ssh.close().await;

@@ -742,11 +742,10 @@ fn planned_targets_are_kept_for_the_detail(mut done: App) {
     };
     send(
         &mut done,
-        [Msg::Planned(vec![(
-            "local-1".into(),
-            ExecKey("vm.swappiness".into()),
-            t.clone(),
-        )])],
+        [Msg::Planned {
+            host: "local-1".into(),
+            targets: vec![(ExecKey("vm.swappiness".into()), t.clone())],
+        }],
     );
     assert_eq!(done.detail.probes.get("local-1", "vm.swappiness"), Some(&t));
 }

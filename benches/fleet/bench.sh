@@ -220,9 +220,11 @@ w = [{"client_self_s": x["client_self_s"], "client_ssh_s": x["client_ssh_s"], "h
 cpu_rows("warm full re-check", w)
 refusals = int(open(os.path.join(tmp, "refusals")).read().strip() or 0)
 print(f"\nsshd refusals (MaxStartups / drop connection) in the fleet's logs: {refusals}")
+warm_target = 0.8 if delay == 10 else 1.0
 targets = [("cold <= 1.3x floor", med["cold"] <= 1.3 * med["floor"]),
            ("kept launch <= 0.35x floor", med["kept"] <= 0.35 * med["floor"]),
-           ("warm <= 1.0 s", med["warm"] <= 1.0),
+           # issue 15: <= 0.8 s at 20 ms RTT (10 ms each way); the older 1.0 s otherwise
+           (f"warm <= {warm_target} s", med["warm"] <= warm_target),
            ("no sshd refusals", refusals == 0),
            ("exact drift", ok)]
 print("targets: " + ", ".join(f"{name}: {'met' if good else 'MISSED'}" for name, good in targets))

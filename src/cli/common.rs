@@ -4,7 +4,7 @@
 use crate::config::settings::Layer;
 use crate::config::{ConfigError, Loaded, Selection, Sources};
 use crate::exec::{ExecOptions, TransportSet};
-use crate::transport::local::LocalTransport;
+use crate::transport::local::{BACKGROUND_PROBE_NICE, LocalTransport, NicedLocalTransport};
 use crate::transport::salt::SaltTransport;
 use crate::transport::ssh::{SshOptions, SshTransport};
 use clap::Args;
@@ -205,14 +205,22 @@ impl ExecArgs {
     }
 
     /// The transports of a long-lived front end (the TUI): every host keeps a spare SSH
-    /// session waiting, so a re-check costs one round trip.
+    /// session waiting, so a re-check costs one round trip, and local probes run at nice
+    /// [`BACKGROUND_PROBE_NICE`] (the screen's thread comes first on this machine's cores).
     pub fn session_transports(&self) -> TransportSet {
         self.transports_with(true)
     }
 
     fn transports_with(&self, spare_sessions: bool) -> TransportSet {
+        let local: Arc<dyn crate::transport::Transport> = if spare_sessions {
+            Arc::new(NicedLocalTransport {
+                nice: BACKGROUND_PROBE_NICE,
+            })
+        } else {
+            Arc::new(LocalTransport)
+        };
         TransportSet {
-            local: Arc::new(LocalTransport),
+            local,
             ssh: Some(Arc::new(SshTransport::new(SshOptions {
                 config_file: super::settings::current().ssh_config.value.clone(),
                 accept_new_host_keys: self.accept_new_host_keys,

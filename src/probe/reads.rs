@@ -94,11 +94,21 @@ impl Reads {
     /// Parse the shared read's output. Never panics; garbage lines are skipped, and output
     /// that stops before the end marker leaves `complete() == false`.
     pub fn parse(output: &[u8]) -> Reads {
+        Reads::parse_lines(output.split(|b| *b == b'\n'))
+    }
+
+    /// [`Reads::parse`] of output already split into lines (the batch's framed section).
+    /// One host's read holds two files per process of the host (a thousand or more lines):
+    /// the lines of one file come one after the other, so each file is one map entry and
+    /// one path copy, whatever its number of lines.
+    pub fn parse_lines<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> Reads {
         let mut reads = Reads::default();
         let mut total = 0usize;
-        let mut last: Option<Vec<u8>> = None;
         let mut capped = false;
-        for line in output.split(|b| *b == b'\n') {
+        // The file being read and its lines so far; `last` is the last file seen.
+        let mut current: Option<(&[u8], Lines)> = None;
+        let mut last: Option<&[u8]> = None;
+        for line in lines {
             if line == END.as_bytes() {
                 reads.complete = true;
                 break;
@@ -121,17 +131,34 @@ impl Reads {
                 continue;
             };
             total += line.len() + 1;
-            reads
-                .files
-                .entry(path.to_vec())
-                .or_default()
-                .push((num, rest[colon + 1..].to_vec()));
-            last = Some(path.to_vec());
+            let content = (num, rest[colon + 1..].to_vec());
+            match current.as_mut() {
+                Some((p, lines)) if *p == path => lines.push(content),
+                _ => {
+                    if let Some((p, lines)) = current.replace((path, vec![content])) {
+                        reads.add(p, lines);
+                    }
+                }
+            }
+            last = Some(path);
+        }
+        if let Some((p, lines)) = current {
+            reads.add(p, lines);
         }
         if capped && total >= MAX_BYTES {
-            reads.cut = last;
+            reads.cut = last.map(<[u8]>::to_vec);
         }
         reads
+    }
+
+    /// Lines of `path` (after any it already holds: a path named twice is read twice).
+    fn add(&mut self, path: &[u8], lines: Lines) {
+        match self.files.get_mut(path) {
+            Some(held) => held.extend(lines),
+            None => {
+                self.files.insert(path.to_vec(), lines);
+            }
+        }
     }
 
     /// Whether the read ran to its end (every file it names was read, up to the caps).
@@ -220,6 +247,26 @@ mod tests {
         let r = Reads::parse(b"/proc/1/comm\x001:init\n/proc/2/comm\x001:kthreadd\n/procx\x001:no\n/etc/passwd\x001:root:x:0:0::/root:/bin/sh\n");
         let paths: Vec<&[u8]> = r.under("/proc/").map(|(p, _)| p).collect();
         assert_eq!(paths, vec![&b"/proc/1/comm"[..], b"/proc/2/comm"]);
+    }
+
+    #[test]
+    fn split_lines_parse_like_the_whole_output_and_a_file_read_twice_keeps_both_reads() {
+        let out: &[u8] =
+            b"/a\x001:x\n/b\x001:y\n/b\x002:z\n/a\x001:x\ngarbage\n@@READEND\n/c\x001:late";
+        let whole = Reads::parse(out);
+        let split = Reads::parse_lines(out.split(|b| *b == b'\n'));
+        for r in [&whole, &split] {
+            assert!(r.complete());
+            assert_eq!(
+                r.lines("/a"),
+                Some(&vec![(1, b"x".to_vec()), (1, b"x".to_vec())])
+            );
+            assert_eq!(
+                r.lines("/b"),
+                Some(&vec![(1, b"y".to_vec()), (2, b"z".to_vec())])
+            );
+            assert_eq!(r.lines("/c"), None, "after the end marker");
+        }
     }
 
     #[test]

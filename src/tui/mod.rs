@@ -4,7 +4,7 @@
 //! Layout: [`app`] holds the state and the pure reducer and composes the [`components`]
 //! (each owns its region's state and draws it; geometry is in [`layout`]); [`keymap`] and
 //! [`theme`] are data (TOML); [`worker`] runs everything that can wait (starting runs,
-//! themes) and [`queries`] asks the history on its own thread; `runtime` owns the terminal and the one `tokio::select!` loop. Entry point contract: the CLI loads config and calls [`main`] when
+//! themes) and [`queries`] asks the history on its own thread; `runtime` owns the terminal and the one `tokio::select!` loop (`frame_stats` keeps its frame and gap accounts). Entry point contract: the CLI loads config and calls [`main`] when
 //! no subcommand is given.
 
 pub mod app;
@@ -12,6 +12,7 @@ pub mod command;
 pub mod components;
 #[doc(hidden)]
 pub mod fixture;
+mod frame_stats;
 pub mod keymap;
 pub mod layout;
 pub mod markdown;

@@ -8,6 +8,7 @@
 
 use super::TuiContext;
 use super::app::{App, Effect, Msg};
+use super::frame_stats::{FrameSample, FrameStats, LoopWork, ThreadClock};
 use super::queries::QueryThread;
 use super::worker::{Job, Reply, Worker, WorkerContext};
 use crate::exec::{Event, TransportSet};
@@ -259,6 +260,7 @@ async fn event_loop(
         app.status = "opened on the stored state (--no-run); R runs the current scope".into();
     }
     let mut last_draw = Instant::now() - FRAME;
+    let mut last_draw_clock = ThreadClock::now();
     let mut frames = FrameStats::default();
     loop {
         if app.quit {
@@ -286,10 +288,14 @@ async fn event_loop(
         }
         if app.dirty && now >= last_draw + FRAME {
             // What the executor queued while this frame waited, applied now (bounded).
-            apply_queued(&mut run, &mut app);
+            let applied = apply_queued(&mut run, &mut app);
+            frames.since_frame.exec_events += applied;
             let work = Instant::now();
+            let work_clock = ThreadClock::now();
+            let (rebuild, taken_in) = app.table.unsettled();
             app.settle();
             let settled = work.elapsed();
+            let settled_cpu = ThreadClock::now().since(work_clock).cpu;
             let fx = app.history_requests();
             pagers.extend(perform(fx, &mut app, &worker, &mut run));
             let frame = DRAWING.lock().unwrap_or_else(|p| p.into_inner());
@@ -298,30 +304,54 @@ async fn event_loop(
                     "a background job panicked (see above)",
                 ));
             }
-            terminal.draw(|f| app.draw(f))?;
+            let mut render_cpu = Duration::ZERO;
+            terminal.draw(|f| {
+                let before = ThreadClock::now();
+                app.draw(f);
+                render_cpu = ThreadClock::now().since(before).cpu;
+            })?;
             drop(frame);
-            frames.record(
-                settled,
-                work.elapsed(),
-                now.saturating_duration_since(last_draw),
-                app.running(),
-            );
+            let clock = ThreadClock::now();
+            frames.record(FrameSample {
+                render_cpu,
+                rows_taken_in: taken_in,
+                rebuilt: rebuild,
+                view_rows: app.table.view.len(),
+                settle: settled,
+                settle_cpu: settled_cpu,
+                work: work.elapsed(),
+                work_clock: clock.since(work_clock),
+                gap: now.saturating_duration_since(last_draw),
+                gap_clock: clock.since(last_draw_clock),
+                running: app.running(),
+            });
             app.dirty = std::mem::take(&mut app.frame_again);
             last_draw = now;
+            last_draw_clock = clock;
         }
         let frame_due = tokio::time::Instant::from_std(last_draw + FRAME);
         let running = app.running();
         let fx = tokio::select! {
             biased;
-            ev = input.next() => match ev {
-                Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => app.update(Msg::Key(k)),
-                Some(Ok(TermEvent::Resize(w, h))) => app.update(Msg::Resize(w, h)),
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(e)) => return Err(e),
-                None => break,
+            ev = input.next() => {
+                let t = Instant::now();
+                let fx = match ev {
+                    Some(Ok(TermEvent::Key(k))) if k.kind != KeyEventKind::Release => app.update(Msg::Key(k)),
+                    Some(Ok(TermEvent::Resize(w, h))) => app.update(Msg::Resize(w, h)),
+                    Some(Ok(_)) => Vec::new(),
+                    Some(Err(e)) => return Err(e),
+                    None => break,
+                };
+                frames.add(LoopWork::Input, t.elapsed());
+                fx
             },
             reply = replies.recv() => match reply {
-                Some(Reply::Msg(m)) => app.update(m),
+                Some(Reply::Msg(m)) => {
+                    let t = Instant::now();
+                    let fx = app.update(m);
+                    frames.add(LoopWork::Reply, t.elapsed());
+                    fx
+                }
                 Some(Reply::Started(session)) => {
                     run = Some(*session);
                     Vec::new()
@@ -336,9 +366,11 @@ async fn event_loop(
             ev = next_exec(&mut run), if !(app.dirty && running) => {
                 match ev {
                     Some(ev) => {
+                        let t = Instant::now();
                         on_exec(ev, &mut app);
                         // Coalesce: apply what is already queued before the next frame.
-                        apply_queued(&mut run, &mut app);
+                        let n = 1 + apply_queued(&mut run, &mut app);
+                        frames.add(LoopWork::Exec(n), t.elapsed());
                     }
                     None => {
                         if let Some(session) = run.take() {
@@ -348,8 +380,14 @@ async fn event_loop(
                 }
                 Vec::new()
             },
-            _ = ticker.tick(), if running => app.update(Msg::Tick(Instant::now())),
-            _ = tokio::time::sleep_until(frame_due), if app.dirty => Vec::new(),
+            _ = ticker.tick(), if running => {
+                frames.add(LoopWork::Other, Duration::ZERO);
+                app.update(Msg::Tick(Instant::now()))
+            }
+            _ = tokio::time::sleep_until(frame_due), if app.dirty => {
+                frames.add(LoopWork::Other, Duration::ZERO);
+                Vec::new()
+            }
         };
         pagers.extend(perform(fx, &mut app, &worker, &mut run));
     }
@@ -372,58 +410,17 @@ async fn event_loop(
     Ok(())
 }
 
-/// Frame times, logged at exit (the scale bench reads them from the log).
-#[derive(Debug, Default)]
-struct FrameStats {
-    drawn: u64,
-    worst_work: Duration,
-    /// The settle (view merge) share of the worst frames, and the worst settle alone.
-    settle_of_worst: Duration,
-    worst_settle: Duration,
-    over_16ms: u64,
-    /// Longest time between two frames while a run streamed (event bursts included).
-    worst_gap_running: Duration,
-}
-
-impl FrameStats {
-    fn record(&mut self, settle: Duration, work: Duration, gap: Duration, running: bool) {
-        self.drawn += 1;
-        if work > self.worst_work {
-            self.worst_work = work;
-            self.settle_of_worst = settle;
-        }
-        self.worst_settle = self.worst_settle.max(settle);
-        if work > Duration::from_millis(16) {
-            self.over_16ms += 1;
-        }
-        if running {
-            self.worst_gap_running = self.worst_gap_running.max(gap);
-        }
-    }
-
-    fn summary(&self) -> String {
-        format!(
-            "frames: {} drawn, worst frame (settle + draw) {:.1} ms (settle {:.1} ms), worst settle {:.1} ms, {} over 16 ms, longest gap between frames while running {:.1} ms",
-            self.drawn,
-            self.worst_work.as_secs_f64() * 1e3,
-            self.settle_of_worst.as_secs_f64() * 1e3,
-            self.worst_settle.as_secs_f64() * 1e3,
-            self.over_16ms,
-            self.worst_gap_running.as_secs_f64() * 1e3
-        )
-    }
-}
-
 fn on_exec(ev: Event, app: &mut App) {
     app.update(Msg::Tick(Instant::now()));
     app.update(Msg::Exec(ev));
 }
 
 /// Apply the executor's queued events for at most [`DRAIN_BUDGET`] (the clock is read once
-/// per event; the rest waits for the next frame).
-fn apply_queued(run: &mut Option<RunSession>, app: &mut App) {
+/// per event; the rest waits for the next frame). Returns how many were applied.
+fn apply_queued(run: &mut Option<RunSession>, app: &mut App) -> u64 {
     let start = Instant::now();
     let mut ticked = false;
+    let mut applied = 0;
     while start.elapsed() < DRAIN_BUDGET {
         let Some(ev) = run.as_mut().and_then(RunSession::try_next) else {
             break;
@@ -433,7 +430,9 @@ fn apply_queued(run: &mut Option<RunSession>, app: &mut App) {
             ticked = true;
         }
         app.update(Msg::Exec(ev));
+        applied += 1;
     }
+    applied
 }
 
 /// Do what the reducer asked; returns the texts to show in the pager (the loop owns the

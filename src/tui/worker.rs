@@ -177,9 +177,12 @@ fn perform(job: Job, ctx: &WorkerContext, tx: &mpsc::UnboundedSender<Reply>) {
                 let targets = p
                     .executions
                     .iter()
-                    .map(|e| (p.host.name.clone(), e.key.clone(), e.target.clone()))
+                    .map(|e| (e.key.clone(), e.target.clone()))
                     .collect();
-                let _ = planned.send(Reply::Msg(Msg::Planned(targets)));
+                let _ = planned.send(Reply::Msg(Msg::Planned {
+                    host: p.host.name.clone(),
+                    targets,
+                }));
             });
             match RunSession::start(&req, &ctx.session, &ctx.runtime, Some(on_host)) {
                 Ok(session) => {

@@ -170,7 +170,7 @@ impl ProbeScript {
         let reads = payloads
             .pop()
             .flatten()
-            .map(|lines| Reads::parse(&lines.join(&b'\n')))
+            .map(Reads::parse_lines)
             .unwrap_or_default();
         // (module, subject, timeout) → observation
         type ProbeKey<'k> = (ModuleKind, &'k str, Option<std::time::Duration>);

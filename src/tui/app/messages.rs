@@ -21,8 +21,12 @@ pub enum Msg {
     Start,
     /// An executor event of the current run.
     Exec(Event),
-    /// The probe targets of hosts being probed, for the detail pane.
-    Planned(Vec<(String, ExecKey, ProbeTarget)>),
+    /// The probe targets of a host about to be probed, for the detail pane (the host named
+    /// once: a thousand hosts × a thousand checks are a million targets).
+    Planned {
+        host: String,
+        targets: Vec<(ExecKey, ProbeTarget)>,
+    },
     /// A run could not start (planning failed, nothing in scope).
     RunRejected(String),
     /// A theme was loaded (`:theme`).

@@ -240,10 +240,8 @@ impl App {
                 );
             }
             Msg::Exec(ev) => self.on_exec(ev),
-            Msg::Planned(targets) => {
-                for (host, key, t) in targets {
-                    self.detail.probes.insert(&host, key.as_str(), t);
-                }
+            Msg::Planned { host, targets } => {
+                self.detail.probes.insert_host(&host, targets);
                 return fx;
             }
             Msg::RunRejected(why) => {

@@ -4,7 +4,7 @@
 //! over a thousand keys cost a thousand entries, not a million.
 
 use super::intern::{Interner, Strings};
-use crate::model::ProbeTarget;
+use crate::model::{ExecKey, ProbeTarget};
 use crate::store::{FastBuild, FastMap};
 use std::hash::BuildHasher;
 
@@ -22,8 +22,20 @@ pub struct ProbeIndex {
 }
 
 impl ProbeIndex {
+    /// The targets of one planned host.
+    pub fn insert_host(&mut self, host: &str, targets: Vec<(ExecKey, ProbeTarget)>) {
+        let h = self.hosts.intern(host);
+        for (key, target) in targets {
+            self.insert_for(h, key.as_str(), target);
+        }
+    }
+
     pub fn insert(&mut self, host: &str, key: &str, target: ProbeTarget) {
         let h = self.hosts.intern(host);
+        self.insert_for(h, key, target);
+    }
+
+    fn insert_for(&mut self, h: u32, key: &str, target: ProbeTarget) {
         let k = self.keys.intern(key);
         let hash = FastBuild::default().hash_one(&target);
         let t = self

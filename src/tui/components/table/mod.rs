@@ -151,6 +151,13 @@ impl ResultsTable {
         }
     }
 
+    /// What the next settle has to do: rebuild the whole view (a keystroke, a toggle), and
+    /// how many rows it takes in (streamed or replaced since the last settle). For the
+    /// loop's account of slow frames.
+    pub fn unsettled(&self) -> (bool, usize) {
+        (self.view_dirty, self.fresh.len() + self.touched.len())
+    }
+
     /// Rebuild the view if needed and keep the cursor on its row and on screen. Called once
     /// per burst of messages, before drawing.
     pub fn settle(&mut self, scope: &TableScope) {
