@@ -342,6 +342,16 @@ mod tests {
             v[3].reason.as_deref(),
             Some(format!("{d}/empty.pem is empty").as_str())
         );
+        let no_end = X509.parse_at(
+            b"@0 missing\n",
+            &[Probe::new("/a.pem", &["valid"])],
+            &Reads::default(),
+            0,
+        );
+        assert_eq!(
+            no_end,
+            vec![Observation::Error("x509 probe output cut short".into())]
+        );
         let cut = X509.parse_at(
             b"@@END\n",
             &[Probe::new("/a.pem", &["valid"])],
