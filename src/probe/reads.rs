@@ -299,4 +299,58 @@ mod tests {
         assert_eq!(own, b"@0 E\n");
         assert!(!reads.complete());
     }
+
+    /// The per-file line cap: a file with exactly `MAX_LINES` lines may have had more.
+    #[test]
+    fn the_line_cap_marks_a_file_truncated() {
+        let read = |n: usize| {
+            let mut out = Vec::new();
+            for i in 1..=n {
+                out.extend_from_slice(format!("/f\x00{i}:x\n").as_bytes());
+            }
+            out.extend_from_slice(b"@@READEND\n/late\x001:after the end\n");
+            Reads::parse(&out)
+        };
+        assert!(read(MAX_LINES).truncated("/f"));
+        assert!(!read(MAX_LINES - 1).truncated("/f"));
+        assert!(
+            read(1).lines("/late").is_none(),
+            "nothing after the end marker"
+        );
+        assert_eq!(read(1).cut(), None);
+    }
+
+    /// Lines that are no record (no NUL, no colon, no line number) are skipped; the byte cap
+    /// cuts a file only when the read reached it.
+    #[test]
+    fn garbage_lines_and_the_exact_byte_cap() {
+        let r = Reads::parse(b"noise\n/a\x00x:y\n/b\x00nocolon\n/c\x007:ok\n@@READEND\n");
+        assert_eq!(r.lines("/c").unwrap(), &vec![(7, b"ok".to_vec())]);
+        assert!(r.lines("/a").is_none() && r.lines("/b").is_none());
+        // Records of exactly MAX_BYTES in all (each line plus its newline) reach the cap.
+        let mut out = b"@@READCAP\n".to_vec();
+        let mut left = MAX_BYTES;
+        let mut n = 1;
+        while left > 0 {
+            let prefix = format!("/big\x00{n}:");
+            // 1000 bytes a line, the last one sized to end exactly at the cap.
+            let body = if left > 2000 {
+                1000
+            } else {
+                left - prefix.len() - 1
+            };
+            out.extend_from_slice(prefix.as_bytes());
+            out.extend(std::iter::repeat_n(b'x', body));
+            out.push(b'\n');
+            left -= prefix.len() + body + 1;
+            n += 1;
+        }
+        let mut at_cap = out.clone();
+        at_cap.extend_from_slice(b"@@READEND\n");
+        assert_eq!(Reads::parse(&at_cap).cut(), Some(&b"/big"[..]));
+        // One byte less is not cut.
+        let mut under = out[..out.len() - 2].to_vec();
+        under.extend_from_slice(b"\n@@READEND\n");
+        assert_eq!(Reads::parse(&under).cut(), None);
+    }
 }

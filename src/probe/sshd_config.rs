@@ -377,4 +377,130 @@ mod tests {
         );
         assert!(SshdConfig.validate_subject("Permit Root").is_err());
     }
+
+    #[test]
+    fn contract_keywords_and_cost() {
+        crate::probe::test_support::assert_contract(
+            ModuleKind::SshdConfig,
+            Programs::Only(&["sshd"]),
+            &["value", "exists"],
+            ("exists", Value::Bool(true)),
+        );
+        assert_eq!(SshdConfig.cost(&probes()), 3, "sshd -T loads the host keys");
+        assert!(SshdConfig.validate_subject("X11Forwarding").is_ok());
+        for bad in ["", "Permit-Root", "a=b"] {
+            let e = SshdConfig.validate_subject(bad).unwrap_err();
+            assert!(e.contains("not an sshd_config keyword"), "{bad:?}: {e}");
+        }
+    }
+
+    /// sshd's own line syntax: `Key Value`, `Key=Value`, `Key = Value`, comments; values it
+    /// reads case-insensitively compare lowercased, others keep their case.
+    #[test]
+    fn line_syntax_and_value_case() {
+        assert_eq!(
+            split_line("  Port=2222 "),
+            Some(("port".into(), "2222".into()))
+        );
+        assert_eq!(
+            split_line("Banner = /etc/issue"),
+            Some(("banner".into(), "/etc/issue".into()))
+        );
+        assert_eq!(split_line("UsePAM"), Some(("usepam".into(), String::new())));
+        assert_eq!(split_line("  # Port 1"), None);
+        assert_eq!(split_line("   "), None);
+        for (v, want) in [
+            ("YES", "yes"),
+            ("No", "no"),
+            ("Forced-Commands-Only", "forced-commands-only"),
+            ("ANY", "any"),
+            ("INET", "inet"),
+            ("Inet6", "inet6"),
+            ("None", "none"),
+            ("ALL", "all"),
+            ("Local", "local"),
+            ("Remote", "remote"),
+            ("Delayed", "delayed"),
+            ("Point-To-Point", "point-to-point"),
+            ("Ethernet", "ethernet"),
+            ("Without-Password", "prohibit-password"),
+            ("Prohibit-Password", "prohibit-password"),
+            ("VERBOSE", "VERBOSE"),
+            ("/Etc/Issue", "/Etc/Issue"),
+        ] {
+            assert_eq!(normalize_value(v), want, "{v}");
+        }
+    }
+
+    /// The file fallback: a `Match` ends with the file that holds it; an unreadable include
+    /// is skipped, an unreadable main file is the answer; with `sshd -T` a keyword it does
+    /// not print has no compiled-in default guessed for it.
+    #[test]
+    fn file_fallback_rules() {
+        let out = b"@@NOSSHD\n@@BEGIN /etc/ssh/sshd_config\n|Include /etc/ssh/d/*.conf\n\
+            @@BEGIN /etc/ssh/d/a.conf\n|Match User bob\n|X11Forwarding no\n@@ENDFILE\n\
+            @@DENIED /etc/ssh/d/b.conf\n|X11Forwarding yes\n|Port 22\n|Port 2200\n\
+            |Match Address 10.0.0.0/8\n|Banner /etc/ssh/banner\n@@ENDFILE\n@@END\n";
+        let p: Vec<Probe> = ["X11Forwarding", "Port", "Banner"]
+            .iter()
+            .map(|s| Probe::new(s, &["value"]))
+            .collect();
+        let obs = SshdConfig.parse(out, &p);
+        assert_eq!(
+            get(&obs[0], "value"),
+            json!("yes"),
+            "bob's Match ended with a.conf"
+        );
+        assert_eq!(get(&obs[1], "value"), json!("22 2200"));
+        assert_eq!(
+            get(&obs[2], "value"),
+            json!("none"),
+            "Banner only under Match"
+        );
+        assert_eq!(get(&obs[2], "_source"), json!("OpenSSH default"));
+        assert_eq!(
+            get(&obs[0], "_source"),
+            json!("file /etc/ssh/sshd_config, /etc/ssh/d/a.conf")
+        );
+        let nothing = SshdConfig.parse(b"@@NOSSHD\n@@END\n", &p);
+        assert_eq!(
+            nothing[0],
+            Observation::Error("/etc/ssh/sshd_config could not be read".into())
+        );
+        let t = SshdConfig.parse(b"@@T\nport 22\n@@TRC 0\n@@END\n", &p);
+        assert_eq!(
+            get(&t[2], "exists"),
+            json!(false),
+            "sshd -T prints every keyword it has"
+        );
+        // sshd -T failing while the files read: the files answer.
+        let failed = SshdConfig.parse(
+            b"@@T\nno hostkeys\n@@TRC 1\n@@BEGIN /etc/ssh/sshd_config\n|Port 2\n@@ENDFILE\n@@END\n",
+            &p,
+        );
+        assert_eq!(get(&failed[1], "value"), json!("2"));
+    }
+
+    /// The real fragment on this machine: `Port` always has an answer (sshd -T, the files,
+    /// or the default).
+    #[test]
+    fn the_real_fragment_here() {
+        use crate::model::Outcome;
+        use crate::probe::test_support::{exec, run_here};
+        let v = run_here(&[exec(
+            ModuleKind::SshdConfig,
+            "Port",
+            &[("exists", json!(true))],
+        )]);
+        let has_sshd = std::process::Command::new("sh")
+            .args(["-c", "command -v sshd"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let want = if has_sshd || std::path::Path::new(MAIN).exists() {
+            Outcome::Pass
+        } else {
+            Outcome::NotApplicable
+        };
+        assert_eq!(v[0].outcome, want, "{v:?}");
+    }
 }

@@ -585,3 +585,20 @@ fn missing_answers_say_why() {
     let obs = File.parse(&read, &probes);
     assert_eq!(attrs(&obs[0])["sha256"], json!(hash));
 }
+
+/// `mode` as a check writes it, through the module's evaluator: "644", "0644" and 644 all
+/// mean rw-r--r--, a string compared as octal, not as text.
+#[test]
+fn the_evaluator_reads_mode_as_octal() {
+    let a = Attributes::from([("mode".to_string(), json!("0644"))]);
+    for declared in [json!("644"), json!("0o644"), json!({"in": ["600", "644"]})] {
+        let v = File.evaluate(&a, "mode", &Matcher::parse(&declared).unwrap());
+        assert!(v.ok, "{declared}");
+        assert_eq!(v.actual, json!("0644"));
+    }
+    assert!(
+        !File
+            .evaluate(&a, "mode", &Matcher::parse(&json!("640")).unwrap())
+            .ok
+    );
+}
