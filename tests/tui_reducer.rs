@@ -794,3 +794,32 @@ fn streamed_view_equals_a_rebuilt_view_even_with_replacements(t0: Instant) {
     );
     assert_eq!(app.table.view.len(), 18);
 }
+
+/// The header line of a 120×30 frame.
+fn header_line(app: &mut App) -> String {
+    app.update(Msg::Resize(120, 30));
+    app.settle();
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).expect("terminal");
+    term.draw(|f| app.draw(f)).expect("draw");
+    let buf = term.backend().buffer();
+    (0..buf.area.width)
+        .map(|x| buf[(x, 0)].symbol().to_string())
+        .collect()
+}
+
+#[rstest]
+fn while_a_run_is_planned_the_header_says_so_with_a_moving_clock(t0: Instant) {
+    let mut app = fixture::app(t0);
+    send(&mut app, [Msg::Start]);
+    let line = header_line(&mut app);
+    assert!(line.contains("◌ starting run"), "{line}");
+    assert!(!line.contains("idle"), "{line}");
+    // the loop's ticks keep redrawing while planning, and the clock moves
+    app.dirty = false;
+    send(&mut app, [Msg::Tick(t0 + Duration::from_secs(1))]);
+    assert!(app.dirty, "a tick while planning asks for a frame");
+    send(&mut app, [Msg::Tick(t0 + Duration::from_millis(3500))]);
+    let line = header_line(&mut app);
+    assert!(line.contains("◌ starting run · 2.5s"), "{line}");
+}

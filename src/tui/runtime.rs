@@ -380,7 +380,8 @@ async fn event_loop(
                 }
                 Vec::new()
             },
-            _ = ticker.tick(), if running => {
+            // the elapsed time moves while a run streams or is being planned
+            _ = ticker.tick(), if running || app.header.pending => {
                 frames.add(LoopWork::Other, Duration::ZERO);
                 app.update(Msg::Tick(Instant::now()))
             }

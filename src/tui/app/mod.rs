@@ -219,7 +219,10 @@ impl App {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                if self.running() {
+                if self.header.pending && self.header.pending_since.is_none() {
+                    self.header.pending_since = Some(now);
+                }
+                if self.running() || self.header.pending {
                     self.dirty = true;
                 }
                 return fx;

@@ -87,6 +87,8 @@ impl App {
             return false;
         }
         self.header.pending = true;
+        // the loop's clock stands still between runs: the next tick starts this one's
+        self.header.pending_since = None;
         self.status = match &req.only {
             Some(only) => format!("re-checking {} result(s)…", only.len()),
             None => "starting run…".into(),

@@ -79,8 +79,9 @@ impl StoredState {
 #[derive(Debug, Clone, Default)]
 pub struct RunHeader {
     pub run: Option<RunStatus>,
-    /// A run was asked for and has not started yet.
+    /// A run was asked for and has not started yet (planning), and since when.
     pub pending: bool,
+    pub pending_since: Option<Instant>,
     /// The history DB path, or "off (--no-store)".
     pub db_label: String,
     /// The stored state's verdict, once the history answered.
@@ -128,6 +129,17 @@ impl RunHeader {
 
     /// The run state as spans (also used by tests).
     pub fn run_spans(&self, t: &Theme, now: Instant) -> Vec<Span<'static>> {
+        // Planning a big run takes a while: say so, with a clock that moves.
+        if self.pending {
+            let mut spans = vec![styled("◌ starting run", t.accent)];
+            if let Some(since) = self.pending_since {
+                spans.push(Span::raw(format!(
+                    " · {}",
+                    human_duration(now.saturating_duration_since(since))
+                )));
+            }
+            return spans;
+        }
         let Some(run) = &self.run else {
             return vec![styled("idle", t.muted)];
         };
